@@ -1,0 +1,53 @@
+"""Configuration classes.
+
+Every setting can be overridden by a ``FORUM_*`` environment variable (``FORUM_DATABASE_URL``
+sets ``DATABASE_URL``); values are parsed as JSON when they can be, so numbers, booleans and
+dicts work too. ``FORUM_ENV`` picks the class; production is the default so that a deployment
+that forgets it cannot run with development secrets.
+"""
+import os
+from pathlib import Path
+
+INSTANCE_PATH = Path(os.environ.get("FORUM_INSTANCE_PATH", Path(__file__).parent / "instance")).resolve()
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = None
+    DATABASE_URL = f"sqlite:///{INSTANCE_PATH / 'forum.sqlite'}"
+    # Kombu's SQLAlchemy transport on SQLite: a real broker with nothing installed.
+    BROKER_URL = f"sqla+sqlite:///{INSTANCE_PATH / 'broker.sqlite'}"
+    BROKER_TRANSPORT_OPTIONS = {}
+    REDIS_URL = None
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    JSON_SORT_KEYS = False
+    SITE_TITLE = "forum"
+    # Discourse's default content limits.
+    MIN_TOPIC_TITLE_LENGTH = 15
+    MAX_TOPIC_TITLE_LENGTH = 255
+    MIN_POST_LENGTH = 20
+    MAX_POST_LENGTH = 32000
+    BASE_URL = "http://127.0.0.1:5000"
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    # Kept in the instance folder so sessions survive restarts of `make run`.
+    SECRET_KEY_FILE = str(INSTANCE_PATH / "secret_key")
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-secret"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+
+
+CONFIGS = {c.ENV_NAME: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)}

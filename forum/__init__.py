@@ -1,0 +1,67 @@
+"""forum: a Discourse-compatible discussion forum backend."""
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from config import CONFIGS, INSTANCE_PATH
+
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run the forum; the message says what to set."""
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Assemble the app: settings from the FORUM_ENV class, then FORUM_* variables, then ``config``."""
+    app = Flask(__name__, instance_path=str(INSTANCE_PATH))
+    env_name = os.environ.get("FORUM_ENV", "production")
+    if env_name not in CONFIGS:
+        raise ConfigurationError(f"FORUM_ENV={env_name!r} is not one of {', '.join(CONFIGS)}")
+    app.config.from_object(CONFIGS[env_name])
+    app.config.from_prefixed_env("FORUM")
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _load_secret_key(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+
+    from forum import models  # noqa: F401  (registers the tables on the metadata)
+    from forum.database import configure_engine
+    from forum.extensions import celery_init_app, db, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
+    login_manager.init_app(app)
+    celery_init_app(app)
+
+    from forum.api import bp as api_bp
+    from forum.api.errors import register_error_handlers
+    from forum.cli import forum_cli
+
+    app.register_blueprint(api_bp)
+    register_error_handlers(app)
+    app.cli.add_command(forum_cli)
+    return app
+
+
+def _load_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = app.config.get("SECRET_KEY_FILE")
+    if not key_file:
+        raise ConfigurationError(
+            "FORUM_SECRET_KEY is not set: refusing to start without a secret key. "
+            "Set it to a long random value, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    path = Path(key_file)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    app.config["SECRET_KEY"] = path.read_text().strip()

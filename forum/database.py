@@ -1,0 +1,60 @@
+"""Engine set-up and the unit of work every service write runs in.
+
+SQLite allows one writer at a time. A transaction that starts by reading and later writes can
+fail at once with SQLITE_BUSY when another writer got in between (no busy wait applies), so write
+units begin with ``BEGIN IMMEDIATE``: they queue for the write lock up front and then cannot fail
+that way. Read-only work keeps plain deferred transactions, which WAL lets run beside a writer.
+PostgreSQL needs none of this: its row locks serialise the writers that touch the same rows.
+"""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+_in_write_unit: ContextVar[bool] = ContextVar("forum_in_write_unit", default=False)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        # Take transaction control away from the sqlite3 module, so the "begin" hook decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _in_write_unit.get() else "BEGIN")
+
+
+@contextmanager
+def write_unit(session: Session) -> Iterator[Session]:
+    """Run a block as one write transaction: committed if it succeeds, rolled back if not.
+
+    Nested units join the outer one, so a service may call another service.
+    """
+    if _in_write_unit.get():
+        yield session
+        return
+    # Finish any read transaction first: the write must start from a fresh snapshot.
+    session.commit()
+    token = _in_write_unit.set(True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _in_write_unit.reset(token)

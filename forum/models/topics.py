@@ -1,0 +1,51 @@
+"""Topics: a thread of posts."""
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.models.base import Base, utcnow
+from forum.models.categories import Category
+from forum.models.users import User
+
+if TYPE_CHECKING:
+    from forum.models.tags import Tag
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(255))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    closed: Mapped[bool] = mapped_column(default=False)
+    archived: Mapped[bool] = mapped_column(default=False)
+    visible: Mapped[bool] = mapped_column(default=True)
+    pinned_at: Mapped[datetime | None]
+    pinned_globally: Mapped[bool] = mapped_column(default=False)
+    pinned_until: Mapped[datetime | None]
+    # The counter that hands out post numbers; bumped with an atomic UPDATE (see services.posts).
+    highest_post_number: Mapped[int] = mapped_column(default=0)
+    posts_count: Mapped[int] = mapped_column(default=0)
+    reply_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    bumped_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_posted_at: Mapped[datetime | None]
+    last_post_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    category: Mapped[Category | None] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    tags: Mapped[list["Tag"]] = relationship(secondary="topic_tags", order_by="Tag.name")
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Topic {self.id} {self.title!r}>"

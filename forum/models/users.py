@@ -1,0 +1,89 @@
+"""Users and their API keys."""
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.models.base import Base, utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+    MEMBER = "member"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'moderator', 'member')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60))
+    # Discourse's approach to case-insensitive uniqueness: a lowercased copy with a plain unique
+    # constraint works identically on SQLite and PostgreSQL.
+    username_lower: Mapped[str] = mapped_column(String(60), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.MEMBER)
+    active: Mapped[bool] = mapped_column(default=True)
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    suspended_at: Mapped[datetime | None]
+    suspended_till: Mapped[datetime | None]
+    suspend_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="user", foreign_keys="ApiKey.user_id")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MODERATOR)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_till is not None and self.suspended_till > utcnow()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: suspended or deactivated users cannot sign in
+        return self.active and not self.is_suspended
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+@event.listens_for(User.username, "set", retval=False)
+def _keep_username_lower(target: User, value: str, oldvalue, initiator) -> None:
+    target.username_lower = value.lower() if value is not None else None
+
+
+class ApiKey(Base):
+    """An API key as Discourse has them: for one user, or (user_id NULL) for acting as any user."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Only a SHA-256 digest is stored: keys are 256-bit random, so a slow hash adds nothing.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    truncated_key: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    description: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User | None] = relationship(back_populates="api_keys", foreign_keys=[user_id])
+
+    @property
+    def is_all_users(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -1,0 +1,33 @@
+"""Errors a service raises; the API renders each as Discourse does: ``{"errors": [...], "error_type": ...}``."""
+
+
+class ServiceError(Exception):
+    status_code = 400
+    error_type = "invalid_parameters"
+
+    def __init__(self, *messages: str):
+        super().__init__(*messages)
+        self.messages = list(messages)
+
+
+class InvalidParameters(ServiceError):
+    """The request names something malformed or impossible (Discourse: 400 invalid_parameters)."""
+
+
+class NotAllowed(ServiceError):
+    """The caller may not do this (Discourse: 403 invalid_access)."""
+
+    status_code = 403
+    error_type = "invalid_access"
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    error_type = "not_found"
+
+
+class ValidationFailed(ServiceError):
+    """Well-formed input that breaks a rule, such as a title that is too short (422)."""
+
+    status_code = 422
+    error_type = "invalid_record"

@@ -1,0 +1,45 @@
+"""Alembic environment, run through Flask-Migrate (`flask db ...`) inside the app context."""
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+from forum.models.base import UTCDateTime
+
+config = context.config
+fileConfig(config.config_file_name)
+logger = logging.getLogger("alembic.env")
+
+engine = current_app.extensions["migrate"].db.engine
+metadata = current_app.extensions["migrate"].db.metadata
+
+
+def render_item(type_, obj, autogen_context):
+    # Migrations name the plain column type, so they never import application code.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def skip_empty_autogenerate(context, revision, directives):
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        logger.info("No changes in schema detected.")
+
+
+def run_migrations_online():
+    options = dict(current_app.extensions["migrate"].configure_args)
+    options["compare_type"] = True
+    options.setdefault("process_revision_directives", skip_empty_autogenerate)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=metadata, render_item=render_item, **options
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (--sql) migrations are not supported; run them against a database.")
+run_migrations_online()

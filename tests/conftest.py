@@ -1,0 +1,148 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL when FORUM_TEST_DATABASE_URL is set), a real
+broker (Kombu's SQLAlchemy transport, or Redis when FORUM_TEST_BROKER_URL is set), and a real worker."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+os.environ["FORUM_ENV"] = "testing"
+
+from forum import create_app  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from forum.models import Role  # noqa: E402
+from forum.services import users  # noqa: E402
+from tests import databases  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = databases.new_database_url(tmp_path_factory.mktemp("db"))
+    yield url
+    databases.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    broker_url, options = databases.new_broker(tmp_path_factory.mktemp("broker"))
+    databases.check_broker(broker_url)
+    yield broker_url, options
+    databases.remove_broker_keys(broker_url, options)
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, broker, instance_path):
+    """The settings of the app under test, as FORUM_* environment variables for other processes too."""
+    broker_url, options = broker
+    return {
+        "FORUM_ENV": "testing",
+        "FORUM_DATABASE_URL": database_url,
+        "FORUM_BROKER_URL": broker_url,
+        "FORUM_BROKER_TRANSPORT_OPTIONS": json.dumps(options),
+        "FORUM_INSTANCE_PATH": str(instance_path),
+    }
+
+
+@pytest.fixture(scope="session")
+def _migrated_app(settings):
+    import flask_migrate
+
+    app = create_app(
+        {
+            "DATABASE_URL": settings["FORUM_DATABASE_URL"],
+            "BROKER_URL": settings["FORUM_BROKER_URL"],
+            "BROKER_TRANSPORT_OPTIONS": json.loads(settings["FORUM_BROKER_TRANSPORT_OPTIONS"]),
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+    return app
+
+
+@pytest.fixture
+def app(_migrated_app):
+    """The app inside an app context; every table is emptied after the test."""
+    with _migrated_app.app_context():
+        yield _migrated_app
+        db.session.rollback()
+        db.session.remove()
+        _empty_tables()
+
+
+def _empty_tables() -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = Role.MEMBER, username: str | None = None, password: str | None = "correct horse battery"):
+        username = username or f"{role}{next(counter)}"
+        return users.create_user(username, email=f"{username}@example.com", password=password, role=role)
+
+    return make
+
+
+@pytest.fixture
+def member(make_user):
+    return make_user(Role.MEMBER, "member")
+
+
+@pytest.fixture
+def moderator(make_user):
+    return make_user(Role.MODERATOR, "moderator")
+
+
+@pytest.fixture(scope="session")
+def worker(settings, _migrated_app, instance_path):
+    """A real Celery worker process on the test broker and database (its log: worker.log in the instance folder)."""
+    env = {**os.environ, **settings}
+    log = open(instance_path / "worker.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "wsgi", "worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):
+    """Poll ``condition`` until it returns a truthy value; fail with a clear message on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")
