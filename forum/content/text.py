@@ -1,0 +1,99 @@
+"""Plain text and excerpts from cooked HTML."""
+
+from html.parser import HTMLParser
+
+# How far apart the text on either side of an element's start or end tag is kept.
+_SPACE, _LINE, _PARAGRAPH = 1, 2, 3
+_SEPARATION = {
+    **dict.fromkeys(
+        ["p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol",
+         "table", "hr", "details"],
+        _PARAGRAPH,
+    ),
+    **dict.fromkeys(["li", "tr", "br", "summary"], _LINE),
+    # Table cells: keeps "a</td><td>b" from reading as one word "ab".
+    **dict.fromkeys(["th", "td"], _SPACE),
+}  # fmt: skip
+_SEPARATOR_TEXT = {_LINE: "\n", _PARAGRAPH: "\n\n"}
+
+ELLIPSIS = "…"
+
+
+class _TextCollector(HTMLParser):
+    """Collects an HTML fragment's text block by block, with separators between blocks."""
+
+    def __init__(self):
+        # convert_charrefs decodes entities, also ones split across chunks of data.
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._pieces: list[str] = []  # the text of the block being collected
+        self._separation = 0  # widest break seen since the last block with text
+        self._pre_depth = 0
+        self._block_is_code = False
+
+    def handle_starttag(self, tag, attrs):
+        self._separate(_SEPARATION.get(tag, 0))
+        if tag == "pre":
+            self._pre_depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == "pre":
+            self._pre_depth = max(self._pre_depth - 1, 0)
+        self._separate(_SEPARATION.get(tag, 0))
+
+    def handle_data(self, data):
+        self._pieces.append(data)
+        self._block_is_code = self._pre_depth > 0
+
+    def close(self):
+        super().close()
+        self._separate(_PARAGRAPH)
+
+    def _separate(self, separation):
+        if separation == _SPACE:
+            self._pieces.append(" ")
+            return
+        if not separation:
+            return
+        text = self._block_text()
+        self._pieces = []
+        if text:
+            if self.chunks:
+                self.chunks.append(_SEPARATOR_TEXT[self._separation])
+            self.chunks.append(text)
+            self._separation = separation
+        else:
+            # Nothing between two breaks (e.g. "</p><ul>"): the wider one wins.
+            self._separation = max(self._separation, separation)
+
+    def _block_text(self):
+        text = "".join(self._pieces)
+        if self._block_is_code:
+            # Code keeps its lines; only the blank edges and trailing spaces go.
+            return "\n".join(line.rstrip() for line in text.strip("\n").split("\n"))
+        return " ".join(text.split())
+
+
+def plain_text(cooked: str) -> str:
+    """The text of `cooked`: blocks separated by blank lines, list items and table rows by
+    newlines, other whitespace collapsed, entities decoded."""
+    collector = _TextCollector()
+    collector.feed(cooked)
+    collector.close()
+    return "".join(collector.chunks)
+
+
+def excerpt(cooked: str, max_length: int = 300) -> str:
+    """The plain text of `cooked` on one line, cut on a word boundary with an ellipsis
+    when longer than `max_length` characters (the ellipsis included)."""
+    if max_length < 1:
+        raise ValueError("max_length must be at least 1")
+    # One line: excerpts are shown in lists (topic lists, search results).
+    text = " ".join(plain_text(cooked).split())
+    if len(text) <= max_length:
+        return text
+    budget = max_length - len(ELLIPSIS)
+    # The last space at or before the budget ends the last whole word that fits; a
+    # single word longer than the budget is cut inside the word.
+    cut = text.rfind(" ", 0, budget + 1)
+    return text[: cut if cut > 0 else budget].rstrip() + ELLIPSIS
