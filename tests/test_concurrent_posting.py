@@ -1,0 +1,53 @@
+"""Post numbers stay 1..n without gaps or duplicates when many clients post into one topic at once."""
+import threading
+
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.models import Post, Topic
+from forum.services import posts, topics
+
+THREADS = 8
+POSTS_PER_THREAD = 15
+
+
+def test_concurrent_replies_get_gapless_unique_numbers(app, make_user):
+    authors = [make_user() for _ in range(THREADS)]
+    topic = topics.create_topic(authors[0], title="Concurrent posting into one topic", raw="## Start\n\nThe opening post of the race.")
+    topic_id, author_ids = topic.id, [author.id for author in authors]
+    db.session.remove()
+    start = threading.Barrier(THREADS)
+    errors = []
+
+    def post_many(author_id: int):
+        # Each thread is its own client: its own app context, session and connection.
+        with app.app_context():
+            try:
+                author = db.session.get(type(authors[0]), author_id)
+                start.wait()
+                for n in range(POSTS_PER_THREAD):
+                    target = db.session.get(Topic, topic_id)
+                    posts.create_reply(author, target, raw=f"## Reply {n} from {author.username}\n\nConcurrent reply body text.")
+            except Exception as error:  # collected and asserted below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=post_many, args=(author_id,)) for author_id in author_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    expected = 1 + THREADS * POSTS_PER_THREAD
+    numbers = list(db.session.scalars(select(Post.post_number).where(Post.topic_id == topic_id).order_by(Post.post_number)))
+    assert numbers == list(range(1, expected + 1))
+    stored = db.session.get(Topic, topic_id)
+    assert (stored.highest_post_number, stored.posts_count, stored.reply_count) == (expected, expected, expected - 1)
+    per_author = {
+        author_id: db.session.scalar(select(db.func.count()).where(Post.topic_id == topic_id, Post.user_id == author_id))
+        for author_id in author_ids
+    }
+    assert per_author[author_ids[0]] == POSTS_PER_THREAD + 1
+    assert all(count == POSTS_PER_THREAD for author_id, count in per_author.items() if author_id != author_ids[0])
