@@ -2,8 +2,10 @@
 broker (Kombu's SQLAlchemy transport, or Redis when FORUM_TEST_BROKER_URL is set), and a real worker."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 from sqlalchemy import text
 
 os.environ["FORUM_ENV"] = "testing"
+# Before config is imported: nothing a test writes may land in the developer's own instance folder.
+os.environ["FORUM_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="forum-test-instance-")
 
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
@@ -37,8 +41,10 @@ def broker(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def instance_path(tmp_path_factory):
-    return tmp_path_factory.mktemp("instance")
+def instance_path():
+    path = Path(os.environ["FORUM_INSTANCE_PATH"])
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +79,7 @@ def _migrated_app(settings):
 @pytest.fixture
 def app(_migrated_app):
     """The app inside an app context; every table is emptied after the test."""
+    _migrated_app.extensions["celery"].set_current()  # other tests may have made apps of their own
     with _migrated_app.app_context():
         yield _migrated_app
         db.session.rollback()
@@ -122,7 +129,7 @@ def worker(settings, _migrated_app, instance_path):
     env = {**os.environ, **settings}
     log = open(instance_path / "worker.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wsgi", "worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO"],
+        [sys.executable, "-m", "celery", "-A", "wsgi:celery", "worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO"],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

@@ -1,0 +1,55 @@
+import pytest
+
+from forum import ConfigurationError, create_app
+
+
+def test_production_without_a_secret_key_refuses_to_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("FORUM_ENV", "production")
+    monkeypatch.delenv("FORUM_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="FORUM_SECRET_KEY"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"})
+
+
+def test_production_takes_its_settings_from_forum_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("FORUM_ENV", "production")
+    monkeypatch.setenv("FORUM_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("FORUM_DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite'}")
+    monkeypatch.setenv("FORUM_MIN_POST_LENGTH", "5")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'prod.sqlite'}"
+    assert app.config["MIN_POST_LENGTH"] == 5
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_unknown_environment_name_is_refused(monkeypatch):
+    monkeypatch.setenv("FORUM_ENV", "staging-ish")
+    with pytest.raises(ConfigurationError, match="FORUM_ENV"):
+        create_app()
+
+
+def test_development_secret_key_is_generated_once_and_kept(monkeypatch, tmp_path):
+    monkeypatch.setenv("FORUM_ENV", "development")
+    overrides = {"DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite'}", "SECRET_KEY_FILE": str(tmp_path / "secret_key")}
+    first = create_app(overrides).config["SECRET_KEY"]
+    second = create_app(overrides).config["SECRET_KEY"]
+    assert len(first) == 64 and first == second
+
+
+def test_index_answers_json(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.json["api"] == "discourse"
+
+
+def test_unknown_path_is_a_discourse_style_json_404(client):
+    response = client.get("/no/such/page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.is_json
+    assert response.json["error_type"] == "not_found" and response.json["errors"]
+
+
+def test_wrong_method_is_a_json_error(client):
+    response = client.delete("/")
+    assert response.status_code == 405
+    assert response.json["error_type"] == "invalid_parameters"
