@@ -93,13 +93,14 @@ def append_post(
 
 def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: int | None = None) -> Post:
     raw = validate_raw(raw)
+    cooked = cook(raw)  # before the write unit: the topic row stays locked for as short a time as possible
     with write_unit(db.session):
         # Re-read inside the write unit: the topic may have been closed since the caller loaded it.
         db.session.refresh(topic, with_for_update=True)
         guardian.ensure_can_reply(author, topic)
         if reply_to_post_number is not None:
             _ensure_post_number_exists(topic, reply_to_post_number)
-        return append_post(topic, author, raw=raw, cooked=cook(raw), reply_to_post_number=reply_to_post_number)
+        return append_post(topic, author, raw=raw, cooked=cooked, reply_to_post_number=reply_to_post_number)
 
 
 def _ensure_post_number_exists(topic: Topic, post_number: int) -> None:
