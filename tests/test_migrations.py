@@ -3,7 +3,7 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from forum import create_app
 from forum.extensions import db
@@ -44,4 +44,28 @@ def test_downgrade_to_empty_and_up_again(empty_database, tmp_path):
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
             assert "posts" in inspect(connection).get_table_names()
+        db.engine.dispose()
+
+
+def test_upgrading_keeps_what_users_wrote(empty_database, tmp_path):
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, username, username_lower, role, active, is_bot, created_at) "
+                "VALUES (1, 'Amira', 'amira', 'member', true, false, CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO topics (id, title, slug, user_id, closed, archived, visible, pinned_globally, "
+                "highest_post_number, posts_count, reply_count, created_at, updated_at, bumped_at) "
+                "VALUES (1, 'Kept across upgrades', 'kept', 1, false, false, true, false, 1, 1, 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO posts (id, topic_id, user_id, post_number, raw, cooked, post_type, version, reply_count, "
+                "created_at, updated_at) VALUES (1, 1, 1, 1, 'what she wrote', '<p>what she wrote</p>', 1, 1, 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT raw, like_count FROM posts")).one() == ("what she wrote", 0)
+            assert connection.execute(text("SELECT views FROM topics")).scalar_one() == 0
         db.engine.dispose()

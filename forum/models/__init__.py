@@ -1,7 +1,11 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 from forum.models.audit import AuditLogEntry
 from forum.models.categories import Category
+from forum.models.groups import Group, category_groups, group_users
+from forum.models.post_actions import PostAction, PostActionType
 from forum.models.posts import Post, PostRevision, PostType
+from forum.models.reading import TopicUser
+from forum.models.sessions import UserAuthToken
 from forum.models.tags import Tag, TagGroup, post_tags, tag_group_memberships, topic_tags
 from forum.models.topics import Topic
 from forum.models.users import ApiKey, Role, User
@@ -10,6 +14,9 @@ __all__ = [
     "ApiKey",
     "AuditLogEntry",
     "Category",
+    "Group",
+    "PostAction",
+    "PostActionType",
     "Post",
     "PostRevision",
     "PostType",
@@ -17,7 +24,11 @@ __all__ = [
     "Tag",
     "TagGroup",
     "Topic",
+    "TopicUser",
     "User",
+    "UserAuthToken",
+    "category_groups",
+    "group_users",
     "post_tags",
     "tag_group_memberships",
     "topic_tags",

@@ -21,6 +21,8 @@ class Category(Base):
     # Discourse's category defaults for new topics' close timers.
     auto_close_hours: Mapped[float | None]
     auto_close_based_on_last_post: Mapped[bool] = mapped_column(default=False)
+    # Only staff and the groups in category_groups see a read-restricted category.
+    read_restricted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

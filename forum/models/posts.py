@@ -47,6 +47,7 @@ class Post(Base):
     version: Mapped[int] = mapped_column(default=1)
     edit_reason: Mapped[str | None] = mapped_column(String(255))
     reply_count: Mapped[int] = mapped_column(default=0)
+    like_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]

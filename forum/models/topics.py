@@ -31,6 +31,8 @@ class Topic(Base):
     highest_post_number: Mapped[int] = mapped_column(default=0)
     posts_count: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)
+    like_count: Mapped[int] = mapped_column(default=0)
+    views: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     bumped_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

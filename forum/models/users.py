@@ -34,6 +34,7 @@ class User(UserMixin, Base):
     suspended_till: Mapped[datetime | None]
     suspend_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="user", foreign_keys="ApiKey.user_id")
 
