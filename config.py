@@ -31,6 +31,13 @@ class Config:
     MIN_POST_LENGTH = 20
     MAX_POST_LENGTH = 32000
     BASE_URL = "http://127.0.0.1:5000"
+    # Flask-Limiter: per user when signed in, per IP otherwise. Storage is Redis when FORUM_REDIS_URL
+    # is set (shared by every web process), else in-process memory.
+    RATELIMIT_DEFAULT = "300 per minute"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "forum-ratelimit"
+    LOGIN_RATE_LIMIT_PER_IP = "20 per minute"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = "6 per minute"
 
 
 class DevelopmentConfig(Config):
@@ -43,6 +50,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-only-secret"
+    RATELIMIT_ENABLED = False  # the rate-limit tests switch it on for their own app
 
 
 class ProductionConfig(Config):

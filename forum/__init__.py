@@ -28,24 +28,24 @@ def create_app(config: Mapping | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _load_secret_key(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
 
     from forum import models  # noqa: F401  (registers the tables on the metadata)
     from forum.database import configure_engine
-    from forum.extensions import celery_init_app, db, login_manager, migrate
+    from forum.extensions import celery_init_app, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
     login_manager.init_app(app)
+    limiter.init_app(app)
     celery_init_app(app)
 
-    from forum.api import bp as api_bp
-    from forum.api.errors import register_error_handlers
+    from forum.api import register_api
     from forum.cli import forum_cli
 
-    app.register_blueprint(api_bp)
-    register_error_handlers(app)
+    register_api(app)
     app.cli.add_command(forum_cli)
     return app
 

@@ -1,7 +1,9 @@
 """Flask extensions: created here, bound to an app in ``create_app`` with ``init_app``."""
 from celery import Celery, Task
 from flask import Flask
-from flask_login import LoginManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -10,6 +12,16 @@ from forum.models.base import Base
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
+
+
+def rate_limit_key() -> str:
+    """Signed-in callers are limited per user, anonymous ones per IP address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{get_remote_address()}"
+
+
+limiter = Limiter(key_func=rate_limit_key)
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -41,10 +53,3 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
-
-
-@login_manager.user_loader
-def load_user(user_id: str):
-    from forum.models import User
-
-    return db.session.get(User, int(user_id))

@@ -1,6 +1,15 @@
-"""Discourse-compatible JSON endpoints. Views are thin: parse, call a service, serialise."""
-from flask import Blueprint
+"""Discourse-compatible JSON endpoints, one blueprint per area. Views are thin: parse, call a service, serialise."""
+from flask import Flask
 
-bp = Blueprint("api", __name__)
+from forum.api import index, session
+from forum.api.auth import check_csrf
+from forum.api.errors import register_error_handlers
 
-from forum.api import index  # noqa: E402,F401  (registers the routes on bp)
+BLUEPRINTS = (index.bp, session.bp)
+
+
+def register_api(app: Flask) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.before_request(check_csrf)
+    register_error_handlers(app)

@@ -1,7 +1,12 @@
 """Every error leaves as Discourse's JSON: ``{"errors": [...], "error_type": "..."}``, never an HTML page."""
+import math
+import time
+
 from flask import Flask
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from forum.extensions import limiter
 from forum.services.errors import ServiceError
 
 # Discourse's error_type for the HTTP errors the framework itself raises.
@@ -11,7 +16,6 @@ _ERROR_TYPES = {
     404: "not_found",
     405: "invalid_parameters",
     413: "invalid_parameters",
-    429: "rate_limit",
 }
 
 
@@ -23,6 +27,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):
         return error_response(error.messages, error.error_type, error.status_code)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded):
+        current = limiter.current_limit
+        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        body = {
+            "errors": [f"You've performed this action too many times. Please wait {wait} seconds before trying again."],
+            "error_type": "rate_limit",
+            "extras": {"wait_seconds": wait, "time_left": f"{wait} seconds"},
+        }
+        return body, 429, {"Retry-After": str(wait)}
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

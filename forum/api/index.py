@@ -1,7 +1,7 @@
 """GET /: what this server is, for people and for health checks."""
-from flask import current_app
+from flask import Blueprint, current_app
 
-from forum.api import bp
+bp = Blueprint("index", __name__)
 
 
 @bp.get("/")

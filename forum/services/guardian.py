@@ -2,8 +2,11 @@
 
 Plain functions rather than a class: every rule is a pure decision on the user and the object.
 """
-from forum.models import Post, Topic, User
-from forum.services.errors import NotAllowed
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from forum.extensions import db
+from forum.models import Category, Post, Topic, User, category_groups, group_users
+from forum.services.errors import NotAllowed, NotFound
 
 
 def ensure_can_act(user: User | None) -> None:
@@ -76,3 +79,59 @@ def ensure_can_delete_topic(user: User | None, topic: Topic) -> None:
         raise NotAllowed("You can only delete your own topics.")
     if topic.posts_count > 1:
         raise NotAllowed("A topic with replies can only be deleted by staff.")
+
+
+# Reading. Restricted content answers 404, as if it did not exist, so its existence does not leak.
+
+
+def readable_categories(user: User | None) -> ColumnElement[bool]:
+    """A condition on Category: the categories ``user`` may read."""
+    if user is not None and user.is_staff:
+        return true()
+    if user is None:
+        return Category.read_restricted == false()
+    member_of = (
+        select(category_groups.c.category_id)
+        .join(group_users, group_users.c.group_id == category_groups.c.group_id)
+        .where(group_users.c.user_id == user.id)
+    )
+    return or_(Category.read_restricted == false(), Category.id.in_(member_of))
+
+
+def readable_topics(user: User | None) -> ColumnElement[bool]:
+    """A condition on Topic: the topics ``user`` may open (deleted ones only for staff)."""
+    if user is not None and user.is_staff:
+        return true()
+    readable_category_ids = select(Category.id).where(readable_categories(user))
+    return (Topic.deleted_at.is_(None)) & or_(Topic.category_id.is_(None), Topic.category_id.in_(readable_category_ids))
+
+
+def listed_topics(user: User | None) -> ColumnElement[bool]:
+    """A condition on Topic: the topics lists and search show ``user`` (unlisted ones only to staff)."""
+    if user is not None and user.is_staff:
+        return true()
+    return readable_topics(user) & (Topic.visible == true())
+
+
+def can_see_category(user: User | None, category: Category | None) -> bool:
+    if category is None:
+        return True
+    return bool(db.session.scalar(select(Category.id).where(Category.id == category.id, readable_categories(user))))
+
+
+def ensure_can_see_category(user: User | None, category: Category | None) -> None:
+    if not can_see_category(user, category):
+        raise NotFound("That category does not exist.")
+
+
+def ensure_can_see_topic(user: User | None, topic: Topic) -> None:
+    if topic.is_deleted and not (user is not None and user.is_staff):
+        raise NotFound("That topic does not exist.")
+    if not can_see_category(user, topic.category):
+        raise NotFound("That topic does not exist.")
+
+
+def ensure_can_see_post(user: User | None, post: Post) -> None:
+    ensure_can_see_topic(user, post.topic)
+    if post.is_deleted and not (user is not None and (user.is_staff or user.id == post.user_id)):
+        raise NotFound("That post does not exist.")

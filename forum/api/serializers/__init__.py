@@ -1,0 +1,9 @@
+"""Discourse's response shapes, one module per shape family; each field is defined in one place."""
+from datetime import datetime
+
+
+def iso(value: datetime | None) -> str | None:
+    """Discourse's timestamp format: UTC, milliseconds, 'Z'."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
