@@ -1,11 +1,23 @@
 """Discourse-compatible JSON endpoints, one blueprint per area. Views are thin: parse, call a service, serialise."""
 from flask import Flask
 
-from forum.api import index, session
+from forum.api import categories, index, lists, posts, reading, search, session, site, tags, topics, users
 from forum.api.auth import check_csrf
 from forum.api.errors import register_error_handlers
 
-BLUEPRINTS = (index.bp, session.bp)
+BLUEPRINTS = (
+    index.bp,
+    session.bp,
+    topics.bp,
+    posts.bp,
+    lists.bp,
+    reading.bp,
+    categories.bp,
+    tags.bp,
+    site.bp,
+    users.bp,
+    search.bp,
+)
 
 
 def register_api(app: Flask) -> None:

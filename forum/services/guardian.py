@@ -22,6 +22,12 @@ def ensure_staff(user: User | None) -> None:
         raise NotAllowed("Only staff can do that.")
 
 
+def ensure_admin(user: User | None) -> None:
+    ensure_can_act(user)
+    if not user.is_admin:
+        raise NotAllowed("Only admins can do that.")
+
+
 def ensure_can_create_topic(user: User | None) -> None:
     ensure_can_act(user)
 
@@ -65,6 +71,25 @@ def ensure_can_recover_post(user: User | None, post: Post) -> None:
     if user.is_staff or (post.user_id == user.id and post.deleted_by_id == user.id):
         return
     raise NotAllowed("Only staff can recover a post that someone else deleted.")
+
+
+def ensure_can_edit_topic(user: User | None, topic: Topic) -> None:
+    """Title and category: the author while the topic is open, staff always."""
+    ensure_can_act(user)
+    if user.is_staff:
+        return
+    if topic.user_id != user.id:
+        raise NotAllowed("You can only edit your own topics.")
+    if topic.closed or topic.archived:
+        raise NotAllowed("This topic is closed; it can no longer be edited.")
+
+
+def ensure_can_like(user: User | None, post: Post) -> None:
+    ensure_can_act(user)
+    if post.user_id == user.id:
+        raise NotAllowed("You cannot like your own post.")
+    if post.is_deleted or post.topic.archived:
+        raise NotAllowed("This post can no longer be liked.")
 
 
 def ensure_can_change_topic_status(user: User | None) -> None:

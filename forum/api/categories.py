@@ -1,0 +1,4 @@
+"""Discourse's categories endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("categories", __name__)

@@ -1,0 +1,4 @@
+"""Discourse's lists endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("lists", __name__)

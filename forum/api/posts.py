@@ -1,0 +1,4 @@
+"""Discourse's posts endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("posts", __name__)

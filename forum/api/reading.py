@@ -1,0 +1,4 @@
+"""Discourse's reading endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("reading", __name__)

@@ -1,0 +1,4 @@
+"""Discourse's search endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("search", __name__)

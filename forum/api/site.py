@@ -1,0 +1,4 @@
+"""Discourse's site endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("site", __name__)

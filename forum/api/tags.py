@@ -1,0 +1,4 @@
+"""Discourse's tags endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("tags", __name__)

@@ -1,0 +1,4 @@
+"""Discourse's users endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("users", __name__)
