@@ -26,6 +26,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     if config:
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Discourse's exact content type: some clients (pydiscourse) compare it literally.
+    app.json.mimetype = "application/json; charset=utf-8"
     _load_secret_key(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
