@@ -21,8 +21,15 @@ def unavailable(reason: str):
 def new_database_url(tmp_dir: Path) -> str:
     """A fresh empty database on the configured server, or an SQLite file under ``tmp_dir``."""
     server_url = os.environ.get("FORUM_TEST_DATABASE_URL")
-    if not server_url:
-        return f"sqlite:///{tmp_dir / f'forum-{uuid.uuid4().hex[:8]}.sqlite'}"
+    return new_server_database(server_url) if server_url else new_sqlite_url(tmp_dir)
+
+
+def new_sqlite_url(tmp_dir: Path) -> str:
+    return f"sqlite:///{tmp_dir / f'forum-{uuid.uuid4().hex[:8]}.sqlite'}"
+
+
+def new_server_database(server_url: str) -> str:
+    """A fresh database, uniquely named after the one in ``server_url``, on that server."""
     url = make_url(server_url)
     name = f"{url.database or 'forum_test'}_{uuid.uuid4().hex[:10]}"
     try:

@@ -23,3 +23,18 @@ def auth_headers(app):
         return {"Api-Key": keys[user.id], "Api-Username": user.username}
 
     return headers
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind a real HTTP server on a free loopback port, for real clients."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)

@@ -1,0 +1,172 @@
+"""API throughput and latency under gunicorn, against SQLite and PostgreSQL, as ratios to a bare Flask ceiling.
+
+    .venv/bin/python -m bench.api [--seconds 10] [--long-posts 10000] [--backends sqlite,postgresql] [--smoke]
+
+Needs wrk (Debian: apt-get install wrk) as the load generator: a C client, so the client is not the
+bottleneck on a 2-core machine. PostgreSQL is taken from FORUM_TEST_DATABASE_URL (default
+postgresql://postgres@127.0.0.1:5432/forum_bench); a fresh database is created and dropped.
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("FORUM_ENV", "testing")
+
+import flask_migrate  # noqa: E402
+
+from forum import create_app  # noqa: E402
+from forum.content import cook  # noqa: E402
+from forum.database import write_unit  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from forum.models import Role  # noqa: E402
+from forum.services import posts, topics, users  # noqa: E402
+from tests import databases  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_SETTINGS = ["--workers", "2", "--threads", "4", "--worker-class", "gthread", "--no-control-socket", "--log-level", "warning"]
+CONCURRENCY = 8
+REPLY = "## A reply for the benchmark\n\nTraining supplier managers changed more than audits did, in our experience."
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed(database_url: str, long_posts: int) -> dict:
+    """Migrate a fresh database and write the benchmark's content: a 27-post and a long topic."""
+    app = create_app({"DATABASE_URL": database_url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        admin = users.create_user("admin", email="admin@example.com", password=None, role=Role.ADMIN)
+        _, key = users.create_api_key(None, created_by=admin)
+        short = topics.create_topic(admin, title="A dialogue of twenty-seven posts", raw=REPLY)
+        for _ in range(26):
+            posts.create_reply(admin, short, raw=REPLY, reply_to_post_number=1)
+        long = topics.create_topic(admin, title="A very long dialogue for the benchmark", raw=REPLY)
+        cooked = cook(REPLY)
+        with write_unit(db.session):  # one unit: seeding 10,000 posts one commit each would take minutes
+            for _ in range(long_posts - 1):
+                posts.append_post(long, admin, raw=REPLY, cooked=cooked)
+        seeded = {"key": key, "short_id": short.id, "long_id": long.id, "long_slug": long.slug, "long_last": long_posts}
+        db.engine.dispose()
+    return seeded
+
+
+class Server:
+    def __init__(self, app_path: str, env: dict):
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [str(REPO_ROOT / ".venv/bin/gunicorn"), *GUNICORN_SETTINGS, "--bind", f"127.0.0.1:{self.port}", app_path],
+            cwd=REPO_ROOT, env={**os.environ, **env},
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=1)
+                return
+            except urllib.error.HTTPError:
+                return  # answering, even if with an error status
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{app_path} did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def wrk(url: str, seconds: float, headers: dict | None = None, script: str | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{max(1, int(seconds))}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def measure(backend: str, database_url: str, seconds: float, long_posts: int, tmp: Path) -> list[tuple]:
+    seeded = seed(database_url, long_posts)
+    env = {"FORUM_ENV": "production", "FORUM_SECRET_KEY": "benchmark", "FORUM_DATABASE_URL": database_url,
+           "FORUM_RATELIMIT_ENABLED": "false", "FORUM_BROKER_URL": f"sqla+sqlite:///{tmp / 'broker.sqlite'}"}
+    ceiling_server = Server("bench.ceiling:app", env)
+    try:
+        ceiling = wrk(ceiling_server.url + "/ping.json", seconds)
+    finally:
+        ceiling_server.stop()
+    post_script = tmp / "post.lua"
+    body = urllib.parse.urlencode({"topic_id": seeded["short_id"], "raw": REPLY})
+    post_script.write_text(f'wrk.method = "POST"\nwrk.body = "{body}"\n'
+                           'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+    api = {"Api-Key": seeded["key"], "Api-Username": "admin"}
+    server = Server("wsgi:app", env)
+    try:
+        rows = [("bare Flask JSON (ceiling)", ceiling)]
+        rows.append(("GET /t/{id}.json (27 posts)", wrk(f"{server.url}/t/{seeded['short_id']}.json", seconds)))
+        rows.append((f"GET /t/{{id}}.json ({long_posts} posts, first page)", wrk(f"{server.url}/t/{seeded['long_id']}.json", seconds)))
+        rows.append((f"GET last page of the {long_posts}-post topic",
+                     wrk(f"{server.url}/t/{seeded['long_slug']}/{seeded['long_id']}/{seeded['long_last']}.json", seconds)))
+        rows.append(("GET /latest.json", wrk(f"{server.url}/latest.json", seconds)))
+        rows.append(("POST /posts.json (reply)", wrk(f"{server.url}/posts.json", seconds, headers=api, script=str(post_script))))
+    finally:
+        server.stop()
+    return [(backend, name, result, result["rps"] / ceiling["rps"]) for name, result in rows]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--long-posts", type=int, default=10_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--smoke", action="store_true", help="1 s per endpoint and a 300-post long topic")
+    args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.long_posts = 1, 300
+    if shutil.which("wrk") is None:
+        print("bench/api.py needs wrk: apt-get install wrk", file=sys.stderr)
+        return 2
+    os.environ.setdefault("FORUM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/forum_bench")
+    results = []
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp_path = Path(tmp)
+            if backend == "sqlite":
+                database_url = databases.new_sqlite_url(tmp_path)
+            else:
+                database_url = databases.new_server_database(os.environ["FORUM_TEST_DATABASE_URL"])
+            try:
+                results += measure(backend, database_url, args.seconds, args.long_posts, tmp_path)
+            finally:
+                databases.drop_database(database_url)
+    print(f"\n{'backend':<11}{'endpoint':<46}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'of ceiling':>12}")
+    for backend, name, result, ratio in results:
+        print(f"{backend:<11}{name:<46}{result['rps']:>9.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}"
+              f"{result['errors']:>8}{ratio:>11.0%}")
+    return 1 if any(result["errors"] for _, _, result, _ in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
