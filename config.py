@@ -38,6 +38,14 @@ class Config:
     RATELIMIT_KEY_PREFIX = "forum-ratelimit"
     LOGIN_RATE_LIMIT_PER_IP = "20 per minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "6 per minute"
+    # Timers: beat asks for a scan this often; a scan claims at most TIMER_SCAN_BATCH timers and asks
+    # for another scan when there were more; a claim whose fire task never ran is retried after the lease.
+    TIMER_SCAN_INTERVAL = 60
+    TIMER_SCAN_BATCH = 500
+    TIMER_CLAIM_LEASE_SECONDS = 300
+    # Tasks must finish well inside Redis's visibility timeout, or Redis would hand them out again.
+    TASK_TIME_LIMIT = 300
+    BROKER_VISIBILITY_TIMEOUT = 3600
 
 
 class DevelopmentConfig(Config):

@@ -1,10 +1,27 @@
-"""Celery tasks. Each takes ids, re-reads state, and hands work to a service."""
+"""Celery tasks. Each is thin: it takes ids, re-reads state through a service, and can run twice with
+the same effect as once (retries, redelivery after a worker crash, two workers, two beat ticks)."""
 from celery import shared_task
+from flask import current_app
+from kombu.exceptions import OperationalError as BrokerError
+from sqlalchemy.exc import DBAPIError
 
-from forum.services import rebake, views
+from forum.services import rebake, timers, views
+
+# For bot tasks: acknowledged only when done, handed out again if the worker dies, retried with
+# jittered backoff on transient database or broker trouble. (Every task's time limit, well below
+# Redis's visibility timeout, is set for the whole app in forum.extensions.)
+BOT_TASK = {
+    "acks_late": True,
+    "task_reject_on_worker_lost": True,
+    "autoretry_for": (DBAPIError, BrokerError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
-@shared_task(name="forum.rebake_post", acks_late=True)
+@shared_task(name="forum.rebake_post", **BOT_TASK)
 def rebake_post(post_id: int) -> None:
     """Re-render one post's cooked HTML from its raw Markdown (Discourse's "rebake").
 
@@ -18,3 +35,20 @@ def rebake_post(post_id: int) -> None:
 @shared_task(name="forum.add_topic_views", acks_late=False)
 def add_topic_views(counts: dict[str, int]) -> None:
     views.add_views(counts)
+
+
+@shared_task(name="forum.scan_due_timers", **BOT_TASK)
+def scan_due_timers() -> int:
+    """Claim due timers and queue one fire task each; ask for another scan at once if there were more."""
+    batch = current_app.config["TIMER_SCAN_BATCH"]
+    claimed = timers.claim_due_timers(limit=batch)
+    for timer_id in claimed:  # after the claim committed: a message never names an unclaimed timer
+        fire_timer.delay(timer_id)
+    if len(claimed) == batch:
+        scan_due_timers.delay()
+    return len(claimed)
+
+
+@shared_task(name="forum.fire_timer", **BOT_TASK)
+def fire_timer(timer_id: int) -> None:
+    timers.fire_timer(timer_id)

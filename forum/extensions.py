@@ -24,6 +24,15 @@ def rate_limit_key() -> str:
 limiter = Limiter(key_func=rate_limit_key)
 
 
+def _transport_options(app: Flask) -> dict:
+    options = dict(app.config["BROKER_TRANSPORT_OPTIONS"])
+    if app.config["BROKER_URL"].startswith(("redis://", "rediss://")):
+        # Redis hands an unacknowledged task to another worker after this long: keep it far above
+        # the task time limit. (Kombu's SQLAlchemy transport passes its options to create_engine.)
+        options.setdefault("visibility_timeout", app.config["BROKER_VISIBILITY_TIMEOUT"])
+    return options
+
+
 def celery_init_app(app: Flask) -> Celery:
     """One Celery app per Flask app, as Flask's documentation does it.
 
@@ -40,14 +49,20 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(
         {
             "broker_url": app.config["BROKER_URL"],
-            "broker_transport_options": app.config["BROKER_TRANSPORT_OPTIONS"],
+            "broker_transport_options": _transport_options(app),
             "broker_connection_retry_on_startup": True,
             "task_serializer": "json",
             "accept_content": ["json"],
             "task_ignore_result": True,
+            "task_time_limit": app.config["TASK_TIME_LIMIT"],
+            "task_soft_time_limit": app.config["TASK_TIME_LIMIT"] - 30,
             "timezone": "UTC",
             "worker_hijack_root_logger": False,
             "include": ["bots.tasks"],
+            # Beat only nudges: the database holds the schedules, so one lost tick costs nothing.
+            "beat_schedule": {
+                "scan-due-timers": {"task": "forum.scan_due_timers", "schedule": float(app.config["TIMER_SCAN_INTERVAL"])},
+            },
         }
     )
     celery_app.set_default()

@@ -6,6 +6,7 @@ from alembic import context
 from flask import current_app
 
 from forum.models.base import UTCDateTime
+from forum.services.search import include_in_schema_comparison
 
 config = context.config
 fileConfig(config.config_file_name)
@@ -31,6 +32,8 @@ def skip_empty_autogenerate(context, revision, directives):
 def run_migrations_online():
     options = dict(current_app.extensions["migrate"].configure_args)
     options["compare_type"] = True
+    # The search index lives outside the ORM metadata (migration 0003 owns it): autogenerate must not drop it.
+    options.setdefault("include_name", include_in_schema_comparison)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     with engine.connect() as connection:
         context.configure(

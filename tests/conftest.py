@@ -3,6 +3,7 @@ broker (Kombu's SQLAlchemy transport, or Redis when FORUM_TEST_BROKER_URL is set
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -10,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from flask.testing import FlaskClient
+from sqlalchemy import delete, select, text
 
 os.environ["FORUM_ENV"] = "testing"
 # Before config is imported: nothing a test writes may land in the developer's own instance folder.
@@ -18,7 +20,7 @@ os.environ["FORUM_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="forum-test-instance
 
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
-from forum.models import Role  # noqa: E402
+from forum.models import Role, User  # noqa: E402
 from forum.services import users  # noqa: E402
 from tests import databases  # noqa: E402
 
@@ -60,6 +62,17 @@ def settings(database_url, broker, instance_path):
     }
 
 
+class RequestIsolatingClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production: its own database session and
+    its own Flask-Login user, instead of those of the test's surrounding context."""
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction (and expire what it loaded), so it reads what the request wrote.
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _migrated_app(settings):
     import flask_migrate
@@ -71,8 +84,11 @@ def _migrated_app(settings):
             "BROKER_TRANSPORT_OPTIONS": json.loads(settings["FORUM_BROKER_TRANSPORT_OPTIONS"]),
         }
     )
+    app.test_client_class = RequestIsolatingClient
     with app.app_context():
         flask_migrate.upgrade()
+        app.config["SEEDED_USER_IDS"] = sorted(db.session.scalars(select(User.id)))
+        db.session.remove()
     return app
 
 
@@ -84,17 +100,19 @@ def app(_migrated_app):
         yield _migrated_app
         db.session.rollback()
         db.session.remove()
-        _empty_tables()
+        _empty_tables(_migrated_app)
 
 
-def _empty_tables() -> None:
-    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+def _empty_tables(app) -> None:
+    """Back to the freshly migrated state: no rows but the users the migrations seed (the bots)."""
+    tables = [table.name for table in reversed(db.metadata.sorted_tables) if table.name != "users"]
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(delete(User).where(User.id.not_in(app.config["SEEDED_USER_IDS"])))
 
 
 @pytest.fixture
@@ -123,25 +141,60 @@ def moderator(make_user):
     return make_user(Role.MODERATOR, "moderator")
 
 
+class CeleryProcess:
+    """A real ``celery worker`` or ``celery beat`` process on the test broker and database."""
+
+    def __init__(self, settings: dict, log_path: Path, *arguments: str, env: dict | None = None):
+        self.log_path = log_path
+        self._log = open(log_path, "a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "wsgi:celery", *arguments, "--loglevel=INFO"],
+            cwd=REPO_ROOT,
+            env={**os.environ, **settings, **(env or {})},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so a test can kill it, children and all, like a crash
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL, as a machine crash or the OOM killer would: no clean shutdown."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
+
 @pytest.fixture(scope="session")
 def worker(settings, _migrated_app, instance_path):
-    """A real Celery worker process on the test broker and database (its log: worker.log in the instance folder)."""
-    env = {**os.environ, **settings}
-    log = open(instance_path / "worker.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wsgi:celery", "worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    """One worker for the whole session (its log: worker.log in the instance folder)."""
+    process = CeleryProcess(settings, instance_path / "worker.log", "worker", "--pool=threads", "--concurrency=2")
+    yield process.process
+    process.stop()
+
+
+@pytest.fixture
+def start_celery(settings, _migrated_app, instance_path):
+    """Start extra workers or a beat for one test: start_celery("worker", ..., env={...}); all stopped after it."""
+    started = []
+
+    def start(*arguments: str, env: dict | None = None) -> CeleryProcess:
+        process = CeleryProcess(settings, instance_path / f"celery-{len(started)}.log", *arguments, env=env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
 
 
 def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):

@@ -7,6 +7,7 @@ from sqlalchemy import inspect, text
 
 from forum import create_app
 from forum.extensions import db
+from forum.services.search import include_in_schema_comparison
 from tests import databases
 
 
@@ -26,7 +27,10 @@ def test_upgrade_from_empty_matches_the_models(empty_database, tmp_path):
     with app.app_context():
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": include_in_schema_comparison}
+            )
+            differences = compare_metadata(context, db.metadata)
             tables = set(inspect(connection).get_table_names())
         db.engine.dispose()
     assert differences == []
@@ -53,17 +57,17 @@ def test_upgrading_keeps_what_users_wrote(empty_database, tmp_path):
         flask_migrate.upgrade(revision="0001")
         with db.engine.begin() as connection:
             connection.execute(text(
-                "INSERT INTO users (id, username, username_lower, role, active, is_bot, created_at) "
-                "VALUES (1, 'Amira', 'amira', 'member', true, false, CURRENT_TIMESTAMP)"))
+                "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
+                "VALUES ('Amira', 'amira', 'member', true, false, CURRENT_TIMESTAMP)"))
             connection.execute(text(
-                "INSERT INTO topics (id, title, slug, user_id, closed, archived, visible, pinned_globally, "
+                "INSERT INTO topics (title, slug, user_id, closed, archived, visible, pinned_globally, "
                 "highest_post_number, posts_count, reply_count, created_at, updated_at, bumped_at) "
-                "VALUES (1, 'Kept across upgrades', 'kept', 1, false, false, true, false, 1, 1, 0, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                "SELECT 'Kept across upgrades', 'kept', id, false, false, true, false, 1, 1, 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users"))
             connection.execute(text(
-                "INSERT INTO posts (id, topic_id, user_id, post_number, raw, cooked, post_type, version, reply_count, "
-                "created_at, updated_at) VALUES (1, 1, 1, 1, 'what she wrote', '<p>what she wrote</p>', 1, 1, 0, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, post_type, version, reply_count, "
+                "created_at, updated_at) SELECT id, user_id, 1, 'what she wrote', '<p>what she wrote</p>', 1, 1, 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM topics"))
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT raw, like_count FROM posts")).one() == ("what she wrote", 0)

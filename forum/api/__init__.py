@@ -1,7 +1,7 @@
 """Discourse-compatible JSON endpoints, one blueprint per area. Views are thin: parse, call a service, serialise."""
 from flask import Flask
 
-from forum.api import categories, index, lists, posts, reading, search, session, site, tags, topics, users
+from forum.api import categories, index, lists, posts, reading, search, session, site, tags, timers, topics, users
 from forum.api.auth import check_csrf
 from forum.api.errors import register_error_handlers
 
@@ -17,6 +17,7 @@ BLUEPRINTS = (
     site.bp,
     users.bp,
     search.bp,
+    timers.bp,
 )
 
 

@@ -1,4 +1,133 @@
-"""Discourse's posts endpoints."""
-from flask import Blueprint
+"""Discourse's post endpoints: latest posts, creating (a topic or a reply), reading, editing, deleting,
+recovering, replies, revisions, likes, and the raw Markdown export."""
+from flask import Blueprint, Response
+
+from forum.api.auth import current_actor, require_actor
+from forum.api.params import params
+from forum.api.routing import json_route
+from forum.api.serializers.posts import latest_post, post_detail, raw_export, reply, revision, written_post
+from forum.api.topics import nested
+from forum.services import post_actions, posts, topics
+from forum.services.errors import InvalidParameters
 
 bp = Blueprint("posts", __name__)
+
+
+@json_route(bp, "/posts", methods=["GET"])
+def latest():
+    actor = current_actor()
+    before = params().integer("before")
+    found = posts.latest_posts(actor, before if before and before > 0 else None)
+    context = posts.load_context(actor, found)
+    return {"latest_posts": [latest_post(post, context) for post in found]}
+
+
+@json_route(bp, "/posts", methods=["POST"])
+def create():
+    """A reply when topic_id is given, else a new topic. Fields only an importer sets in Discourse
+    (user_id, created_at, post_number, ...) are ignored."""
+    actor = require_actor()
+    values = params()
+    if values.string("archetype", "regular") != "regular" or values.has("target_recipients") or values.has("target_usernames"):
+        raise InvalidParameters("Private messages are not supported here.")
+    raw = values.string("raw", required=True)
+    topic_id = values.integer("topic_id")
+    if topic_id is not None:
+        topic = topics.get_visible_topic(actor, topic_id)
+        post = posts.create_reply(actor, topic, raw=raw, reply_to_post_number=values.integer("reply_to_post_number"))
+    else:
+        category_id = values.integer("category", values.integer("category_id"))
+        topic = topics.create_topic(
+            actor,
+            title=values.string("title"),
+            raw=raw,
+            category=topics.find_category(actor, category_id) if category_id is not None else None,
+            tag_names=tuple(values.string_list("tags")),
+        )
+        post = posts.first_post(topic)
+    return written_post(post, posts.load_context(actor, [post]))
+
+
+@json_route(bp, "/posts/<int:post_id>", methods=["GET"])
+def show(post_id: int):
+    actor = current_actor()
+    post = posts.get_visible_post(actor, post_id)
+    return post_detail(post, posts.load_context(actor, [post]))
+
+
+@json_route(bp, "/posts/by_number/<int:topic_id>/<int:post_number>", methods=["GET"])
+def show_by_number(topic_id: int, post_number: int):
+    actor = current_actor()
+    post = posts.get_visible_post_by_number(actor, topic_id, post_number)
+    return post_detail(post, posts.load_context(actor, [post]))
+
+
+@json_route(bp, "/posts/<int:post_id>", methods=["PUT"])
+def update(post_id: int):
+    actor = require_actor()
+    values = params()
+    raw = nested(values, "post", "raw", str)
+    if raw is None:
+        raise InvalidParameters("param is missing or the value is empty: post[raw]")
+    post = posts.get_visible_post(actor, post_id)
+    post = posts.edit_post(actor, post, raw=raw, edit_reason=nested(values, "post", "edit_reason", str))
+    return {"post": written_post(post, posts.load_context(actor, [post]))}
+
+
+@json_route(bp, "/posts/<int:post_id>", methods=["DELETE"])
+def delete(post_id: int):
+    actor = require_actor()
+    posts.delete_post(actor, posts.get_visible_post(actor, post_id))
+    return "", 200  # as Discourse: an empty body
+
+
+@json_route(bp, "/posts/<int:post_id>/recover", methods=["PUT"])
+def recover(post_id: int):
+    actor = require_actor()
+    post = posts.recover_post(actor, posts.get_visible_post(actor, post_id))
+    return post_detail(post, posts.load_context(actor, [post]))
+
+
+@json_route(bp, "/posts/<int:post_id>/replies", methods=["GET"])
+def replies(post_id: int):
+    actor = current_actor()
+    parent, found = posts.direct_replies(actor, post_id)
+    context = posts.load_context(actor, found, user_ids=(parent.user_id,))
+    return [reply(post, parent, context) for post in found]
+
+
+@json_route(bp, "/posts/<int:post_id>/revisions/<int:number>", methods=["GET"])
+@json_route(bp, "/posts/<int:post_id>/revisions/latest", methods=["GET"])
+def show_revision(post_id: int, number: int | None = None):
+    actor = current_actor()
+    return revision(posts.get_revision(actor, post_id, number), actor)
+
+
+@json_route(bp, "/post_actions", methods=["POST"])
+def like():
+    actor = require_actor()
+    values = params()
+    post_id = values.integer("id", required=True)
+    post_actions.ensure_supported(values.integer("post_action_type_id", required=True))
+    post = post_actions.like(actor, posts.get_visible_post(actor, post_id))
+    return post_detail(post, posts.load_context(actor, [post]))
+
+
+@json_route(bp, "/post_actions/<int:post_id>", methods=["DELETE"])
+def unlike(post_id: int):
+    actor = require_actor()
+    post_actions.ensure_supported(params().integer("post_action_type_id", required=True))
+    post = post_actions.unlike(actor, posts.get_visible_post(actor, post_id))
+    return post_detail(post, posts.load_context(actor, [post]))
+
+
+@bp.get("/raw/<int:topic_id>")
+def raw_topic(topic_id: int):
+    exported = posts.raw_export(current_actor(), topic_id, params().integer("page", 1, minimum=1))
+    return Response(raw_export(exported, posts.users_by_id({post.user_id for post in exported})), mimetype="text/plain")
+
+
+@bp.get("/raw/<int:topic_id>/<int:post_number>")
+def raw_post(topic_id: int, post_number: int):
+    post = posts.get_visible_post_by_number(current_actor(), topic_id, post_number)
+    return Response(post.raw, mimetype="text/plain")

@@ -1,19 +1,36 @@
-"""Discourse's session endpoints: CSRF token, sign in, sign out, current user."""
-from flask import Blueprint, current_app, request
+"""Discourse's session endpoints: CSRF token, sign-up challenge, sign in, sign out, current user."""
+import hmac
+import secrets
+
+from flask import Blueprint, current_app, g, request, session
 
 from forum.api.auth import csrf_token, current_actor, end_session, require_actor, start_session
-from forum.api.params import params
+from forum.api.params import Params, params
 from forum.api.routing import json_route
 from forum.api.serializers.users import current_user
 from forum.extensions import limiter
-from forum.services import sessions
+from forum.services import authentication
 from forum.services.errors import NotAllowed, NotFound
 
 bp = Blueprint("session", __name__)
 
+HONEYPOT = "honeypot"
+CHALLENGE = "challenge"
+
+
+@bp.before_app_request
+def _forget_the_previous_requests_user() -> None:
+    """Flask-Login keeps the user it loaded in ``g``, which lives as long as the app context, and a
+    request made while an app context is already pushed (as the test client does inside a test's
+    app context) shares that context: each request must decide anew who is asking."""
+    g.pop("_login_user", None)
+
 
 def _login_name() -> str:
-    return f"login:{(request.values.get('login') or (request.get_json(silent=True) or {}).get('login') or '').lower()}"
+    """The per-account rate-limit key. Flask-Limiter asks before the view has parsed (or refused) the body."""
+    body = request.get_json(silent=True)
+    login = request.values.get("login") or (body.get("login") if isinstance(body, dict) else None)
+    return f"login:{str(login or '').lower()}"
 
 
 @json_route(bp, "/session/csrf", methods=["GET"])
@@ -21,12 +38,35 @@ def csrf():
     return {"csrf": csrf_token()}
 
 
+@json_route(bp, "/session/hp", methods=["GET"])
+def honeypot():
+    """Discourse's sign-up challenge: a browser signing up sends ``value`` back as password_confirmation
+    and ``challenge`` reversed, which form-filling bots do not."""
+    return {
+        "value": session.setdefault(HONEYPOT, secrets.token_hex(16)),
+        "challenge": session.setdefault(CHALLENGE, secrets.token_hex(16)),
+    }
+
+
+def passed_honeypot(values: Params) -> bool:
+    value, challenge = session.get(HONEYPOT), session.get(CHALLENGE)
+    if not value or not challenge:
+        return False
+    answer = values.string("password_confirmation", "").encode()
+    reversed_challenge = values.string("challenge", "").encode()
+    return hmac.compare_digest(answer, value.encode()) and hmac.compare_digest(
+        reversed_challenge, challenge[::-1].encode()
+    )
+
+
 @json_route(bp, "/session", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], key_func=lambda: f"login-ip:{request.remote_addr}")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], key_func=lambda: f"login-ip:{request.remote_addr}"
+)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"], key_func=_login_name)
 def sign_in():
     values = params()
-    user, token = sessions.sign_in(
+    user, token = authentication.sign_in(
         values.string("login", required=True),
         values.string("password", required=True),
         client_ip=request.remote_addr,

@@ -1,4 +1,120 @@
-"""Discourse's topics endpoints."""
-from flask import Blueprint
+"""Discourse's topic endpoints: the topic view, a topic's posts, editing, status, deleting and recovering."""
+from datetime import datetime, timezone
+
+from flask import Blueprint, request
+
+from forum.api.auth import current_actor, require_actor
+from forum.api.params import Params, params
+from forum.api.routing import json_route
+from forum.api.serializers.posts import stream_post
+from forum.api.serializers.topics import basic_topic, topic_view
+from forum.services import posts, topics
+from forum.services.errors import InvalidParameters
 
 bp = Blueprint("topics", __name__)
+
+# Our bound on the post_ids of one /t/{id}/posts.json request (Discourse's own client asks for 20 at a time).
+MAX_POST_IDS = 1000
+
+
+# /t/{id}/{post_number} and /t/{slug}/{id}: Werkzeug tries the all-integer rule first, as Discourse's
+# routes do, so a numeric first segment is a topic id.
+@json_route(bp, "/t/<int:topic_id>", methods=["GET"])
+@json_route(bp, "/t/<int:topic_id>/<int:post_number>", methods=["GET"])
+@json_route(bp, "/t/<slug>/<int:topic_id>", methods=["GET"])
+@json_route(bp, "/t/<slug>/<int:topic_id>/<int:post_number>", methods=["GET"])
+def show(topic_id: int, post_number: int | None = None, slug: str | None = None):
+    return topic_view(topics.topic_view(current_actor(), topic_id, post_number))
+
+
+@json_route(bp, "/t/<int:topic_id>/posts", methods=["GET"])
+def topic_posts(topic_id: int):
+    values = params()
+    post_ids = values.integer_list("post_ids")
+    if len(post_ids) > MAX_POST_IDS:
+        raise InvalidParameters(f"post_ids: at most {MAX_POST_IDS} at a time.")
+    actor = current_actor()
+    chunk = topics.topic_posts(
+        actor,
+        topic_id,
+        post_ids=post_ids,
+        post_number=values.integer("post_number", minimum=0),
+        asc=values.boolean("asc", default=True),
+    )
+    context = posts.load_context(actor, chunk)
+    return {"post_stream": {"posts": [stream_post(post, context) for post in chunk]}, "id": topic_id}
+
+
+@json_route(bp, "/t/<slug>/<int:topic_id>", methods=["PUT"])
+@json_route(bp, "/t/<int:topic_id>", methods=["PUT"])
+def update(topic_id: int, slug: str | None = None):
+    actor = require_actor()
+    values = params()
+    topic = topics.get_visible_topic(actor, topic_id)
+    topic = topics.update_topic(
+        actor,
+        topic,
+        title=nested(values, "topic", "title", str),
+        category_id=nested(values, "topic", "category_id", int),
+    )
+    return basic_topic(topic)
+
+
+@json_route(bp, "/t/<int:topic_id>/status", methods=["PUT"])
+def update_status(topic_id: int):
+    actor = require_actor()
+    values = params()
+    status = values.string("status", required=True)
+    enabled = values.boolean("enabled")
+    if enabled is None:
+        raise InvalidParameters("param is missing or the value is empty: enabled")
+    until = _moment(values.string("until"), "until")
+    topic = topics.get_visible_topic(actor, topic_id)
+    topics.set_status(actor, topic, status, enabled, until=until)
+    return {"success": "OK", "topic_status_update": None}
+
+
+@json_route(bp, "/t/<int:topic_id>", methods=["DELETE"])
+def delete(topic_id: int):
+    actor = require_actor()
+    topics.delete_topic(actor, topics.get_visible_topic(actor, topic_id))
+    return "", 200  # as Discourse: an empty body
+
+
+@json_route(bp, "/t/<int:topic_id>/recover", methods=["PUT"])
+def recover(topic_id: int):
+    actor = require_actor()
+    topics.recover_topic(actor, topics.get_visible_topic(actor, topic_id))
+    return "", 200
+
+
+def nested(values: Params, wrapper: str, name: str, kind: type):
+    """A body field sent plain (``title``), form-nested (``topic[title]``) or JSON-nested
+    (``{"topic": {"title": ...}}``): Discourse clients send all three."""
+    for key in (name, f"{wrapper}[{name}]"):
+        if values.has(key):
+            return values.integer(key) if kind is int else values.string(key)
+    body = request.get_json(silent=True) if request.is_json else None
+    wrapped = body.get(wrapper) if isinstance(body, dict) else None
+    value = wrapped.get(name) if isinstance(wrapped, dict) else None
+    if value is None or value == "":
+        return None
+    if kind is int:
+        try:
+            return int(str(value))  # str() first: a JSON true or 2.5 is no whole number
+        except ValueError:
+            raise InvalidParameters(f"{wrapper}[{name}] must be a whole number.") from None
+    if not isinstance(value, str):
+        raise InvalidParameters(f"{wrapper}[{name}] must be a string.")
+    return value
+
+
+def _moment(text: str | None, name: str) -> datetime | None:
+    """An ISO 8601 date or time (a date alone means its midnight, UTC; a time without zone is UTC)."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameters(f"{name} must be an ISO 8601 date or time.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

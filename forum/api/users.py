@@ -1,4 +1,89 @@
-"""Discourse's users endpoints."""
-from flask import Blueprint
+"""Discourse's users endpoints: sign-up, a user's page and email, and the staff's list, activation and suspension."""
+from flask import Blueprint, request, session
+
+from forum.api.auth import SESSION_TOKEN, current_actor
+from forum.api.params import params
+from forum.api.routing import json_route
+from forum.api.serializers.users import (
+    admin_user_list,
+    signup_failure,
+    signup_result,
+    suspension,
+    unsuspension,
+    user_emails,
+    user_profile,
+)
+from forum.api.session import passed_honeypot
+from forum.services import users
+from forum.services.errors import NotAllowed, ValidationFailed
 
 bp = Blueprint("users", __name__)
+
+
+@json_route(bp, "/users", methods=["POST"])
+def create():
+    actor = current_actor()  # first, so that a bad API key is refused before anything else
+    values = params()
+    # As Discourse, only sign-ups from a browser (no API key) must answer GET /session/hp's challenge.
+    if not request.headers.get("Api-Key") and not passed_honeypot(values):
+        raise NotAllowed("Sign-up refused: the sign-up challenge from /session/hp.json was not answered.")
+    try:
+        user = users.signup(
+            actor,
+            username=values.string("username"),
+            email=values.string("email"),
+            password=values.string("password"),
+            name=values.string("name"),
+            active=values.boolean("active", False),
+        )
+    except ValidationFailed as failure:
+        return signup_failure(failure.messages), failure.status_code
+    return signup_result(user)
+
+
+@json_route(bp, "/u/<username>", methods=["GET"])
+@json_route(bp, "/users/<username>", methods=["GET"])  # Discourse's older path, still used by clients
+def show(username: str):
+    return user_profile(users.profile(current_actor(), username, session_token=session.get(SESSION_TOKEN)))
+
+
+@json_route(bp, "/u/<username>/emails", methods=["GET"])
+def emails(username: str):
+    return user_emails(users.emails(current_actor(), username))
+
+
+@json_route(bp, "/admin/users/list/<flag>", methods=["GET"])
+def admin_list(flag: str):
+    values = params()
+    show_emails = values.boolean("show_emails", False)
+    listed = users.list_users(
+        current_actor(),
+        flag,
+        order=values.string("order"),
+        ascending=values.boolean("asc", False),
+        page=values.integer("page", 1),
+        email=values.string("email"),
+        ip=values.string("ip"),
+        show_emails=show_emails,
+    )
+    return admin_user_list(listed, with_emails=show_emails)
+
+
+@json_route(bp, "/admin/users/<int:user_id>/activate", methods=["PUT"])
+def activate(user_id: int):
+    users.activate(current_actor(), user_id)
+    return {"success": "OK"}
+
+
+@json_route(bp, "/admin/users/<int:user_id>/suspend", methods=["PUT"])
+def suspend(user_id: int):
+    actor = current_actor()
+    values = params()
+    user = users.suspend(actor, user_id, until=values.string("suspend_until"), reason=values.string("reason"))
+    return suspension(user, actor)
+
+
+@json_route(bp, "/admin/users/<int:user_id>/unsuspend", methods=["PUT"])
+def unsuspend(user_id: int):
+    users.unsuspend(current_actor(), user_id)
+    return unsuspension()

@@ -73,17 +73,12 @@ def _ensure_admin():
 
 
 def _create_category(spec) -> Category:
-    # Categories get their own service with the API issue; the demo only needs rows.
-    with write_unit(db.session):
-        category = Category(
-            name=spec["name"],
-            slug=spec["slug"],
-            description=spec["description"],
-            color=spec["color"],
-            text_color=spec["text_color"],
-        )
-        db.session.add(category)
-    return category
+    from forum.services.categories import create_category
+
+    return create_category(
+        users.get_by_username(ADMIN_USERNAME),
+        {name: spec[name] for name in ("name", "slug", "description", "color", "text_color")},
+    )
 
 
 def _create_dialogue(spec, category, people, admin) -> None:

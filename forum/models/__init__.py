@@ -7,6 +7,7 @@ from forum.models.posts import Post, PostRevision, PostType
 from forum.models.reading import TopicUser
 from forum.models.sessions import UserAuthToken
 from forum.models.tags import Tag, TagGroup, post_tags, tag_group_memberships, topic_tags
+from forum.models.timers import DialogueSchedule, TimerState, TimerType, TopicTimer
 from forum.models.topics import Topic
 from forum.models.users import ApiKey, Role, User
 
@@ -14,6 +15,7 @@ __all__ = [
     "ApiKey",
     "AuditLogEntry",
     "Category",
+    "DialogueSchedule",
     "Group",
     "PostAction",
     "PostActionType",
@@ -23,7 +25,10 @@ __all__ = [
     "Role",
     "Tag",
     "TagGroup",
+    "TimerState",
+    "TimerType",
     "Topic",
+    "TopicTimer",
     "TopicUser",
     "User",
     "UserAuthToken",

@@ -1,9 +1,11 @@
-"""Who a request acts as, from Discourse's Api-Key + Api-Username headers."""
+"""Who a request acts as: Discourse's Api-Key + Api-Username headers, or a sign-in with a password."""
 from forum.models import User
-from forum.services import users
+from forum.services import sessions, users
 from forum.services.errors import NotAllowed
 
 INVALID_KEY = "You are not permitted to view the requested resource. The API username or key is invalid."
+INCORRECT_LOGIN = "Incorrect username, email or password"
+NOT_ACTIVE = "Your account is suspended or not activated yet."
 
 
 def user_for_api_key(key: str, username: str | None) -> User:
@@ -20,3 +22,14 @@ def user_for_api_key(key: str, username: str | None) -> User:
     if user is None or not user.is_active:
         raise NotAllowed(INVALID_KEY)
     return user
+
+
+def sign_in(login: str, password: str, *, client_ip: str | None, user_agent: str | None) -> tuple[User, str]:
+    """Check the credentials (``login`` is a username or an email address, in any case) and open a
+    session; returns the user and the session token."""
+    user = users.authenticate(login, password)
+    if user is None:
+        raise NotAllowed(INCORRECT_LOGIN)
+    if not user.is_active:
+        raise NotAllowed(NOT_ACTIVE)
+    return user, sessions.open_session(user, client_ip=client_ip, user_agent=user_agent)

@@ -160,3 +160,25 @@ def ensure_can_see_post(user: User | None, post: Post) -> None:
     ensure_can_see_topic(user, post.topic)
     if post.is_deleted and not (user is not None and (user.is_staff or user.id == post.user_id)):
         raise NotFound("That post does not exist.")
+
+
+def visible_posts(user: User | None) -> ColumnElement[bool]:
+    """A condition on Post: the posts of a readable topic that ``user`` sees in its stream, lists and exports.
+
+    Deleted posts and whispers are for staff only (a single deleted post stays visible to its author:
+    ensure_can_see_post).
+    """
+    from forum.models import PostType
+
+    if user is not None and user.is_staff:
+        return true()
+    return Post.deleted_at.is_(None) & (Post.post_type != PostType.WHISPER)
+
+
+def ensure_can_suspend(actor: User | None, user: User) -> None:
+    """Suspending and unsuspending: staff, on someone else; only an admin acts on an admin."""
+    ensure_staff(actor)
+    if user.id == actor.id:
+        raise NotAllowed("You cannot suspend or unsuspend yourself.")
+    if user.is_admin and not actor.is_admin:
+        raise NotAllowed("Only admins can suspend or unsuspend an admin.")

@@ -1,23 +1,27 @@
-"""Posting, editing, deleting and recovering posts: Discourse's PostCreator and PostRevisor rules.
+"""Posting, editing, deleting and recovering posts (Discourse's PostCreator and PostRevisor rules), and
+reading them in batches.
 
 Post numbers come from one atomic ``UPDATE topics SET highest_post_number = highest_post_number + 1
 ... RETURNING``: PostgreSQL's row lock (and SQLite's single writer) serialise posters per topic, so
 numbers are 1..n without gaps or duplicates; the (topic_id, post_number) unique constraint is the
 backstop.
 """
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Post, PostRevision, PostType, Topic, User
+from forum.models import Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import audit, guardian, topics
-from forum.services.errors import NotFound, ValidationFailed
+from forum.services import audit, guardian, post_actions, timers, topics
+from forum.services.errors import NotAllowed, NotFound, ValidationFailed
 
 # Post types that count as a reply in the topic's reply_count.
-_REPLY_TYPES = (PostType.REGULAR, PostType.MODERATOR_ACTION)
+REPLY_TYPES = (PostType.REGULAR, PostType.MODERATOR_ACTION)
 
 
 def validate_raw(raw: str | None) -> str:
@@ -53,8 +57,8 @@ def append_post(
 ) -> Post:
     """Number and store a post at the end of ``topic``. Call inside a write unit; no permission checks."""
     now = utcnow()
-    counts_as_reply = post_type in _REPLY_TYPES and topic.highest_post_number > 0
-    bumps = post_type in _REPLY_TYPES
+    counts_as_reply = post_type in REPLY_TYPES and topic.highest_post_number > 0
+    bumps = post_type in REPLY_TYPES
     values = {
         "highest_post_number": Topic.highest_post_number + 1,
         "posts_count": Topic.posts_count + (0 if post_type == PostType.WHISPER else 1),
@@ -100,7 +104,9 @@ def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: 
         guardian.ensure_can_reply(author, topic)
         if reply_to_post_number is not None:
             _ensure_post_number_exists(topic, reply_to_post_number)
-        return append_post(topic, author, raw=raw, cooked=cooked, reply_to_post_number=reply_to_post_number)
+        post = append_post(topic, author, raw=raw, cooked=cooked, reply_to_post_number=reply_to_post_number)
+        timers.rearm_after_post(topic.id, post.created_at)  # "close N hours after the last post"
+        return post
 
 
 def _ensure_post_number_exists(topic: Topic, post_number: int) -> None:
@@ -174,10 +180,221 @@ def recover_post(actor: User, post: Post) -> Post:
 
 def _adjust_topic_counts(post: Post, delta: int) -> None:
     values = {"posts_count": Topic.posts_count + (0 if post.post_type == PostType.WHISPER else delta)}
-    if post.post_type in _REPLY_TYPES and post.post_number > 1:
+    if post.post_type in REPLY_TYPES and post.post_number > 1:
         values["reply_count"] = Topic.reply_count + delta
     db.session.execute(
         update(Topic).where(Topic.id == post.topic_id).values(**values),
         execution_options={"synchronize_session": False},
     )
     db.session.expire(post.topic)
+
+
+# Reading. Every loader below runs a fixed number of queries, whatever the number of posts.
+
+# Discourse's /posts.json page size, and its raw export's page size (PostsController).
+LATEST_POSTS_LIMIT = 50
+RAW_EXPORT_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class PostsContext:
+    """What showing some posts to one viewer needs besides the posts: loaded in batches, never per post."""
+
+    viewer: User | None
+    users: dict[int, User]
+    topics: dict[int, Topic]
+    liked_post_ids: frozenset[int]
+    # topic id -> the viewer's last read post number (Discourse's topic_users), for topics the viewer opened.
+    last_read: dict[int, int]
+
+    def is_read(self, post: Post) -> bool:
+        if self.viewer is None:
+            return True  # as Discourse: nothing is unread for an anonymous reader
+        return post.post_number <= self.last_read.get(post.topic_id, 0)
+
+
+def load_context(
+    viewer: User | None, posts: list[Post], *, loaded_topics: tuple[Topic, ...] = (), user_ids: tuple[int | None, ...] = ()
+) -> PostsContext:
+    """Authors (and ``user_ids``), topics, the viewer's likes and read positions for ``posts``: at most four queries."""
+    known_topics = {topic.id: topic for topic in loaded_topics}
+    missing_topic_ids = {post.topic_id for post in posts} - known_topics.keys()
+    if missing_topic_ids:
+        known_topics.update((topic.id, topic) for topic in db.session.scalars(select(Topic).where(Topic.id.in_(missing_topic_ids))))
+    users = users_by_id({post.user_id for post in posts} | set(user_ids))
+    liked: frozenset[int] = frozenset()
+    last_read: dict[int, int] = {}
+    if viewer is not None and posts:
+        liked = post_actions.liked_post_ids(viewer, [post.id for post in posts])
+        last_read = dict(
+            db.session.execute(
+                select(TopicUser.topic_id, TopicUser.last_read_post_number).where(
+                    TopicUser.user_id == viewer.id, TopicUser.topic_id.in_({post.topic_id for post in posts})
+                )
+            ).all()
+        )
+    return PostsContext(viewer, users, known_topics, liked, last_read)
+
+
+def users_by_id(user_ids: set[int | None]) -> dict[int, User]:
+    wanted = user_ids - {None}
+    if not wanted:
+        return {}
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def first_post(topic: Topic) -> Post:
+    return db.session.scalar(select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
+
+
+def get_visible_post(viewer: User | None, post_id: int) -> Post:
+    post = get_post(post_id)
+    _ensure_can_see(viewer, post)
+    return post
+
+
+def get_visible_post_by_number(viewer: User | None, topic_id: int, post_number: int) -> Post:
+    post = db.session.scalar(select(Post).where(Post.topic_id == topic_id, Post.post_number == post_number))
+    if post is None:
+        raise NotFound("That post does not exist.")
+    _ensure_can_see(viewer, post)
+    return post
+
+
+def _ensure_can_see(viewer: User | None, post: Post) -> None:
+    guardian.ensure_can_see_post(viewer, post)
+    if post.post_type == PostType.WHISPER and not (viewer is not None and viewer.is_staff):
+        raise NotFound("That post does not exist.")
+
+
+def stream(viewer: User | None, topic: Topic) -> list[Row]:
+    """Every post of ``topic`` the viewer sees, in order: (id, post_number, created_at, deleted_at) rows."""
+    return list(
+        db.session.execute(
+            select(Post.id, Post.post_number, Post.created_at, Post.deleted_at)
+            .where(Post.topic_id == topic.id, guardian.visible_posts(viewer))
+            .order_by(Post.post_number)
+        ).all()
+    )
+
+
+def posts_in_order(post_ids: list[int]) -> list[Post]:
+    if not post_ids:
+        return []
+    return list(db.session.scalars(select(Post).where(Post.id.in_(post_ids)).order_by(Post.topic_id, Post.post_number)))
+
+
+def visible_posts_of(viewer: User | None, topic: Topic, post_ids: list[int]) -> list[Post]:
+    """The posts of ``topic`` among ``post_ids`` that the viewer sees, in order (others are left out)."""
+    if not post_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.topic_id == topic.id, Post.id.in_(post_ids), guardian.visible_posts(viewer))
+            .order_by(Post.post_number)
+        )
+    )
+
+
+def latest_posts(viewer: User | None, before: int | None = None) -> list[Post]:
+    """Discourse's /posts.json: the newest regular posts of topics the viewer may list, newest first."""
+    query = (
+        select(Post)
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(
+            guardian.listed_topics(viewer),
+            Topic.deleted_at.is_(None),
+            Post.deleted_at.is_(None),
+            Post.post_type == PostType.REGULAR,
+        )
+        .order_by(Post.id.desc())
+        .limit(LATEST_POSTS_LIMIT)
+    )
+    if before is not None:
+        query = query.where(Post.id < before)
+    return list(db.session.scalars(query))
+
+
+def direct_replies(viewer: User | None, post_id: int) -> tuple[Post, list[Post]]:
+    """A post the viewer sees, and the replies to it that the viewer sees, in order."""
+    post = get_visible_post(viewer, post_id)
+    return post, list(
+        db.session.scalars(
+            select(Post)
+            .where(
+                Post.topic_id == post.topic_id,
+                Post.reply_to_post_number == post.post_number,
+                guardian.visible_posts(viewer),
+            )
+            .order_by(Post.post_number)
+        )
+    )
+
+
+def raw_export(viewer: User | None, topic_id: int, page: int = 1) -> list[Post]:
+    """One page of the posts whose Markdown Discourse's /raw/{topic_id} export shows the viewer."""
+    topic = topics.get_visible_topic(viewer, topic_id)
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.topic_id == topic.id, guardian.visible_posts(viewer))
+            .order_by(Post.post_number)
+            .offset((page - 1) * RAW_EXPORT_PAGE_SIZE)
+            .limit(RAW_EXPORT_PAGE_SIZE)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """One revision of a post, and where it sits among the post's revisions (numbered from 2)."""
+
+    revision: PostRevision
+    post: Post
+    numbers: list[int]
+
+
+def get_revision(viewer: User | None, post_id: int, number: int | None = None) -> RevisionView:
+    """Revision ``number`` of a post the viewer sees (the latest one when None)."""
+    post = get_visible_post(viewer, post_id)
+    numbers = list(db.session.scalars(select(PostRevision.number).where(PostRevision.post_id == post.id).order_by(PostRevision.number)))
+    if number is None and numbers:
+        number = numbers[-1]
+    if number not in numbers:
+        raise NotFound("That revision does not exist.")
+    revision = db.session.scalar(select(PostRevision).where(PostRevision.post_id == post.id, PostRevision.number == number))
+    return RevisionView(revision, post, numbers)
+
+
+# What a viewer may do with a post, as the serialisers show it (Discourse's can_edit, can_delete, ...).
+
+
+def allowed(check: Callable[..., None], *args) -> bool:
+    """Whether a guardian ``ensure_*`` rule lets this through."""
+    try:
+        check(*args)
+    except NotAllowed:
+        return False
+    return True
+
+
+def can_edit(viewer: User | None, post: Post) -> bool:
+    return post.post_type != PostType.SMALL_ACTION and allowed(guardian.ensure_can_edit_post, viewer, post)
+
+
+def can_delete(viewer: User | None, post: Post) -> bool:
+    if post.post_number == 1:  # deleting the first post deletes the topic (delete_post)
+        return not post.topic.is_deleted and allowed(guardian.ensure_can_delete_topic, viewer, post.topic)
+    return not post.is_deleted and allowed(guardian.ensure_can_delete_post, viewer, post)
+
+
+def can_recover(viewer: User | None, post: Post) -> bool:
+    if post.post_number == 1:
+        return post.topic.is_deleted and allowed(guardian.ensure_staff, viewer)
+    return post.is_deleted and allowed(guardian.ensure_can_recover_post, viewer, post)
+
+
+def can_like(viewer: User | None, post: Post) -> bool:
+    """May like (or unlike) the post; whether the viewer already did is the caller's to know."""
+    return allowed(guardian.ensure_can_like, viewer, post)

@@ -1,18 +1,35 @@
-"""Creating topics and changing their status (close, open, archive, list, delete, recover)."""
+"""Creating, showing and editing topics, and changing their status (close, open, archive, list, pin,
+delete, recover)."""
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import datetime
+from math import ceil
+
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, func, select
 
 from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Category, PostType, Tag, Topic, User
+from forum.models import Category, Post, PostType, Tag, Topic, User
 from forum.models.base import utcnow
-from forum.services import audit, guardian, posts
+from forum.services import audit, guardian, posts, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 from forum.services.slugs import slugify
 
 # The statuses a moderator toggles; each change leaves a small-action post "<status>.enabled|disabled".
-TOGGLEABLE_STATUSES = ("closed", "archived", "visible")
+TOGGLEABLE_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")
+PIN_STATUSES = ("pinned", "pinned_globally")
+
+
+# Discourse's topic view: posts per chunk, posters shown in details.participants, and the most
+# [post index, days ago] pairs in its timeline lookup.
+CHUNK_SIZE = 20
+PARTICIPANTS_SHOWN = 24
+TIMELINE_LOOKUP_MAX = 300
+
+# An unknown category and one the user may not read are refused alike, so neither leaks.
+NO_SUCH_CATEGORY = "That category does not exist."
 
 
 def get_topic(topic_id: int) -> Topic:
@@ -20,6 +37,26 @@ def get_topic(topic_id: int) -> Topic:
     if topic is None:
         raise NotFound("That topic does not exist.")
     return topic
+
+
+def get_visible_topic(viewer: User | None, topic_id: int) -> Topic:
+    topic = get_topic(topic_id)
+    guardian.ensure_can_see_topic(viewer, topic)
+    return topic
+
+
+def find_category(user: User, category_id: int) -> Category:
+    """The category ``user`` names for a topic (in a new topic, or moving one)."""
+    category = db.session.get(Category, category_id)
+    if category is None:
+        raise ValidationFailed(NO_SUCH_CATEGORY)
+    _ensure_can_use_category(user, category)
+    return category
+
+
+def _ensure_can_use_category(user: User, category: Category | None) -> None:
+    if category is not None and not guardian.can_see_category(user, category):
+        raise ValidationFailed(NO_SUCH_CATEGORY)
 
 
 def validate_title(title: str | None) -> str:
@@ -43,6 +80,7 @@ def create_topic(
 ) -> Topic:
     """A new topic with ``raw`` as its first post. Validation runs before anything is written."""
     guardian.ensure_can_create_topic(author)
+    _ensure_can_use_category(author, category)
     title = validate_title(title)
     raw = posts.validate_raw(raw)
     with write_unit(db.session):
@@ -51,6 +89,7 @@ def create_topic(
         db.session.add(topic)
         db.session.flush()
         posts.append_post(topic, author, raw=raw, cooked=cook(raw))
+        timers.apply_category_default(topic, category)
     return topic
 
 
@@ -66,28 +105,103 @@ def _find_or_create_tags(names: tuple[str, ...]) -> list[Tag]:
     return [existing[name] for name in wanted]
 
 
-def set_status(actor: User, topic: Topic, status: str, enabled: bool) -> Topic:
-    """Close/open, archive/unarchive, list/unlist a topic, as Discourse's PUT /t/{id}/status does.
+def update_topic(actor: User, topic: Topic, *, title: str | None = None, category_id: int | None = None) -> Topic:
+    """Discourse's PUT /t/-/{id}: a new title (which renames the slug) and/or category.
 
-    Setting the state the topic already has changes nothing, so a retried request (or timer) is harmless.
+    Values the topic already has change nothing. Staff editing someone else's topic leave an audit record.
     """
-    if status not in TOGGLEABLE_STATUSES:
-        raise InvalidParameters(f"status must be one of {', '.join(TOGGLEABLE_STATUSES)}.")
-    guardian.ensure_can_change_topic_status(actor)
+    guardian.ensure_can_edit_topic(actor, topic)
+    if title is not None:
+        title = validate_title(title)
+    category = find_category(actor, category_id) if category_id is not None else None
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=True)
-        before = getattr(topic, status)
-        if before == enabled:
+        guardian.ensure_can_edit_topic(actor, topic)  # again: the topic may have been closed meanwhile
+        before, after = {}, {}
+        if title is not None and title != topic.title:
+            before["title"], after["title"] = topic.title, title
+            topic.title, topic.slug = title, slugify(title)
+        if category is not None and category.id != topic.category_id:
+            before["category_id"], after["category_id"] = topic.category_id, category.id
+            topic.category_id = category.id
+        if not after:
             return topic
-        setattr(topic, status, enabled)
         topic.updated_at = utcnow()
-        action_code = f"{status}.{'enabled' if enabled else 'disabled'}"
-        posts.append_post(topic, actor, raw="", cooked="", post_type=PostType.SMALL_ACTION, action_code=action_code)
-        audit.record(actor, f"topic.{action_code}", topic, before={status: before}, after={status: enabled})
+        if actor.id != topic.user_id:
+            audit.record(actor, "topic.edit", topic, before=before, after=after)
     return topic
 
 
-def delete_topic(actor: User, topic: Topic) -> Topic:
+def set_status(
+    actor: User,
+    topic: Topic,
+    status: str,
+    enabled: bool,
+    *,
+    until: datetime | None = None,
+    action_code: str | None = None,
+    silent: bool = False,
+    context: dict | None = None,
+) -> Topic:
+    """Close/open, archive/unarchive, list/unlist, pin/unpin a topic, as Discourse's PUT /t/{id}/status does.
+
+    ``until`` ends a pin (Discourse's pinned_until). The small-action post's code is "<status>.enabled" or
+    ".disabled" unless ``action_code`` names another (timers: Discourse's "autoclosed.enabled"); ``silent``
+    (Discourse's silent close) writes none. ``context`` goes into the audit record. Setting the state the
+    topic already has changes nothing, so a retried request (or timer) is harmless.
+    """
+    if status not in TOGGLEABLE_STATUSES:
+        raise InvalidParameters(f"status must be one of {', '.join(TOGGLEABLE_STATUSES)}.")
+    if until is not None and not (status in PIN_STATUSES and enabled):
+        until = None  # as Discourse: only a pin has an end
+    if until is not None and until <= utcnow():
+        raise InvalidParameters("until must be in the future.")
+    guardian.ensure_can_change_topic_status(actor)
+    with write_unit(db.session):
+        db.session.refresh(topic, with_for_update=True)
+        before = _status(topic, status)
+        if before == enabled:
+            return topic
+        if status not in PIN_STATUSES:
+            setattr(topic, status, enabled)
+        elif enabled:
+            _pin(topic, globally=status == "pinned_globally", until=until)
+        else:
+            _unpin(topic)
+        topic.updated_at = utcnow()
+        change = f"{status}.{'enabled' if enabled else 'disabled'}"
+        if not silent:
+            posts.append_post(topic, actor, raw="", cooked="", post_type=PostType.SMALL_ACTION, action_code=action_code or change)
+        after = {status: enabled, "until": until.isoformat()} if until else {status: enabled}
+        audit.record(actor, f"topic.{change}", topic, before={status: before}, after=after, context=context)
+    return topic
+
+
+def _status(topic: Topic, status: str) -> bool:
+    if status in PIN_STATUSES:
+        return is_pinned(topic) and topic.pinned_globally == (status == "pinned_globally")
+    return getattr(topic, status)
+
+
+def is_pinned(topic: Topic) -> bool:
+    """Pinned, and the pin has not run out."""
+    return topic.pinned_at is not None and (topic.pinned_until is None or topic.pinned_until > utcnow())
+
+
+def _pin(topic: Topic, *, globally: bool, until: datetime | None) -> None:
+    topic.pinned_at = utcnow()
+    topic.pinned_globally = globally
+    topic.pinned_until = until
+
+
+def _unpin(topic: Topic) -> None:
+    topic.pinned_at = None
+    topic.pinned_globally = False
+    topic.pinned_until = None
+
+
+def delete_topic(actor: User, topic: Topic, *, context: dict | None = None) -> Topic:
+    """Soft-delete a topic (``context`` goes into the audit record: which timer did it, say)."""
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=True)
         guardian.ensure_can_delete_topic(actor, topic)
@@ -95,7 +209,7 @@ def delete_topic(actor: User, topic: Topic) -> Topic:
             return topic
         topic.deleted_at = utcnow()
         topic.deleted_by_id = actor.id
-        audit.record(actor, "topic.delete", topic)
+        audit.record(actor, "topic.delete", topic, context=context)
     return topic
 
 
@@ -109,3 +223,113 @@ def recover_topic(actor: User, topic: Topic) -> Topic:
         topic.deleted_by_id = None
         audit.record(actor, "topic.recover", topic)
     return topic
+
+
+# Reading: the topic view. A fixed number of queries whatever the topic's length, and no writes.
+
+
+@dataclass(frozen=True)
+class TopicView:
+    """Discourse's TopicView: a topic as one viewer sees it, with one chunk of its posts."""
+
+    topic: Topic
+    stream: list[int]  # the ids of every post the viewer sees, in order
+    posts: list[Post]  # the chunk shown
+    context: "posts.PostsContext"
+    tags: list[Tag]
+    participants: list[tuple[int, int]]  # (user id, post count), most posts first
+    participant_count: int
+    highest_post_number: int
+    has_deleted: bool
+    timeline_lookup: list[list[int]]
+    current_post_number: int | None
+
+
+def topic_view(viewer: User | None, topic_id: int, post_number: int | None = None) -> TopicView:
+    """The topic with the chunk of posts from its start, or around ``post_number``."""
+    topic = get_visible_topic(viewer, topic_id)
+    rows = posts.stream(viewer, topic)
+    start = _chunk_start(rows, post_number)
+    chunk = posts.posts_in_order([row.id for row in rows[start : start + CHUNK_SIZE]])
+    participants = _participants(topic)
+    shown = participants[:PARTICIPANTS_SHOWN]
+    context = posts.load_context(
+        viewer,
+        chunk,
+        loaded_topics=(topic,),
+        user_ids=(topic.user_id, topic.last_post_user_id, topic.deleted_by_id, *(user_id for user_id, _ in shown)),
+    )
+    return TopicView(
+        topic=topic,
+        stream=[row.id for row in rows],
+        posts=chunk,
+        context=context,
+        tags=list(topic.tags),
+        participants=shown,
+        participant_count=len(participants),
+        highest_post_number=rows[-1].post_number if rows else 0,
+        has_deleted=any(row.deleted_at is not None for row in rows),
+        timeline_lookup=_timeline_lookup(rows),
+        current_post_number=_nearest_post_number(rows, post_number),
+    )
+
+
+def topic_posts(
+    viewer: User | None, topic_id: int, *, post_ids: list[int] | None = None, post_number: int | None = None, asc: bool = True
+) -> list[Post]:
+    """Discourse's GET /t/{id}/posts: the posts named by ``post_ids`` (those the viewer sees), else a chunk:
+    the first one, or the one after (``asc``) or before ``post_number``."""
+    topic = get_visible_topic(viewer, topic_id)
+    if post_ids:
+        return posts.visible_posts_of(viewer, topic, post_ids)
+    rows = posts.stream(viewer, topic)
+    if post_number is None:
+        chosen = rows[:CHUNK_SIZE]
+    elif asc:
+        chosen = [row for row in rows if row.post_number > post_number][:CHUNK_SIZE]
+    else:
+        chosen = [row for row in rows if row.post_number < post_number][-CHUNK_SIZE:]
+    return posts.posts_in_order([row.id for row in chosen])
+
+
+def _chunk_start(rows: list[Row], post_number: int | None) -> int:
+    """Where the chunk starts, as Discourse places it: a quarter of a chunk before the post asked for."""
+    if post_number is None:
+        return 0
+    at = bisect_left(rows, post_number, key=lambda row: row.post_number)
+    end = min(max(at - CHUNK_SIZE // 4, 0) + CHUNK_SIZE, len(rows))
+    return max(end - CHUNK_SIZE, 0)
+
+
+def _nearest_post_number(rows: list[Row], post_number: int | None) -> int | None:
+    if post_number is None or not rows:
+        return None
+    at = bisect_left(rows, post_number, key=lambda row: row.post_number)
+    return rows[min(at, len(rows) - 1)].post_number
+
+
+def _participants(topic: Topic) -> list[tuple[int, int]]:
+    """Who wrote the topic's posts and how many each: one row per poster, never per post."""
+    post_count = func.count(Post.id)
+    return [
+        (row.user_id, row.post_count)
+        for row in db.session.execute(
+            select(Post.user_id, post_count.label("post_count"))
+            .where(Post.topic_id == topic.id, Post.deleted_at.is_(None), Post.post_type.in_(posts.REPLY_TYPES))
+            .group_by(Post.user_id)
+            .order_by(post_count.desc(), func.min(Post.post_number))
+        )
+    ]
+
+
+def _timeline_lookup(rows: list[Row]) -> list[list[int]]:
+    """Discourse's TimelineLookup: [post index from 1, days ago] wherever the day changes, sampled to at most
+    TIMELINE_LOOKUP_MAX pairs."""
+    now = utcnow()
+    every = max(ceil(len(rows) / TIMELINE_LOOKUP_MAX), 1)
+    lookup: list[list[int]] = []
+    for index in range(0, len(rows), every):
+        days_ago = round((now - rows[index].created_at).total_seconds() / 86400)
+        if not lookup or lookup[-1][1] != days_ago:
+            lookup.append([index + 1, days_ago])
+    return lookup

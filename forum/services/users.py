@@ -1,35 +1,65 @@
-"""Accounts, passwords and API keys."""
+"""Accounts: sign-up, passwords, API keys, profiles, the staff's user lists, activation and suspension."""
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, ScalarSelect, false, func, select, true
 
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import ApiKey, Role, User
+from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
 from forum.models.base import utcnow
-from forum.services import audit
-from forum.services.errors import NotFound, ValidationFailed
+from forum.services import audit, guardian, sessions
+from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,18}[A-Za-z0-9_]$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
 MIN_PASSWORD_LENGTH = 10
+# Discourse's limits; the name and email ones are also the columns' sizes.
+MAX_PASSWORD_LENGTH = 200
+MAX_NAME_LENGTH = 255
+MAX_EMAIL_LENGTH = 254
+MAX_SUSPEND_REASON_LENGTH = 300
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory parameters.
 _password_hasher = PasswordHasher()
 
 
+def _could_be_stored(text: str) -> bool:
+    # PostgreSQL text holds no NUL characters (and refuses queries that compare with one), so no
+    # stored username or email address has one.
+    return "\x00" not in text
+
+
 def find_by_username(username: str) -> User | None:
+    if not _could_be_stored(username):
+        return None
     return db.session.scalar(select(User).where(User.username_lower == username.lower()))
+
+
+def find_by_email(email: str) -> User | None:
+    if not _could_be_stored(email):
+        return None
+    return db.session.scalar(select(User).where(User.email == email.lower()))
 
 
 def get_by_username(username: str) -> User:
     user = find_by_username(username)
     if user is None:
         raise NotFound(f"There is no user named {username!r}.")
+    return user
+
+
+def _get_for_update(user_id: int) -> User:
+    """The user with that id, locked for the rest of the write unit."""
+    user = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None:
+        raise NotFound("That user does not exist.")
     return user
 
 
@@ -41,9 +71,10 @@ def create_user(
     name: str | None = None,
     role: str = Role.MEMBER,
     is_bot: bool = False,
+    active: bool = True,
     created_by: User | None = None,
 ) -> User:
-    errors = _validate_new_user(username, email, password, role, is_bot)
+    errors = _validate_new_user(username, email, password, name, role, is_bot)
     if errors:
         raise ValidationFailed(*errors)
     with write_unit(db.session):
@@ -53,15 +84,16 @@ def create_user(
             name=name,
             role=role,
             is_bot=is_bot,
+            active=active,
             password_hash=_password_hasher.hash(password) if password else None,
         )
         db.session.add(user)
         db.session.flush()
-        audit.record(created_by, "user.create", user, after={"username": username, "role": role})
+        audit.record(created_by, "user.create", user, after={"username": username, "role": role, "active": active})
     return user
 
 
-def _validate_new_user(username, email, password, role, is_bot) -> list[str]:
+def _validate_new_user(username, email, password, name, role, is_bot) -> list[str]:
     errors = []
     if not USERNAME_PATTERN.match(username or ""):
         errors.append(
@@ -73,15 +105,66 @@ def _validate_new_user(username, email, password, role, is_bot) -> list[str]:
     if email is None and not is_bot:
         errors.append("Email is required.")
     elif email is not None:
-        if not EMAIL_PATTERN.match(email):
+        if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
             errors.append(f"{email!r} is not a valid email address.")
-        elif db.session.scalar(select(func.count()).where(User.email == email.lower())):
+        elif find_by_email(email) is not None:
             errors.append("That email address is already in use.")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    if password is not None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            errors.append(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+        elif len(password) > MAX_PASSWORD_LENGTH:
+            errors.append(f"Password must be at most {MAX_PASSWORD_LENGTH} characters.")
+        elif password.lower() in {(username or "").lower(), (email or "").lower()}:
+            errors.append("Password must not be your username or email address.")
+    if name is not None and len(name) > MAX_NAME_LENGTH:
+        errors.append(f"Name must be at most {MAX_NAME_LENGTH} characters.")
+    elif name is not None and not _could_be_stored(name):
+        errors.append("Name must not contain NUL characters.")
     if role not in tuple(Role):
         errors.append(f"Role must be one of {', '.join(Role)}.")
     return errors
+
+
+def signup(
+    actor: User | None, *, username: str | None, email: str | None, password: str | None, name: str | None, active: bool
+) -> User:
+    """Discourse's POST /users: a member's account (never staff, whatever the caller sends).
+
+    Discourse activates an account when its owner confirms the email address; this forum sends no
+    email, so an account is active at once only when an admin asks for it (as Discourse's ``active``
+    parameter requires), and otherwise waits until staff activate it.
+    """
+    if not password:
+        raise ValidationFailed(
+            "Password is required.", *_validate_new_user(username, email, None, name, Role.MEMBER, False)
+        )
+    return create_user(
+        username,
+        email=email,
+        password=password,
+        name=name,
+        active=active and actor is not None and actor.is_admin,
+        created_by=actor,
+    )
+
+
+def activate(actor: User | None, user_id: int) -> User:
+    """Staff let a signed-up account in. Activating an active account changes nothing."""
+    guardian.ensure_staff(actor)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        if not user.active:
+            user.active = True
+            audit.record(actor, "user.activate", user, before={"active": False}, after={"active": True})
+    return user
+
+
+# Passwords.
+
+
+@cache
+def _decoy_hash() -> str:
+    return _password_hasher.hash(secrets.token_hex(16))
 
 
 def check_password(user: User, password: str) -> bool:
@@ -95,6 +178,25 @@ def check_password(user: User, password: str) -> bool:
         with write_unit(db.session):
             user.password_hash = _password_hasher.hash(password)
     return True
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user whose username or email address (in any case) is ``login``, if ``password`` is theirs.
+
+    An unknown login costs the same hashing time as a known one, so timing does not tell which
+    accounts exist.
+    """
+    user = find_by_username(login) or find_by_email(login)
+    if user is None:
+        try:
+            _password_hasher.verify(_decoy_hash(), password)
+        except VerificationError:
+            pass
+        return None
+    return user if check_password(user, password) else None
+
+
+# API keys.
 
 
 def _digest(key: str) -> str:
@@ -133,3 +235,266 @@ def find_api_key(plain: str) -> ApiKey | None:
     if api_key is None or api_key.is_revoked:
         return None
     return api_key
+
+
+# Suspension. A suspended user's sessions end, and neither a session nor an API key acts as them
+# until the suspension ends (User.is_active).
+
+
+def _parse_suspend_until(text: str | None) -> datetime:
+    """An ISO 8601 date (midnight UTC) or date and time (UTC when it names no offset), in the future."""
+    if not (text or "").strip():
+        raise InvalidParameters("param is missing or the value is empty: suspend_until")
+    try:
+        until = datetime.fromisoformat(text.strip())
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=timezone.utc)
+        until = until.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise InvalidParameters("suspend_until must be an ISO 8601 date or time, such as 2121-02-22.") from None
+    if until <= utcnow():
+        raise InvalidParameters("suspend_until must be in the future.")
+    return until
+
+
+def _parse_reason(text: str | None) -> str:
+    reason = (text or "").strip()
+    if not reason:
+        raise InvalidParameters("param is missing or the value is empty: reason")
+    if len(reason) > MAX_SUSPEND_REASON_LENGTH:
+        raise InvalidParameters(f"reason must be at most {MAX_SUSPEND_REASON_LENGTH} characters.")
+    if not _could_be_stored(reason):
+        raise InvalidParameters("reason must not contain NUL characters.")
+    return reason
+
+
+def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
+    """Suspend a user until ``until`` (ISO 8601), for ``reason``; their sessions end at once."""
+    guardian.ensure_staff(actor)
+    suspended_till, suspend_reason = _parse_suspend_until(until), _parse_reason(reason)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        guardian.ensure_can_suspend(actor, user)
+        if user.is_suspended:
+            raise ValidationFailed(f"{user.username} is already suspended.")
+        user.suspended_at = utcnow()
+        user.suspended_till = suspended_till
+        user.suspend_reason = suspend_reason
+        sessions.end_all_sessions(user)
+        audit.record(
+            actor,
+            "user.suspend",
+            user,
+            before={"suspended_till": None},
+            after={"suspended_till": suspended_till.isoformat(), "suspend_reason": suspend_reason},
+        )
+    return user
+
+
+def unsuspend(actor: User | None, user_id: int) -> User:
+    """End a suspension early. Unsuspending a user who is not suspended changes nothing."""
+    guardian.ensure_staff(actor)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        guardian.ensure_can_suspend(actor, user)
+        if user.is_suspended:
+            before = {"suspended_till": user.suspended_till.isoformat(), "suspend_reason": user.suspend_reason}
+            user.suspended_at = user.suspended_till = user.suspend_reason = None
+            audit.record(actor, "user.unsuspend", user, before=before, after={"suspended_till": None})
+    return user
+
+
+# Reading: profiles and the staff's lists. Counts cover only what the viewer may see, so a user's
+# page never reveals restricted, unlisted or deleted content.
+
+
+@dataclass(frozen=True)
+class Activity:
+    post_count: int
+    last_posted_at: datetime | None
+    topic_count: int
+    topics_entered: int
+    msecs_read: int
+
+
+def _activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
+    """Per-user columns, correlated to User, in Activity's field order."""
+    shown = guardian.listed_topics(viewer) & Topic.deleted_at.is_(None)
+    posts = (
+        select(func.count())
+        .select_from(Post)
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(Post.user_id == User.id, Post.deleted_at.is_(None), Post.post_type == PostType.REGULAR, shown)
+    )
+    reading = (
+        select(func.count())
+        .select_from(TopicUser)
+        .join(Topic, Topic.id == TopicUser.topic_id)
+        .where(TopicUser.user_id == User.id, shown)
+    )
+    return (
+        posts.scalar_subquery(),
+        posts.with_only_columns(func.max(Post.created_at)).scalar_subquery(),
+        select(func.count()).select_from(Topic).where(Topic.user_id == User.id, shown).scalar_subquery(),
+        reading.scalar_subquery(),
+        reading.with_only_columns(func.coalesce(func.sum(TopicUser.total_msecs_viewed), 0)).scalar_subquery(),
+    )
+
+
+@dataclass(frozen=True)
+class PrivateDetails:
+    """What only the user and staff see on a profile."""
+
+    sessions: list[UserAuthToken]
+    current_session_id: int | None
+    groups: list[Group]
+    group_sizes: dict[int, int]
+
+
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    activity: Activity
+    private: PrivateDetails | None
+
+
+def can_see_private(viewer: User | None, user: User) -> bool:
+    """Email addresses, sessions and group memberships: for the user themself and for staff."""
+    return viewer is not None and (viewer.id == user.id or viewer.is_staff)
+
+
+def profile(viewer: User | None, username: str, *, session_token: str | None = None) -> Profile:
+    """``username``'s page as ``viewer`` sees it; ``session_token`` marks the viewer's own session."""
+    user = get_by_username(username)
+    counts = db.session.execute(select(*_activity_columns(viewer)).where(User.id == user.id)).one()
+    return Profile(
+        user, Activity(*counts), _private_details(user, session_token) if can_see_private(viewer, user) else None
+    )
+
+
+def _private_details(user: User, session_token: str | None) -> PrivateDetails:
+    current = sessions.find_live(session_token) if session_token else None
+    groups = list(
+        db.session.scalars(
+            select(Group)
+            .join(group_users, group_users.c.group_id == Group.id)
+            .where(group_users.c.user_id == user.id)
+            .order_by(Group.name)
+        )
+    )
+    sizes = db.session.execute(
+        select(group_users.c.group_id, func.count())
+        .where(group_users.c.group_id.in_([group.id for group in groups]))
+        .group_by(group_users.c.group_id)
+    )
+    return PrivateDetails(
+        sessions=sessions.live_sessions(user),
+        current_session_id=current.id if current is not None and current.user_id == user.id else None,
+        groups=groups,
+        group_sizes=dict(sizes.all()),
+    )
+
+
+def emails(viewer: User | None, username: str) -> User:
+    """Whose email address ``viewer`` asks for; staff looking at someone else's leave an audit record."""
+    guardian.ensure_can_act(viewer)
+    user = get_by_username(username)
+    if not can_see_private(viewer, user):
+        raise NotAllowed("You can only see your own email address.")
+    if viewer.id != user.id:
+        with write_unit(db.session):
+            audit.record(viewer, "user.check_email", user)
+    return user
+
+
+LIST_PAGE_SIZE = 100
+# Discourse's list flags (plus "all", which Discourse clients also use). Silencing ("blocked") and
+# spam heuristics ("suspect") are not features of this forum: those lists are empty.
+LIST_FLAGS = ("active", "new", "staff", "suspended", "blocked", "suspect", "all")
+LIST_ORDERS = (
+    "created",
+    "last_emailed",
+    "seen",
+    "username",
+    "email",
+    "trust_level",
+    "days_visited",
+    "posts_read",
+    "topics_viewed",
+    "posts",
+    "read_time",
+)
+
+
+@dataclass(frozen=True)
+class ListedUser:
+    user: User
+    activity: Activity
+
+
+def _flag_condition(flag: str) -> ColumnElement[bool]:
+    suspended = User.suspended_till.is_not(None) & (User.suspended_till > utcnow())
+    return {
+        "active": (User.active == true()) & ~suspended,
+        "new": User.active == false(),  # signed up, waiting for staff to activate them
+        "staff": User.role.in_((Role.ADMIN, Role.MODERATOR)),
+        "suspended": suspended,
+        "blocked": false(),
+        "suspect": false(),
+        "all": true(),
+    }[flag]
+
+
+def list_users(
+    actor: User | None,
+    flag: str,
+    *,
+    order: str | None = None,
+    ascending: bool = False,
+    page: int = 1,
+    email: str | None = None,
+    ip: str | None = None,
+    show_emails: bool = False,
+) -> list[ListedUser]:
+    """A page of Discourse's admin user list, staff only. Showing email addresses is audited."""
+    guardian.ensure_staff(actor)
+    if flag not in LIST_FLAGS:
+        raise InvalidParameters(f"flag must be one of {', '.join(LIST_FLAGS)}.")
+    if order is not None and order not in LIST_ORDERS:
+        raise InvalidParameters(f"order must be one of {', '.join(LIST_ORDERS)}.")
+    if show_emails:
+        with write_unit(db.session):
+            audit.record(
+                actor, "user.show_emails", actor, context={"flag": flag, "page": page, "email": email, "ip": ip}
+            )
+    activity = _activity_columns(actor)
+    query = select(User, *activity).where(_flag_condition(flag))
+    if email:
+        query = query.where(User.email == email.lower())
+    if ip:
+        query = query.where(User.id.in_(select(UserAuthToken.user_id).where(UserAuthToken.client_ip == ip)))
+    query = query.order_by(*_list_order(flag, order, ascending, activity)).limit(LIST_PAGE_SIZE)
+    query = query.offset((max(page, 1) - 1) * LIST_PAGE_SIZE)
+    return [ListedUser(user, Activity(*counts)) for user, *counts in db.session.execute(query)]
+
+
+def _list_order(flag: str, order: str | None, ascending: bool, activity: tuple[ScalarSelect, ...]) -> list:
+    """Discourse's ordering: the ``order`` column (descending unless ``ascending``), else the most
+    recently seen first on the active list and the newest first on the others; ties by username."""
+    post_count, _, _, topics_entered, msecs_read = activity
+    columns = {
+        "created": User.created_at,
+        "seen": User.last_seen_at,
+        "username": User.username_lower,
+        "email": User.email,
+        "trust_level": User.role.in_((Role.ADMIN, Role.MODERATOR)),  # trust level follows the role
+        "posts": post_count,
+        "topics_viewed": topics_entered,
+        "read_time": msecs_read,
+    }  # last_emailed, days_visited and posts_read are not tracked: every user ties on them
+    if order is None:
+        order, ascending = ("seen" if flag == "active" else "created"), False
+    column = columns.get(order)
+    # As Discourse, a missing value counts as the lowest.
+    ordering = [] if column is None else [column.asc().nulls_first() if ascending else column.desc().nulls_last()]
+    return [*ordering, User.username_lower]

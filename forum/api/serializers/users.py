@@ -1,5 +1,10 @@
-"""Users as Discourse shows them."""
-from forum.models import User
+"""Users as Discourse shows them: in posts and lists, on their page, in the staff's lists, and suspended."""
+from datetime import datetime
+
+from forum.api.serializers import iso
+from forum.models import Group, User, UserAuthToken
+from forum.models.base import utcnow
+from forum.services.users import Activity, ListedUser, Profile
 
 # Discourse's trust levels drive many of its features; this forum has roles instead, so staff show
 # as level 4 (leader) and members as level 1 (basic), which is what Discourse clients expect of them.
@@ -29,3 +34,267 @@ def current_user(user: User) -> dict:
         "staff": user.is_staff,
         "trust_level": trust_level(user),
     }
+
+
+def _named_user(user: User) -> dict:
+    """basic_user for the schemas that type ``name`` as a string only: no name is an empty one."""
+    return {**basic_user(user), "name": user.name or ""}
+
+
+# POST /users.json
+
+
+def signup_result(user: User) -> dict:
+    if user.active:
+        message = "Your account is activated and ready to use."
+    else:
+        message = "Your account has been created. A staff member will activate it; then you can log in."
+    return {"success": True, "active": user.active, "message": message, "user_id": user.id}
+
+
+def signup_failure(messages: list[str]) -> dict:
+    """Discourse's failed sign-up (``success: false`` and a message), with the errors as this API gives them."""
+    return {"success": False, "message": " ".join(messages), "errors": messages, "error_type": "invalid_record"}
+
+
+# GET /u/{username}.json. Discourse features this forum lacks (badges, muting, messages, avatars,
+# preferences, second factors, ...) carry their neutral values; the user's own page (and staff) also
+# shows their sessions and groups.
+
+
+def _seconds_read(activity: Activity) -> int:
+    return activity.msecs_read // 1000
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> float | None:
+    return None if moment is None else (now - moment).total_seconds()
+
+
+def user_profile(profile: Profile) -> dict:
+    user, activity, private = profile.user, profile.activity, profile.private
+    return {
+        "user_badges": [],
+        "user": {
+            **_named_user(user),
+            "last_posted_at": iso(activity.last_posted_at),
+            "last_seen_at": iso(user.last_seen_at),
+            "created_at": iso(user.created_at),
+            "ignored": False,
+            "muted": False,
+            "can_ignore_user": False,
+            "can_mute_user": False,
+            "can_send_private_messages": False,
+            "can_send_private_message_to_user": False,
+            "trust_level": trust_level(user),
+            "moderator": user.role == "moderator",
+            "admin": user.is_admin,
+            "title": None,
+            "badge_count": 0,
+            "custom_fields": {},
+            "time_read": _seconds_read(activity),
+            "recent_time_read": 0,
+            "primary_group_id": None,
+            "primary_group_name": None,
+            "flair_group_id": None,
+            "flair_name": None,
+            "flair_url": None,
+            "flair_bg_color": None,
+            "flair_color": None,
+            # The schema requires an object where Discourse sends null for "no featured topic".
+            "featured_topic": {"id": 0, "title": "", "fancy_title": "", "slug": "", "posts_count": 0},
+            "staged": False,
+            "can_edit": False,
+            "can_edit_username": False,
+            "can_edit_email": False,
+            "can_edit_name": False,
+            "uploaded_avatar_id": None,
+            "has_title_badges": False,
+            "pending_count": 0,
+            "profile_view_count": 0,
+            "second_factor_enabled": False,
+            "can_upload_profile_header": False,
+            "can_upload_user_card_background": False,
+            "post_count": activity.post_count,
+            "topic_count": activity.topic_count,
+            "can_be_deleted": False,
+            "can_delete_all_posts": False,
+            "locale": None,
+            "muted_category_ids": [],
+            "regular_category_ids": [],
+            "watched_tags": [],
+            "watching_first_post_tags": [],
+            "tracked_tags": [],
+            "muted_tags": [],
+            "tracked_category_ids": [],
+            "watched_category_ids": [],
+            "watched_first_post_category_ids": [],
+            "system_avatar_upload_id": None,
+            "system_avatar_template": avatar_template(user),
+            "muted_usernames": [],
+            "ignored_usernames": [],
+            "allowed_pm_usernames": [],
+            "mailing_list_posts_per_day": 0,
+            "can_change_bio": False,
+            "can_change_location": False,
+            "can_change_website": False,
+            "can_change_tracking_preferences": False,
+            "user_api_keys": None,
+            "user_auth_tokens": (
+                [_session(token, private.current_session_id) for token in private.sessions] if private else []
+            ),
+            "user_notification_schedule": _notification_schedule(),
+            "use_logo_small_as_avatar": False,
+            "featured_user_badge_ids": [],
+            "invited_by": None,
+            "groups": (
+                [_group(group, private.group_sizes.get(group.id, 0)) for group in private.groups] if private else []
+            ),
+            "group_users": [_group_user(group, user) for group in private.groups] if private else [],
+            "user_option": _user_option(user),
+        },
+    }
+
+
+def _session(token: UserAuthToken, current_session_id: int | None) -> dict:
+    # Location and browser details come from IP geolocation and user-agent parsing in Discourse: not done here.
+    return {
+        "id": token.id,
+        "client_ip": token.client_ip or "",
+        "location": "",
+        "browser": "",
+        "device": "",
+        "os": "",
+        "icon": "",
+        "created_at": iso(token.created_at),
+        "seen_at": iso(token.created_at),  # Discourse's fallback when a session's last use is not known
+        "is_active": token.id == current_session_id,  # Discourse: the session of this very request
+    }
+
+
+def _group(group: Group, user_count: int) -> dict:
+    return {
+        "id": group.id,
+        "automatic": False,
+        "name": group.name,
+        "display_name": group.full_name or group.name,
+        "user_count": user_count,
+        "mentionable_level": 0,
+        "messageable_level": 0,
+        "visibility_level": 0,
+        "primary_group": False,
+        "title": None,
+        "grant_trust_level": None,
+        "incoming_email": None,
+        "has_messages": False,
+        "flair_url": None,
+        "flair_bg_color": None,
+        "flair_color": None,
+        "bio_raw": None,
+        "bio_cooked": None,
+        "bio_excerpt": None,
+        "public_admission": False,
+        "public_exit": False,
+        "allow_membership_requests": False,
+        "full_name": group.full_name,
+        "default_notification_level": 0,
+        "membership_request_template": None,
+        "members_visibility_level": 0,
+        "can_see_members": False,
+        "can_admin_group": False,
+        "publish_read_state": False,
+    }
+
+
+def _group_user(group: Group, user: User) -> dict:
+    return {"group_id": group.id, "user_id": user.id, "notification_level": 0}
+
+
+def _notification_schedule() -> dict:
+    return {"enabled": False, **{f"day_{day}_{edge}_time": 0 for day in range(7) for edge in ("start", "end")}}
+
+
+def _user_option(user: User) -> dict:
+    """No per-user preferences are kept: every option has its neutral value."""
+    neutral_booleans = (
+        "mailing_list_mode", "email_digests", "external_links_in_new_tab", "dynamic_favicon", "enable_quoting",
+        "enable_smart_lists", "enable_markdown_monospace_font", "automatically_unpin_topics", "email_in_reply_to",
+        "notify_on_linked_posts", "enable_upcoming_change_available_notifications", "include_tl0_in_digests",
+        "allow_private_messages", "enable_allowed_pm_users", "hide_profile_and_presence", "hide_profile",
+        "hide_presence", "skip_new_user_tips", "topics_unread_when_closed", "automatically_translate",
+        "show_original_content",
+    )  # fmt: skip
+    neutral_integers = (
+        "mailing_list_mode_frequency", "email_level", "email_messages_level", "digest_after_minutes",
+        "auto_track_topics_after_msecs", "notification_level_when_replying", "new_topic_duration_minutes",
+        "email_previous_replies", "like_notification_frequency", "theme_key_seq", "text_size_seq",
+        "interface_color_mode",
+    )  # fmt: skip
+    return {
+        "user_id": user.id,
+        **dict.fromkeys(neutral_booleans, False),
+        **dict.fromkeys(neutral_integers, 0),
+        **dict.fromkeys(("push_notification_level", "text_size", "title_count_mode", "send_shortcut"), ""),
+        **dict.fromkeys(("color_scheme_id", "dark_scheme_id", "homepage_id", "timezone"), None),
+        "theme_ids": [],
+        "understood_languages": [],
+    }
+
+
+# GET /u/{username}/emails.json
+
+
+def user_emails(user: User) -> dict:
+    return {"email": user.email or "", "secondary_emails": [], "unconfirmed_emails": [], "associated_accounts": []}
+
+
+# GET /admin/users/list/{flag}.json
+
+
+def admin_list_user(listed: ListedUser, *, with_email: bool, now: datetime) -> dict:
+    user, activity = listed.user, listed.activity
+    return {
+        **basic_user(user),
+        **({"email": user.email or "", "secondary_emails": []} if with_email else {}),
+        "active": user.active,
+        "admin": user.is_admin,
+        "moderator": user.role == "moderator",
+        "last_seen_at": iso(user.last_seen_at),
+        "last_emailed_at": None,
+        "created_at": iso(user.created_at),
+        "last_seen_age": _seconds_since(user.last_seen_at, now),
+        "last_emailed_age": None,
+        "created_at_age": _seconds_since(user.created_at, now),
+        "trust_level": trust_level(user),
+        "manual_locked_trust_level": None,
+        "title": None,
+        "time_read": _seconds_read(activity),
+        "staged": False,
+        "days_visited": 0,
+        "posts_read_count": 0,
+        "topics_entered": activity.topics_entered,
+        "post_count": activity.post_count,
+    }
+
+
+def admin_user_list(listed: list[ListedUser], *, with_emails: bool) -> list[dict]:
+    now = utcnow()
+    return [admin_list_user(item, with_email=with_emails, now=now) for item in listed]
+
+
+# PUT /admin/users/{id}/suspend.json and unsuspend.json
+
+
+def suspension(user: User, suspended_by: User) -> dict:
+    return {
+        "suspension": {
+            "suspend_reason": user.suspend_reason,
+            "full_suspend_reason": user.suspend_reason,  # Discourse appends the emailed message; none is sent here
+            "suspended_till": iso(user.suspended_till),
+            "suspended_at": iso(user.suspended_at),
+            "suspended_by": _named_user(suspended_by),
+        }
+    }
+
+
+def unsuspension() -> dict:
+    return {"suspension": {"suspended_till": None, "suspended_at": None}}

@@ -1,0 +1,144 @@
+"""A topic as Discourse's topic view shows it (GET /t/{id}.json), and its basic shape (PUT /t/-/{id}.json)."""
+from forum.api.serializers import iso
+from forum.api.serializers.posts import category_id, display_name, stream_post
+from forum.api.serializers.topic_lists import fancy_title
+from forum.api.serializers.users import avatar_template, basic_user, trust_level
+from forum.models import Role, Tag, Topic, User
+from forum.services import guardian, topics
+from forum.services.posts import allowed
+from forum.services.topics import CHUNK_SIZE, TopicView
+
+# Discourse's topic notification level "regular": this forum keeps no per-topic notification settings.
+REGULAR_NOTIFICATION_LEVEL = 1
+
+
+def topic_view(view: TopicView) -> dict:
+    topic, context = view.topic, view.context
+    fields = {
+        "post_stream": {
+            "posts": [stream_post(post, context) for post in view.posts],
+            "stream": view.stream,
+        },
+        "timeline_lookup": view.timeline_lookup,
+        "suggested_topics": [],
+        "tags": [tag_item(tag) for tag in view.tags],
+        # The schema allows no keys here; Discourse would send tag descriptions.
+        "tags_descriptions": {},
+        "id": topic.id,
+        "title": topic.title,
+        "fancy_title": fancy_title(topic.title),
+        "posts_count": topic.posts_count,
+        "created_at": iso(topic.created_at),
+        "views": topic.views,
+        "reply_count": topic.reply_count,
+        "like_count": topic.like_count,
+        "last_posted_at": iso(topic.last_posted_at),
+        "visible": topic.visible,
+        "closed": topic.closed,
+        "archived": topic.archived,
+        "has_summary": False,
+        "archetype": "regular",
+        "slug": topic.slug,
+        "category_id": category_id(topic),
+        "word_count": None,
+        "deleted_at": iso(topic.deleted_at),
+        "user_id": topic.user_id,
+        "featured_link": None,
+        "pinned_globally": topic.pinned_globally,
+        "pinned_at": iso(topic.pinned_at),
+        "pinned_until": iso(topic.pinned_until),
+        "image_url": None,
+        "slow_mode_seconds": 0,
+        "draft": None,
+        "draft_key": f"topic_{topic.id}",
+        "draft_sequence": 0,
+        "unpinned": None,
+        "pinned": topics.is_pinned(topic),
+        "highest_post_number": view.highest_post_number,
+        # Discourse sends the deleting user as an object; the schema types deleted_by as string|null.
+        "deleted_by": context.users[topic.deleted_by_id].username if topic.deleted_by_id else None,
+        "has_deleted": view.has_deleted,
+        "actions_summary": [],
+        "chunk_size": CHUNK_SIZE,
+        "bookmarked": False,
+        "bookmarks": [],
+        "topic_timer": None,
+        "message_bus_last_id": 0,
+        "participant_count": view.participant_count,
+        "show_read_indicator": False,
+        "thumbnails": None,
+        "slow_mode_enabled_until": None,
+        "details": _details(view),
+    }
+    if view.current_post_number is not None:
+        fields["current_post_number"] = view.current_post_number
+    return fields
+
+
+def _details(view: TopicView) -> dict:
+    topic, viewer, users = view.topic, view.context.viewer, view.context.users
+    may_moderate = allowed(guardian.ensure_staff, viewer)
+    may_change_status = allowed(guardian.ensure_can_change_topic_status, viewer)
+    return {
+        "can_edit": allowed(guardian.ensure_can_edit_topic, viewer, topic),
+        "notification_level": REGULAR_NOTIFICATION_LEVEL,
+        "can_move_posts": False,
+        "can_delete": not topic.is_deleted and allowed(guardian.ensure_can_delete_topic, viewer, topic),
+        "can_remove_allowed_users": False,
+        "can_create_post": allowed(guardian.ensure_can_reply, viewer, topic),
+        "can_reply_as_new_topic": False,
+        "can_convert_topic": False,
+        "can_review_topic": may_moderate,
+        "can_close_topic": may_change_status,
+        "can_archive_topic": may_change_status,
+        "can_split_merge_topic": False,
+        "can_edit_staff_notes": False,
+        "can_toggle_topic_visibility": may_change_status,
+        "can_pin_unpin_topic": may_change_status,
+        "can_moderate_category": may_moderate,
+        # Private messages' "remove me" (the schema requires an integer; there are no private messages here).
+        "can_remove_self_id": 0,
+        "participants": [_participant(users[user_id], post_count) for user_id, post_count in view.participants],
+        "created_by": named_user(users[topic.user_id]),
+        "last_poster": named_user(users[topic.last_post_user_id or topic.user_id]),
+    }
+
+
+def named_user(user: User) -> dict:
+    """Discourse's basic user, with name a string as the topic view's schema requires."""
+    return {**basic_user(user), "name": display_name(user)}
+
+
+def _participant(user: User, post_count: int) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": display_name(user),
+        "avatar_template": avatar_template(user),
+        "post_count": post_count,
+        "primary_group_name": None,
+        "flair_name": None,
+        "flair_url": None,
+        "flair_color": None,
+        "flair_bg_color": None,
+        "admin": user.is_admin,
+        "moderator": user.role == Role.MODERATOR,
+        "trust_level": trust_level(user),
+    }
+
+
+def tag_item(tag: Tag) -> dict:
+    return {"id": tag.id, "name": tag.name, "slug": tag.name}
+
+
+def basic_topic(topic: Topic) -> dict:
+    """PUT /t/-/{id}.json's answer."""
+    return {
+        "basic_topic": {
+            "id": topic.id,
+            "title": topic.title,
+            "fancy_title": fancy_title(topic.title),
+            "slug": topic.slug,
+            "posts_count": topic.posts_count,
+        }
+    }

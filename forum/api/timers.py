@@ -1,0 +1,70 @@
+"""Topic timers (Discourse's POST /t/{id}/timer.json) and dialogue schedules (our extension)."""
+from flask import Blueprint, request
+
+from forum.api.auth import current_actor, require_actor
+from forum.api.params import params
+from forum.api.routing import json_route
+from forum.api.serializers.timers import schedule_json, timer_set_json
+from forum.models.base import utcnow
+from forum.services import guardian, schedules, timers, topics
+from forum.services.errors import InvalidParameters
+from forum.services.timers import parse_time
+
+bp = Blueprint("timers", __name__)
+
+
+@json_route(bp, "/t/<int:topic_id>/timer", methods=["POST"])
+def set_timer(topic_id: int):
+    actor = require_actor()
+    topic = topics.get_topic(topic_id)
+    values = params()
+    timer = timers.set_topic_timer(
+        actor,
+        topic,
+        status_type=values.string("status_type", "close"),
+        time=values.string("time"),
+        based_on_last_post=values.boolean("based_on_last_post", False),
+        duration_minutes=values.integer("duration_minutes", minimum=1),
+    )
+    return timer_set_json(topic, timer)
+
+
+@json_route(bp, "/t/<int:topic_id>/dialogue-schedule", methods=["GET"])
+def get_schedule(topic_id: int):
+    topic = topics.get_topic(topic_id)
+    guardian.ensure_can_see_topic(current_actor(), topic)  # everyone who reads the dialogue may know when it opens
+    return schedule_json(topic, schedules.current_schedule(topic))
+
+
+@json_route(bp, "/t/<int:topic_id>/dialogue-schedule", methods=["POST", "PUT"])
+def set_schedule(topic_id: int):
+    actor = require_actor()
+    topic = topics.get_topic(topic_id)
+    body = request.get_json(silent=True) if request.is_json else None
+    if body and "windows" in body:
+        windows = schedules.parse_windows(body["windows"])
+    else:
+        values = params()
+        first_open_at = parse_time(values.string("first_open_at", required=True), utcnow())
+        windows = schedules.windows_from_recurrence(
+            first_open_at,
+            open_hours=_positive_float(values.string("open_hours", required=True), "open_hours"),
+            every_days=_positive_float(values.string("every_days", "7"), "every_days"),
+            count=values.integer("count", 1),
+        )
+    schedule = schedules.create_schedule(actor, topic, windows)
+    return schedule_json(topic, schedule)
+
+
+@json_route(bp, "/t/<int:topic_id>/dialogue-schedule", methods=["DELETE"])
+def delete_schedule(topic_id: int):
+    actor = require_actor()
+    schedules.cancel_schedule(actor, topics.get_topic(topic_id))
+    return {"success": "OK"}
+
+
+def _positive_float(value: str, name: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidParameters(f"{name} must be a number.") from None

@@ -1,0 +1,111 @@
+"""What each user has read of each topic (Discourse's topic_users), and what lists derive from it.
+
+POST /topics/timings feeds it. The read position only ever moves forward, with one atomic upsert
+per request, so retries change nothing and concurrent requests lose no update on either backend.
+"""
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement, case, false
+from sqlalchemy.dialects import postgresql, sqlite
+
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import Topic, TopicUser, User
+from forum.models.base import utcnow
+from forum.services import guardian, topics
+from forum.services.errors import InvalidParameters
+
+# Discourse's default for "new": topics created within the last two days.
+DEFAULT_NEW_TOPIC_DURATION_MINUTES = 2880
+# Discourse caps the reading time one batch of timings may add (PostTiming::MAX_READ_TIME_PER_BATCH).
+MAX_READ_TIME_PER_BATCH_MS = 60_000
+# total_msecs_viewed is a 32-bit integer column: it saturates instead of overflowing.
+MAX_TOTAL_MSECS = 2_147_483_647
+
+
+def record_timings(user: User | None, topic_id: int, topic_time: int, timings: dict[int, int]) -> None:
+    """Record that ``user`` read the posts numbered in ``timings`` (post number -> msecs) for ``topic_time`` msecs.
+
+    Post numbers beyond the topic's last post are clamped to it. Validates everything before writing.
+    """
+    guardian.ensure_can_act(user)
+    if not timings:
+        raise InvalidParameters("param is missing or the value is empty: timings")
+    if any(post_number < 1 for post_number in timings):
+        raise InvalidParameters("timings: post numbers must be at least 1.")
+    if any(msecs < 0 for msecs in timings.values()) or topic_time < 0:
+        raise InvalidParameters("Reading times must not be negative.")
+    topic = topics.get_topic(topic_id)
+    guardian.ensure_can_see_topic(user, topic)
+    # Posts are never removed, only hidden, so the highest number can only have grown since.
+    highest_read = min(max(timings), topic.highest_post_number)
+    with write_unit(db.session):
+        _advance(user.id, topic.id, highest_read, min(topic_time, MAX_READ_TIME_PER_BATCH_MS), utcnow())
+
+
+def _advance(user_id: int, topic_id: int, post_number: int, msecs: int, now: datetime) -> None:
+    """Move the read position forward to ``post_number`` (never back) and add ``msecs``: one atomic upsert."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(TopicUser).values(
+        user_id=user_id,
+        topic_id=topic_id,
+        last_read_post_number=post_number,
+        total_msecs_viewed=msecs,
+        first_visited_at=now,
+        last_visited_at=now,
+    )
+    stored, sent = TopicUser.__table__.c, stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[stored.user_id, stored.topic_id],
+        set_={
+            "last_read_post_number": case(
+                (stored.last_read_post_number < sent.last_read_post_number, sent.last_read_post_number),
+                else_=stored.last_read_post_number,
+            ),
+            "total_msecs_viewed": case(
+                (stored.total_msecs_viewed > MAX_TOTAL_MSECS - sent.total_msecs_viewed, MAX_TOTAL_MSECS),
+                else_=stored.total_msecs_viewed + sent.total_msecs_viewed,
+            ),
+            "last_visited_at": case(
+                (stored.last_visited_at < sent.last_visited_at, sent.last_visited_at), else_=stored.last_visited_at
+            ),
+        },
+    )
+    db.session.execute(stmt)
+
+
+# Read state in lists. Lists outer-join the caller's TopicUser row (``read_state_join``), as
+# Discourse's TopicQuery joins ``topic_users AS tu``; the conditions below refer to that join.
+
+
+def read_state_join(user: User | None) -> ColumnElement[bool]:
+    """The ON clause joining each topic to ``user``'s TopicUser row (no row for anonymous callers)."""
+    if user is None:
+        return false()
+    return (TopicUser.topic_id == Topic.id) & (TopicUser.user_id == user.id)
+
+
+def new_topic_start(user: User) -> datetime:
+    """Topics created since then, and never opened, are new to ``user`` (never before the user joined)."""
+    minutes = current_app.config.get("NEW_TOPIC_DURATION_MINUTES", DEFAULT_NEW_TOPIC_DURATION_MINUTES)
+    return max(utcnow() - timedelta(minutes=minutes), user.created_at)
+
+
+def new_topics(user: User) -> ColumnElement[bool]:
+    """Discourse's /new: topics ``user`` has never opened, created within the new-topic duration."""
+    return TopicUser.user_id.is_(None) & (Topic.created_at >= new_topic_start(user))
+
+
+def unread_topics() -> ColumnElement[bool]:
+    """Discourse's /unread: topics the joined user has opened that have posts beyond their read position."""
+    return TopicUser.last_read_post_number < Topic.highest_post_number
+
+
+def unread_posts(topic: Topic, state: TopicUser) -> int:
+    return max(topic.highest_post_number - state.last_read_post_number, 0)
+
+
+def is_unseen(topic: Topic, state: TopicUser | None, new_since: datetime | None) -> bool:
+    """Discourse's ``unseen``: new to a signed-in caller (``new_since`` is None for anonymous callers)."""
+    return new_since is not None and state is None and topic.created_at >= new_since

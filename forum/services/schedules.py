@@ -1,0 +1,94 @@
+"""Dialogue schedules (our extension): a topic opens and closes in windows, each transition a timer."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import DialogueSchedule, TimerState, TimerType, Topic, TopicTimer, User
+from forum.models.base import utcnow
+from forum.services import audit, guardian
+from forum.services.errors import ValidationFailed
+from forum.services.timers import parse_time
+
+MAX_WINDOWS = 100
+
+
+def windows_from_recurrence(first_open_at: datetime, open_hours: float, every_days: float, count: int) -> list[tuple[datetime, datetime]]:
+    """"Open Tuesday 18:00 for 48 hours, every 7 days, 4 times" as explicit windows."""
+    if open_hours <= 0 or every_days <= 0 or not 1 <= count <= MAX_WINDOWS:
+        raise ValidationFailed(f"open_hours and every_days must be positive and count between 1 and {MAX_WINDOWS}.")
+    return [
+        (first_open_at + timedelta(days=every_days * n), first_open_at + timedelta(days=every_days * n, hours=open_hours))
+        for n in range(count)
+    ]
+
+
+def parse_windows(raw_windows: list) -> list[tuple[datetime, datetime]]:
+    now = utcnow()
+    try:
+        windows = [(parse_time(window["open_at"], now), parse_time(window["close_at"], now)) for window in raw_windows]
+    except (KeyError, TypeError):
+        raise ValidationFailed("Each window needs open_at and close_at timestamps.") from None
+    return windows
+
+
+def create_schedule(actor: User, topic: Topic, windows: list[tuple[datetime, datetime]]) -> DialogueSchedule:
+    """Replace the topic's schedule with these windows: an open timer and a close timer for each."""
+    guardian.ensure_can_change_topic_status(actor)
+    _validate(windows)
+    with write_unit(db.session):
+        _cancel_pending(actor, topic)
+        schedule = DialogueSchedule(
+            topic_id=topic.id,
+            user_id=actor.id,
+            windows=[{"open_at": opens.isoformat(), "close_at": closes.isoformat()} for opens, closes in windows],
+        )
+        db.session.add(schedule)
+        db.session.flush()
+        for opens, closes in windows:
+            for status_type, at in ((TimerType.OPEN, opens), (TimerType.CLOSE, closes)):
+                db.session.add(
+                    TopicTimer(topic_id=topic.id, user_id=actor.id, status_type=status_type, execute_at=at, schedule_id=schedule.id)
+                )
+        audit.record(actor, "dialogue_schedule.create", schedule, after={"windows": schedule.windows}, context={"topic_id": topic.id})
+    return schedule
+
+
+def _validate(windows: list[tuple[datetime, datetime]]) -> None:
+    if not 1 <= len(windows) <= MAX_WINDOWS:
+        raise ValidationFailed(f"A schedule has between 1 and {MAX_WINDOWS} windows.")
+    ordered = sorted(windows)
+    for opens, closes in ordered:
+        if closes <= opens:
+            raise ValidationFailed("Each window must close after it opens.")
+    for (_, previous_close), (next_open, _) in zip(ordered, ordered[1:]):
+        if next_open < previous_close:
+            raise ValidationFailed("Windows must not overlap.")
+
+
+def current_schedule(topic: Topic) -> DialogueSchedule | None:
+    return db.session.scalar(
+        select(DialogueSchedule)
+        .where(DialogueSchedule.topic_id == topic.id, DialogueSchedule.cancelled_at.is_(None))
+        .order_by(DialogueSchedule.id.desc())
+    )
+
+
+def cancel_schedule(actor: User, topic: Topic) -> None:
+    guardian.ensure_can_change_topic_status(actor)
+    with write_unit(db.session):
+        _cancel_pending(actor, topic)
+
+
+def _cancel_pending(actor: User, topic: Topic) -> None:
+    schedule = current_schedule(topic)
+    if schedule is None:
+        return
+    now = utcnow()
+    schedule.cancelled_at = now
+    for timer in schedule.timers:
+        if timer.state == TimerState.PENDING:
+            timer.state = TimerState.CANCELLED
+            timer.cancelled_at = now
+    audit.record(actor, "dialogue_schedule.cancel", schedule, context={"topic_id": topic.id})

@@ -1,0 +1,186 @@
+"""Tags and tag groups: tag names as Discourse cleans them, visible tag counts, and the tag groups staff keep."""
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import Tag, TagGroup, Topic, User, tag_group_memberships, topic_tags
+from forum.services import audit, categories, guardian
+from forum.services.errors import NotFound, ValidationFailed
+
+# Discourse's DiscourseTagging::TAGS_FILTER_REGEXP: characters a tag name never keeps. Its source is what
+# GET /site.json sends clients as ``tags_filter_regexp``.
+TAGS_FILTER_PATTERN = r"""[/?#\[\]@!$&'()*+,;=.%\\`^\s|{}"<>]+"""
+_TAGS_FILTER = re.compile(TAGS_FILTER_PATTERN)
+# Discourse's max_tag_length setting defaults to 20, which would cut the seeded tags
+# ("business-and-human-rights", "membership-association"); MAX_TAG_LENGTH in the app config overrides.
+DEFAULT_MAX_TAG_LENGTH = 30
+MAX_TAG_GROUP_NAME_LENGTH = 100
+
+
+def max_tag_length() -> int:
+    return current_app.config.get("MAX_TAG_LENGTH", DEFAULT_MAX_TAG_LENGTH)
+
+
+def normalize_tag_name(name: str) -> str:
+    """A tag name as Discourse's ``DiscourseTagging.clean_tag`` makes it: lowercase, whitespace runs as one
+    dash, only word and punctuation characters outside the filter, no repeated dashes, at most the maximum
+    length. Letters outside ASCII stay, as in Discourse."""
+    tag = re.sub(r"\s+", "-", name.lower().strip())
+    tag = "".join(character for character in tag if _is_word_or_punctuation(character))
+    tag = _TAGS_FILTER.sub("", tag)
+    tag = re.sub(r"-{2,}", "-", tag)
+    return tag[: max_tag_length()]
+
+
+def _is_word_or_punctuation(character: str) -> bool:
+    # Ruby's [[:word:]] (letters, marks, digits, connectors) and [[:punct:]]; symbols such as emoji go.
+    category = unicodedata.category(character)
+    return category[0] in "LMP" or category in ("Nd", "Nl") or character == "~"
+
+
+def normalize_tag_names(names: Iterable[str]) -> list[str]:
+    """Each name normalised, once each, in order; ValidationFailed names any that keep no character."""
+    normalised: dict[str, None] = {}
+    invalid = []
+    for name in names:
+        tag = normalize_tag_name(name)
+        if tag:
+            normalised[tag] = None
+        else:
+            invalid.append(name)
+    if invalid:
+        raise ValidationFailed(*(f"{name!r} is not a valid tag name." for name in invalid))
+    return list(normalised)
+
+
+def find_or_create_tags(names: Iterable[str]) -> list[Tag]:
+    """The tags with these names (normalised), created where missing, sorted by name. Call inside a write
+    unit. Topics' tags should come through here too, so every tag is named by one rule."""
+    wanted = sorted(normalize_tag_names(names))
+    if not wanted:
+        return []
+    existing = {tag.name: tag for tag in db.session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    for name in wanted:
+        if name not in existing:
+            existing[name] = Tag(name=name)
+            db.session.add(existing[name])
+    return [existing[name] for name in wanted]
+
+
+# Reading: tags with the number of topics the caller may see.
+
+
+def tag_counts(user: User | None) -> list[tuple[Tag, int]]:
+    """Tags with how many topics ``user`` may see carry each, by name. Staff see every tag; others see the
+    tags on topics they may see and the tags of tag groups (an admin's vocabulary, public as in Discourse),
+    so a tag used only in a restricted category does not leak."""
+    counts = (
+        select(topic_tags.c.tag_id, func.count().label("topics"))
+        .join(Topic, Topic.id == topic_tags.c.topic_id)
+        .where(categories.counted_topics(user))
+        .group_by(topic_tags.c.tag_id)
+        .subquery()
+    )
+    query = select(Tag, func.coalesce(counts.c.topics, 0)).outerjoin(counts, counts.c.tag_id == Tag.id).order_by(Tag.name)
+    if not (user is not None and user.is_staff):
+        in_a_group = select(tag_group_memberships.c.tag_id)
+        query = query.where((counts.c.topics > 0) | Tag.id.in_(in_a_group))
+    return [(tag, count) for tag, count in db.session.execute(query)]
+
+
+def top_tags(user: User | None, limit: int) -> list[Tag]:
+    """The tags on most of the topics ``user`` may see (Discourse's Tag.top_tags), most used first."""
+    used = [(tag, count) for tag, count in tag_counts(user) if count > 0]
+    used.sort(key=lambda pair: (-pair[1], pair[0].name))
+    return [tag for tag, _ in used[:limit]]
+
+
+# Tag groups: staff only, as Discourse's TagGroupsController.
+
+
+def all_tag_groups(actor: User | None) -> list[TagGroup]:
+    guardian.ensure_staff(actor)
+    return list(db.session.scalars(select(TagGroup).options(selectinload(TagGroup.tags)).order_by(TagGroup.name)))
+
+
+def get_tag_group(actor: User | None, tag_group_id: int) -> TagGroup:
+    guardian.ensure_staff(actor)
+    tag_group = db.session.get(TagGroup, tag_group_id)
+    if tag_group is None:
+        raise NotFound("That tag group does not exist.")
+    return tag_group
+
+
+def create_tag_group(actor: User | None, *, name: str | None, tag_names: Iterable[str] = (), one_per_topic: bool = False) -> TagGroup:
+    guardian.ensure_staff(actor)
+    name = (name or "").strip()
+    tag_names = list(tag_names)
+    with categories.refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
+        _validate_tag_group(name, tag_names, current=None)
+        tag_group = TagGroup(name=name, one_per_topic=one_per_topic)
+        tag_group.tags = find_or_create_tags(tag_names)
+        db.session.add(tag_group)
+        db.session.flush()
+        audit.record(actor, "tag_group.create", tag_group, after=_snapshot(tag_group))
+    return tag_group
+
+
+def update_tag_group(
+    actor: User | None,
+    tag_group: TagGroup,
+    *,
+    name: str | None = None,
+    tag_names: Iterable[str] | None = None,
+    one_per_topic: bool | None = None,
+) -> TagGroup:
+    """Rename, replace the tags (creating those that do not exist yet), or switch one_per_topic; what is
+    not given stays as it is."""
+    guardian.ensure_staff(actor)
+    name = tag_group.name if name is None else name.strip()
+    tag_names = None if tag_names is None else list(tag_names)
+    with categories.refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
+        _validate_tag_group(name, tag_names or [], current=tag_group)
+        before = _snapshot(tag_group)
+        tag_group.name = name
+        if tag_names is not None:
+            tag_group.tags = find_or_create_tags(tag_names)
+        if one_per_topic is not None:
+            tag_group.one_per_topic = one_per_topic
+        after = _snapshot(tag_group)
+        if after != before:
+            audit.record(actor, "tag_group.update", tag_group, before=before, after=after)
+    return tag_group
+
+
+def _validate_tag_group(name: str, tag_names: list[str], *, current: TagGroup | None) -> None:
+    errors = []
+    if not name:
+        errors.append("Name can't be blank.")
+    elif len(name) > MAX_TAG_GROUP_NAME_LENGTH:
+        errors.append(f"Name is too long (maximum is {MAX_TAG_GROUP_NAME_LENGTH} characters).")
+    else:
+        taken = select(TagGroup.id).where(func.lower(TagGroup.name) == name.lower())
+        if current is not None:
+            taken = taken.where(TagGroup.id != current.id)
+        if db.session.scalar(taken) is not None:
+            errors.append(f"Name {name!r} has already been taken.")
+    try:
+        normalize_tag_names(tag_names)
+    except ValidationFailed as invalid:
+        errors.extend(invalid.messages)
+    if errors:
+        raise ValidationFailed(*errors)
+
+
+def _snapshot(tag_group: TagGroup) -> dict:
+    return {
+        "name": tag_group.name,
+        "tag_names": sorted(tag.name for tag in tag_group.tags),
+        "one_per_topic": tag_group.one_per_topic,
+    }

@@ -1,0 +1,211 @@
+"""Topic timers: setting them (Discourse's POST /t/{id}/timer), claiming due ones, firing each once.
+
+The database holds every schedule; beat only nudges a scan. A scan claims due timers with one
+atomic UPDATE (PostgreSQL: over rows picked FOR UPDATE SKIP LOCKED; SQLite: its single writer), so two
+scans never claim one timer. Firing locks the timer row and acts only on a claimed timer, so a fire
+task that runs twice (redelivery, a re-claimed lease, two workers) acts once. A claim whose fire task
+was lost (worker killed, broker restarted) expires after TIMER_CLAIM_LEASE_SECONDS and is claimed again.
+"""
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import Category, TimerState, TimerType, Topic, TopicTimer, User
+from forum.models.base import utcnow
+from forum.services import audit, bots, guardian, topics
+from forum.services.errors import InvalidParameters, NotAllowed, ServiceError
+
+# What firing each kind of timer does: (topic status, enabled, Discourse's small-action code, silent).
+_ACTIONS = {
+    TimerType.CLOSE: ("closed", True, "autoclosed.enabled", False),
+    TimerType.SILENT_CLOSE: ("closed", True, None, True),
+    TimerType.OPEN: ("closed", False, "autoclosed.disabled", False),
+}
+
+
+def parse_time(value: str | float | None, now: datetime) -> datetime | None:
+    """Discourse's `time`: hours from now (a number), an ISO 8601 timestamp, or empty (no timer)."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    try:
+        hours = float(text)
+    except ValueError:
+        pass
+    else:
+        if hours <= 0:
+            raise InvalidParameters("time must be a positive number of hours or a future timestamp.")
+        return now + timedelta(hours=hours)
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise InvalidParameters(f"time {text!r} is neither a number of hours nor an ISO 8601 timestamp.") from None
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    if moment <= now:
+        raise InvalidParameters("time must be in the future.")
+    return moment
+
+
+def pending_timer(topic: Topic) -> TopicTimer | None:
+    """The topic's Discourse timer (not its dialogue-schedule timers), if one is waiting."""
+    return db.session.scalar(
+        select(TopicTimer).where(
+            TopicTimer.topic_id == topic.id, TopicTimer.schedule_id.is_(None), TopicTimer.state == TimerState.PENDING
+        )
+    )
+
+
+def set_topic_timer(
+    actor: User,
+    topic: Topic,
+    *,
+    status_type: str,
+    time: str | float | None = None,
+    based_on_last_post: bool = False,
+    duration_minutes: int | None = None,
+) -> TopicTimer | None:
+    """Replace the topic's timer; an empty ``time`` (and no duration) cancels it. Staff only."""
+    guardian.ensure_can_change_topic_status(actor)
+    if status_type not in tuple(TimerType):
+        raise InvalidParameters(f"status_type must be one of {', '.join(TimerType)}.")
+    now = utcnow()
+    if based_on_last_post:
+        if duration_minutes is None and time not in (None, ""):
+            duration_minutes = round(float(time) * 60) if _is_number(time) else None
+        if duration_minutes is None or duration_minutes <= 0:
+            raise InvalidParameters("based_on_last_post needs a positive duration_minutes (or time in hours).")
+        execute_at = (topic.last_posted_at or now) + timedelta(minutes=duration_minutes)
+        execute_at = max(execute_at, now)
+    else:
+        duration_minutes = None
+        execute_at = parse_time(time, now)
+    with write_unit(db.session):
+        previous = pending_timer(topic)
+        if previous is not None:
+            previous.state = TimerState.CANCELLED
+            previous.cancelled_at = now
+            audit.record(actor, "topic_timer.cancel", previous, context={"topic_id": topic.id})
+        if execute_at is None:
+            return None
+        timer = TopicTimer(
+            topic_id=topic.id,
+            user_id=actor.id,
+            status_type=status_type,
+            execute_at=execute_at,
+            based_on_last_post=based_on_last_post,
+            duration_minutes=duration_minutes,
+        )
+        db.session.add(timer)
+        db.session.flush()
+        audit.record(actor, "topic_timer.set", timer, after=_describe(timer), context={"topic_id": topic.id})
+    return timer
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _describe(timer: TopicTimer) -> dict:
+    return {
+        "status_type": timer.status_type,
+        "execute_at": timer.execute_at.isoformat(),
+        "based_on_last_post": timer.based_on_last_post,
+        "duration_minutes": timer.duration_minutes,
+    }
+
+
+def apply_category_default(topic: Topic, category: Category | None) -> None:
+    """A new topic in a category with auto-close hours gets a close timer, set by the system user."""
+    if category is None or not category.auto_close_hours:
+        return
+    minutes = round(category.auto_close_hours * 60)
+    db.session.add(
+        TopicTimer(
+            topic_id=topic.id,
+            user_id=bots.system_user().id,
+            status_type=TimerType.CLOSE,
+            execute_at=utcnow() + timedelta(minutes=minutes),
+            based_on_last_post=category.auto_close_based_on_last_post,
+            duration_minutes=minutes if category.auto_close_based_on_last_post else None,
+        )
+    )
+
+
+def rearm_after_post(topic_id: int, posted_at: datetime) -> None:
+    """"Close N hours after the last post": every new post moves the deadline. Call in the post's write unit."""
+    for timer in db.session.scalars(
+        select(TopicTimer).where(
+            TopicTimer.topic_id == topic_id, TopicTimer.state == TimerState.PENDING, TopicTimer.based_on_last_post
+        )
+    ):
+        timer.execute_at = posted_at + timedelta(minutes=timer.duration_minutes)
+
+
+def claim_due_timers(limit: int, now: datetime | None = None) -> list[int]:
+    now = now or utcnow()
+    lease_expired = now - timedelta(seconds=current_app.config["TIMER_CLAIM_LEASE_SECONDS"])
+    due = (
+        select(TopicTimer.id)
+        .where(
+            or_(
+                and_(TopicTimer.state == TimerState.PENDING, TopicTimer.execute_at <= now),
+                and_(TopicTimer.state == TimerState.CLAIMED, TopicTimer.claimed_at <= lease_expired),
+            )
+        )
+        .order_by(TopicTimer.execute_at)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    with write_unit(db.session):
+        return list(
+            db.session.scalars(
+                update(TopicTimer)
+                .where(TopicTimer.id.in_(due))
+                .values(state=TimerState.CLAIMED, claimed_at=now)
+                .returning(TopicTimer.id),
+                execution_options={"synchronize_session": False},
+            )
+        )
+
+
+def fire_timer(timer_id: int) -> str | None:
+    """Carry out one claimed timer; returns its outcome, or None when there was nothing to do."""
+    with write_unit(db.session):
+        timer = db.session.get(TopicTimer, timer_id, with_for_update=True, populate_existing=True)
+        if timer is None or timer.state != TimerState.CLAIMED:
+            return None
+        timer.state, timer.outcome = _carry_out(timer)
+        timer.fired_at = utcnow()
+        return timer.outcome
+
+
+def _carry_out(timer: TopicTimer) -> tuple[str, str]:
+    """(new state, outcome) for a due timer, re-checking everything that may have changed since it was set."""
+    topic = db.session.get(Topic, timer.topic_id, with_for_update=True, populate_existing=True)
+    if topic is None or topic.is_deleted:
+        return TimerState.SKIPPED, "topic no longer exists"
+    try:
+        guardian.ensure_can_change_topic_status(timer.user)
+    except NotAllowed:
+        return TimerState.SKIPPED, f"{timer.user.username} may no longer change this topic"
+    system = bots.system_user()
+    context = {"timer_id": timer.id, "timer_creator_id": timer.user_id}
+    try:
+        if timer.status_type == TimerType.DELETE:
+            topics.delete_topic(system, topic, context=context)
+            return TimerState.FIRED, "deleted the topic"
+        status, enabled, action_code, silent = _ACTIONS[TimerType(timer.status_type)]
+        if getattr(topic, status) == enabled:
+            return TimerState.SKIPPED, f"topic was already {'closed' if enabled else 'open'}"
+        topics.set_status(system, topic, status, enabled, action_code=action_code, silent=silent, context=context)
+    except ServiceError as error:
+        return TimerState.SKIPPED, " ".join(error.messages)[:300]
+    return TimerState.FIRED, f"{'closed' if enabled else 'opened'} the topic"

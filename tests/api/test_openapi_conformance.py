@@ -1,0 +1,81 @@
+"""Every implemented endpoint that Discourse's OpenAPI file documents answers with a body its schema accepts."""
+from dataclasses import dataclass
+
+import pytest
+
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import Category, Post, Role, TagGroup
+from forum.services import posts, topics, users
+from tests.api.spec import assert_matches_spec
+
+
+@dataclass
+class World:
+    admin: object
+    member: object
+    category: Category
+    topic: object
+    first_post: Post
+    reply: Post
+    tag_group: TagGroup
+
+
+@pytest.fixture
+def world(app, make_user):
+    admin = make_user(Role.ADMIN, "admin")
+    member = make_user(Role.MEMBER, "member")
+    with write_unit(db.session):
+        category = Category(name="Tactics dialogues", slug="tactics-dialogues", description="Engaging companies")
+        tag_group = TagGroup(name="Tactics")
+        db.session.add_all([category, tag_group])
+    topic = topics.create_topic(member, title="How do NGOs train company staff?", raw="## Opening\n\nWhat worked for you?",
+                                category=category, tag_names=("training",))
+    reply = posts.create_reply(admin, topic, raw="## A reply\n\nWe trained supplier managers.", reply_to_post_number=1)
+    posts.create_reply(member, topic, raw="## Follow-up\n\nHow did you measure it?", reply_to_post_number=2)
+    first_post = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
+    return World(admin, member, category, topic, first_post, reply, tag_group)
+
+
+# (method, spec path, url from the world, JSON body from the world or None)
+CASES = [
+    ("get", "/latest.json", lambda w: "/latest.json", None),
+    ("get", "/top.json", lambda w: "/top.json", None),
+    ("get", "/c/{slug}/{id}.json", lambda w: f"/c/{w.category.slug}/{w.category.id}.json", None),
+    ("get", "/c/{id}/show.json", lambda w: f"/c/{w.category.id}/show.json", None),
+    ("get", "/tag/{name}.json", lambda w: "/tag/training.json", None),
+    ("get", "/t/{id}.json", lambda w: f"/t/{w.topic.id}.json", None),
+    ("get", "/t/{id}/posts.json", lambda w: f"/t/{w.topic.id}/posts.json?post_ids[]={w.reply.id}", None),
+    ("put", "/t/-/{id}.json", lambda w: f"/t/-/{w.topic.id}.json", lambda w: {"title": "How do NGOs train supplier staff?"}),
+    ("put", "/t/{id}/status.json", lambda w: f"/t/{w.topic.id}/status.json", lambda w: {"status": "closed", "enabled": "true"}),
+    ("delete", "/t/{id}.json", lambda w: f"/t/{w.topic.id}.json", None),
+    ("get", "/posts.json", lambda w: "/posts.json", None),
+    ("post", "/posts.json", lambda w: "/posts.json", lambda w: {"topic_id": w.topic.id, "raw": "## More\n\nAnother reply here."}),
+    ("get", "/posts/{id}.json", lambda w: f"/posts/{w.reply.id}.json", None),
+    ("put", "/posts/{id}.json", lambda w: f"/posts/{w.reply.id}.json", lambda w: {"post": {"raw": "## A reply\n\nWe trained many managers.", "edit_reason": "more"}}),
+    ("delete", "/posts/{id}.json", lambda w: f"/posts/{w.reply.id}.json", None),
+    ("get", "/posts/{id}/replies.json", lambda w: f"/posts/{w.reply.id}/replies.json", None),
+    ("post", "/post_actions.json", lambda w: "/post_actions.json", lambda w: {"id": w.first_post.id, "post_action_type_id": 2}),
+    ("get", "/categories.json", lambda w: "/categories.json", None),
+    ("post", "/categories.json", lambda w: "/categories.json", lambda w: {"name": "Practitioners lounge", "color": "49d9e9", "text_color": "f0fcfd"}),
+    ("put", "/categories/{id}.json", lambda w: f"/categories/{w.category.id}.json", lambda w: {"name": "Tactic dialogues", "color": "0E76BD"}),
+    ("get", "/tags.json", lambda w: "/tags.json", None),
+    ("get", "/tag_groups.json", lambda w: "/tag_groups.json", None),
+    ("post", "/tag_groups.json", lambda w: "/tag_groups.json", lambda w: {"name": "Approaches", "tag_names": ["dialogue", "advocacy"]}),
+    ("get", "/tag_groups/{id}.json", lambda w: f"/tag_groups/{w.tag_group.id}.json", None),
+    ("put", "/tag_groups/{id}.json", lambda w: f"/tag_groups/{w.tag_group.id}.json", lambda w: {"name": "Tactics", "tag_names": ["training", "carrotmob"]}),
+    ("post", "/users.json", lambda w: "/users.json", lambda w: {"name": "Sione T", "username": "sione_t", "email": "sione@example.com", "password": "a long password here", "active": True, "approved": True}),
+    ("get", "/u/{username}.json", lambda w: f"/u/{w.member.username}.json", None),
+    ("get", "/admin/users/list/{flag}.json", lambda w: "/admin/users/list/active.json", None),
+    ("put", "/admin/users/{id}/suspend.json", lambda w: f"/admin/users/{w.member.id}/suspend.json", lambda w: {"suspend_until": "2099-01-01T00:00:00Z", "reason": "testing"}),
+    ("get", "/site.json", lambda w: "/site.json", None),
+    ("get", "/site/basic-info.json", lambda w: "/site/basic-info.json", None),
+    ("get", "/search.json", lambda w: "/search.json?q=trained", None),
+]
+
+
+@pytest.mark.parametrize("method, spec_path, url, body", CASES, ids=[f"{m.upper()} {p}" for m, p, _, _ in CASES])
+def test_response_matches_discourse_schema(client, auth_headers, world, method, spec_path, url, body):
+    response = client.open(url(world), method=method.upper(), json=body(world) if body else None, headers=auth_headers(world.admin))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert_matches_spec(response, method, spec_path)

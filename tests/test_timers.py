@@ -1,0 +1,273 @@
+"""Topic timers fire exactly once, through real workers and a real broker, whatever happens around them."""
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import AuditLogEntry, Category, Post, PostType, Role, TimerState, Topic, TopicTimer
+from forum.models.base import utcnow
+from forum.services import bots, posts, timers, topics
+from forum.services.errors import InvalidParameters, NotAllowed
+from tests.conftest import wait_until
+
+BODY = "## A reply\n\nSomething practitioners would write here."
+
+
+def _topic(author, title="A dialogue that will be locked on schedule"):
+    return topics.create_topic(author, title=title, raw=BODY)
+
+
+def _make_due(*timer_ids):
+    with write_unit(db.session):
+        db.session.execute(
+            update(TopicTimer).where(TopicTimer.id.in_(timer_ids)).values(execute_at=utcnow() - timedelta(seconds=1)),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def _fresh(model, id_):
+    db.session.rollback()
+    return db.session.get(model, id_)
+
+
+def _close_actions(topic_id):
+    return db.session.scalar(
+        select(func.count()).select_from(Post).where(Post.topic_id == topic_id, Post.action_code == "autoclosed.enabled")
+    )
+
+
+def _scan():
+    from bots.tasks import scan_due_timers
+
+    scan_due_timers.delay()
+
+
+# Setting timers -------------------------------------------------------------------------------
+
+
+def test_time_in_hours_or_iso_and_empty_cancels(app, moderator, member):
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", time="24")
+    assert abs((timer.execute_at - utcnow()) - timedelta(hours=24)) < timedelta(seconds=5)
+    later = timers.set_topic_timer(moderator, topic, status_type="close", time="2099-03-01T18:00:00Z")
+    assert later.execute_at.isoformat() == "2099-03-01T18:00:00+00:00"
+    assert _fresh(TopicTimer, timer.id).state == TimerState.CANCELLED  # replaced
+    assert timers.set_topic_timer(moderator, topic, status_type="close", time="") is None
+    assert _fresh(TopicTimer, later.id).state == TimerState.CANCELLED
+    assert timers.pending_timer(_fresh(Topic, topic.id)) is None
+
+
+@pytest.mark.parametrize("time", ["yesterday", "-3", "0", "2001-01-01T00:00:00Z"])
+def test_bad_times_are_refused(app, moderator, member, time):
+    topic = _topic(member)
+    with pytest.raises(InvalidParameters):
+        timers.set_topic_timer(moderator, topic, status_type="close", time=time)
+    assert db.session.scalar(select(func.count()).select_from(TopicTimer)) == 0
+
+
+def test_only_staff_set_timers(app, member):
+    with pytest.raises(NotAllowed):
+        timers.set_topic_timer(member, _topic(member), status_type="close", time="1")
+
+
+def test_category_default_timer_on_new_topics(app, member):
+    with write_unit(db.session):
+        category = Category(name="Timed dialogues", slug="timed", auto_close_hours=48, auto_close_based_on_last_post=True)
+        db.session.add(category)
+    topic = topics.create_topic(member, title="A topic in a timed category", raw=BODY, category=category)
+    timer = timers.pending_timer(topic)
+    assert timer.user_id == bots.system_user().id
+    assert (timer.status_type, timer.based_on_last_post, timer.duration_minutes) == ("close", True, 48 * 60)
+
+
+def test_last_post_timer_is_rearmed_by_each_reply(app, moderator, member):
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", based_on_last_post=True, duration_minutes=60)
+    _make_due(timer.id)
+    reply = posts.create_reply(member, _fresh(Topic, topic.id), raw=BODY)
+    rearmed = _fresh(TopicTimer, timer.id)
+    assert rearmed.execute_at == reply.created_at + timedelta(minutes=60)
+    assert timers.claim_due_timers(limit=10) == []
+
+
+# Firing ----------------------------------------------------------------------------------------
+
+
+def test_firing_closes_as_system_with_small_action_audit_and_run_record(app, moderator, member):
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", time="1")
+    _make_due(timer.id)
+    assert timers.claim_due_timers(limit=10) == [timer.id]
+    assert timers.fire_timer(timer.id) == "closed the topic"
+    assert timers.fire_timer(timer.id) is None  # a second run does nothing
+    fired = _fresh(TopicTimer, timer.id)
+    assert fired.state == TimerState.FIRED and fired.fired_at is not None
+    assert _fresh(Topic, topic.id).closed
+    action = db.session.scalar(select(Post).where(Post.topic_id == topic.id, Post.post_type == PostType.SMALL_ACTION))
+    assert (action.action_code, action.user_id) == ("autoclosed.enabled", bots.system_user().id)
+    entry = db.session.scalar(select(AuditLogEntry).where(AuditLogEntry.action.like("topic.%closed%")))
+    assert entry.actor_id == bots.system_user().id and entry.context["timer_id"] == timer.id
+
+
+def test_silent_close_posts_nothing(app, moderator, member):
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="silent_close", time="1")
+    _make_due(timer.id)
+    timers.claim_due_timers(limit=10)
+    timers.fire_timer(timer.id)
+    assert _fresh(Topic, topic.id).closed
+    assert db.session.scalar(select(func.count()).select_from(Post).where(Post.topic_id == topic.id)) == 1
+
+
+def test_open_and_delete_timers(app, moderator, member):
+    opened, deleted = _topic(member), _topic(member, "A dialogue that will be deleted")
+    topics.set_status(moderator, opened, "closed", True)
+    open_timer = timers.set_topic_timer(moderator, opened, status_type="open", time="1")
+    delete_timer = timers.set_topic_timer(moderator, deleted, status_type="delete", time="1")
+    _make_due(open_timer.id, delete_timer.id)
+    for timer_id in timers.claim_due_timers(limit=10):
+        timers.fire_timer(timer_id)
+    assert not _fresh(Topic, opened.id).closed
+    assert _fresh(Topic, deleted.id).is_deleted
+
+
+def test_cancelled_timer_never_fires(app, moderator, member):
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", time="1")
+    timers.set_topic_timer(moderator, topic, status_type="close", time="")
+    _make_due(timer.id)
+    assert timers.claim_due_timers(limit=10) == []
+    assert timers.fire_timer(timer.id) is None
+    assert not _fresh(Topic, topic.id).closed
+
+
+def test_creator_demoted_before_firing_means_the_timer_is_skipped(app, make_user, member):
+    moderator = make_user(Role.MODERATOR)
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", time="1")
+    with write_unit(db.session):
+        moderator.role = Role.MEMBER
+    _make_due(timer.id)
+    timers.claim_due_timers(limit=10)
+    assert "may no longer" in timers.fire_timer(timer.id)
+    assert _fresh(TopicTimer, timer.id).state == TimerState.SKIPPED
+    assert not _fresh(Topic, topic.id).closed
+
+
+def test_a_claim_whose_task_was_lost_is_claimed_again_after_the_lease(app, moderator, member):
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", time="1")
+    _make_due(timer.id)
+    assert timers.claim_due_timers(limit=10) == [timer.id]
+    assert timers.claim_due_timers(limit=10) == []  # claimed: not handed out twice
+    lease = app.config["TIMER_CLAIM_LEASE_SECONDS"]
+    assert timers.claim_due_timers(limit=10, now=utcnow() + timedelta(seconds=lease + 1)) == [timer.id]
+
+
+# With real workers -----------------------------------------------------------------------------
+
+
+def test_fires_once_under_two_workers_and_duplicated_scans(app, moderator, member, start_celery):
+    topic_ids, timer_ids = [], []
+    for n in range(40):
+        topic = _topic(member, f"Dialogue number {n} locked on schedule")
+        timer_ids.append(timers.set_topic_timer(moderator, topic, status_type="close", time="1").id)
+        topic_ids.append(topic.id)
+    _make_due(*timer_ids)
+    for _ in range(2):
+        start_celery("worker", "--pool=threads", "--concurrency=4")
+    for _ in range(5):
+        _scan()
+
+    wait_until(lambda: db.session.rollback() or all(_fresh(Topic, t).closed for t in topic_ids), timeout=90)
+    wait_until(lambda: db.session.rollback() or db.session.scalar(
+        select(func.count()).select_from(TopicTimer).where(TopicTimer.state == TimerState.FIRED)) == 40, timeout=30)
+    assert [_close_actions(topic_id) for topic_id in topic_ids] == [1] * 40
+
+
+def test_timer_due_while_workers_are_down_fires_when_they_return(app, moderator, member, start_celery):
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", time="1")
+    _make_due(timer.id)  # due now, with no worker of this test running
+    assert not _fresh(Topic, topic.id).closed
+    start_celery("beat", "--schedule", str(app.instance_path) + "/beat-schedule-test", env={"FORUM_TIMER_SCAN_INTERVAL": "1"})
+    start_celery("worker", "--pool=threads", "--concurrency=2")
+    wait_until(lambda: _fresh(Topic, topic.id).closed, timeout=90)  # beat nudged the scan by itself
+    assert _close_actions(topic.id) == 1
+
+
+def test_worker_killed_mid_batch_then_restarted_fires_each_timer_once(app, moderator, member, start_celery):
+    count = 120
+    topic_ids, timer_ids = [], []
+    for n in range(count):
+        topic = _topic(member, f"Dialogue {n} for the crash test")
+        timer_ids.append(timers.set_topic_timer(moderator, topic, status_type="close", time="1").id)
+        topic_ids.append(topic.id)
+    _make_due(*timer_ids)
+    lease = {"FORUM_TIMER_CLAIM_LEASE_SECONDS": "3"}
+    doomed = start_celery("worker", "--pool=threads", "--concurrency=2", env=lease)
+    _scan()
+
+    def some_fired():
+        db.session.rollback()
+        return db.session.scalar(select(func.count()).select_from(TopicTimer).where(TopicTimer.state == TimerState.FIRED)) >= 5
+
+    wait_until(some_fired, timeout=90, interval=0.05)
+    doomed.kill()
+    start_celery("worker", "--pool=threads", "--concurrency=2", env=lease)
+
+    def all_fired():
+        _scan()  # as beat would, every few seconds
+        db.session.rollback()
+        return db.session.scalar(select(func.count()).select_from(TopicTimer).where(TopicTimer.state == TimerState.FIRED)) == count
+
+    wait_until(all_fired, timeout=120, interval=2)
+    assert [_close_actions(topic_id) for topic_id in topic_ids] == [1] * count
+
+
+def test_replies_racing_the_lock_are_stored_or_refused_cleanly(app, moderator, make_user, worker):
+    authors = [make_user() for _ in range(6)]
+    topic = _topic(authors[0])
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", time="1")
+    topic_id, author_ids = topic.id, [author.id for author in authors]
+    accepted, refused, unexpected = [], [], []
+    start = threading.Barrier(len(authors) + 1)
+
+    def keep_replying(author_id):
+        with app.app_context():
+            author = db.session.get(type(authors[0]), author_id)
+            start.wait()
+            refusals = 0
+            for _ in range(400):  # until the lock has refused this author a few times
+                try:
+                    accepted.append(posts.create_reply(author, db.session.get(Topic, topic_id), raw=BODY).id)
+                except NotAllowed as error:
+                    refused.append(error.status_code)
+                    refusals += 1
+                    if refusals == 3:
+                        break
+                except Exception as error:  # anything else is a bug
+                    unexpected.append(error)
+            db.session.remove()
+
+    threads = [threading.Thread(target=keep_replying, args=(author_id,)) for author_id in author_ids]
+    for thread in threads:
+        thread.start()
+    _make_due(timer.id)
+    start.wait()
+    _scan()
+    for thread in threads:
+        thread.join()
+
+    assert unexpected == []
+    assert refused and set(refused) == {403}
+    assert accepted
+    wait_until(lambda: _fresh(Topic, topic_id).closed, timeout=60)
+    stored = list(db.session.scalars(select(Post).where(Post.topic_id == topic_id).order_by(Post.post_number)))
+    assert {post.id for post in stored if post.post_type == PostType.REGULAR and post.post_number > 1} == set(accepted)
+    close_number = next(post.post_number for post in stored if post.action_code == "autoclosed.enabled")
+    assert all(post.post_number < close_number for post in stored if post.post_type == PostType.REGULAR)
+    assert [post.post_number for post in stored] == list(range(1, len(stored) + 1))
