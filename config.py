@@ -29,6 +29,9 @@ class Config:
     MIN_TOPIC_TITLE_LENGTH = 15
     MAX_TOPIC_TITLE_LENGTH = 255
     MIN_POST_LENGTH = 20
+    # argon2id cost: argon2-cffi's defaults (RFC 9106's low-memory profile).
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_KIB = 65536
     MAX_POST_LENGTH = 32000
     BASE_URL = "http://127.0.0.1:5000"
     # Flask-Limiter: per user when signed in, per IP otherwise. Storage is Redis when FORUM_REDIS_URL
@@ -59,6 +62,8 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-only-secret"
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on for their own app
+    PASSWORD_HASH_TIME_COST = 1  # tests make thousands of users; production keeps the real cost
+    PASSWORD_HASH_MEMORY_KIB = 1024
 
 
 class ProductionConfig(Config):

@@ -2,7 +2,7 @@
 import hmac
 import secrets
 
-from flask import Blueprint, current_app, g, request, session
+from flask import Blueprint, current_app, request, session
 
 from forum.api.auth import csrf_token, current_actor, end_session, require_actor, start_session
 from forum.api.params import Params, params
@@ -16,14 +16,6 @@ bp = Blueprint("session", __name__)
 
 HONEYPOT = "honeypot"
 CHALLENGE = "challenge"
-
-
-@bp.before_app_request
-def _forget_the_previous_requests_user() -> None:
-    """Flask-Login keeps the user it loaded in ``g``, which lives as long as the app context, and a
-    request made while an app context is already pushed (as the test client does inside a test's
-    app context) shares that context: each request must decide anew who is asking."""
-    g.pop("_login_user", None)
 
 
 def _login_name() -> str:

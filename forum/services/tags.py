@@ -61,7 +61,7 @@ def normalize_tag_names(names: Iterable[str]) -> list[str]:
 
 def find_or_create_tags(names: Iterable[str]) -> list[Tag]:
     """The tags with these names (normalised), created where missing, sorted by name. Call inside a write
-    unit. Topics' tags should come through here too, so every tag is named by one rule."""
+    unit. Topics' tags come through here too, so every tag is named by one rule."""
     wanted = sorted(normalize_tag_names(names))
     if not wanted:
         return []

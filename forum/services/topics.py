@@ -16,6 +16,7 @@ from forum.models.base import utcnow
 from forum.services import audit, guardian, posts, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 from forum.services.slugs import slugify
+from forum.services.tags import find_or_create_tags
 
 # The statuses a moderator toggles; each change leaves a small-action post "<status>.enabled|disabled".
 TOGGLEABLE_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")
@@ -85,24 +86,12 @@ def create_topic(
     raw = posts.validate_raw(raw)
     with write_unit(db.session):
         topic = Topic(title=title, slug=slugify(title), category_id=category.id if category else None, user_id=author.id)
-        topic.tags = _find_or_create_tags(tag_names)
+        topic.tags = find_or_create_tags(tag_names)
         db.session.add(topic)
         db.session.flush()
         posts.append_post(topic, author, raw=raw, cooked=cook(raw))
         timers.apply_category_default(topic, category)
     return topic
-
-
-def _find_or_create_tags(names: tuple[str, ...]) -> list[Tag]:
-    wanted = sorted({slugify(name, fallback="") for name in names} - {""})
-    if not wanted:
-        return []
-    existing = {tag.name: tag for tag in db.session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
-    for name in wanted:
-        if name not in existing:
-            existing[name] = Tag(name=name)
-            db.session.add(existing[name])
-    return [existing[name] for name in wanted]
 
 
 def update_topic(actor: User, topic: Topic, *, title: str | None = None, category_id: int | None = None) -> Topic:

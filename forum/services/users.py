@@ -8,6 +8,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import ColumnElement, ScalarSelect, false, func, select, true
 
 from forum.database import write_unit
@@ -27,7 +28,16 @@ MAX_EMAIL_LENGTH = 254
 MAX_SUSPEND_REASON_LENGTH = 300
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory parameters.
-_password_hasher = PasswordHasher()
+_hashers: dict[tuple[int, int], PasswordHasher] = {}
+
+
+def _password_hasher() -> PasswordHasher:
+    """argon2id with the configured cost (argon2-cffi's RFC 9106 defaults unless the config lowers
+    them, as the test configuration does so thousands of test users are quick to make)."""
+    cost = (current_app.config["PASSWORD_HASH_TIME_COST"], current_app.config["PASSWORD_HASH_MEMORY_KIB"])
+    if cost not in _hashers:
+        _hashers[cost] = PasswordHasher(time_cost=cost[0], memory_cost=cost[1])
+    return _hashers[cost]
 
 
 def _could_be_stored(text: str) -> bool:
@@ -85,7 +95,7 @@ def create_user(
             role=role,
             is_bot=is_bot,
             active=active,
-            password_hash=_password_hasher.hash(password) if password else None,
+            password_hash=_password_hasher().hash(password) if password else None,
         )
         db.session.add(user)
         db.session.flush()
@@ -164,19 +174,19 @@ def activate(actor: User | None, user_id: int) -> User:
 
 @cache
 def _decoy_hash() -> str:
-    return _password_hasher.hash(secrets.token_hex(16))
+    return _password_hasher().hash(secrets.token_hex(16))
 
 
 def check_password(user: User, password: str) -> bool:
     if not user.password_hash:
         return False
     try:
-        _password_hasher.verify(user.password_hash, password)
+        _password_hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    if _password_hasher.check_needs_rehash(user.password_hash):
+    if _password_hasher().check_needs_rehash(user.password_hash):
         with write_unit(db.session):
-            user.password_hash = _password_hasher.hash(password)
+            user.password_hash = _password_hasher().hash(password)
     return True
 
 
@@ -189,7 +199,7 @@ def authenticate(login: str, password: str) -> User | None:
     user = find_by_username(login) or find_by_email(login)
     if user is None:
         try:
-            _password_hasher.verify(_decoy_hash(), password)
+            _password_hasher().verify(_decoy_hash(), password)
         except VerificationError:
             pass
         return None

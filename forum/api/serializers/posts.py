@@ -10,7 +10,7 @@ import re
 from itertools import groupby
 
 from forum.api.serializers import iso
-from forum.api.serializers.users import avatar_template, trust_level
+from forum.api.serializers.users import avatar_template, display_name, trust_level
 from forum.content import cook, excerpt, plain_text
 from forum.models import Post, PostActionType, Role, Topic, User
 from forum.services import posts
@@ -18,11 +18,6 @@ from forum.services.posts import PostsContext, RevisionView
 
 # Discourse's excerpt length for /posts.json.
 LATEST_POST_EXCERPT_LENGTH = 300
-
-
-def display_name(user: User) -> str:
-    # Several post schemas require name and display_username to be strings: "" when the user gave none.
-    return user.name or ""
 
 
 def category_id(topic: Topic) -> int:

@@ -4,17 +4,15 @@ Discourse serialises every list with one TopicListSerializer, but its OpenAPI fi
 list path with a schema of its own, and the schemas disagree on a few fields. ``ListShape`` names
 those differences, so each field is still defined once below and every path's response validates.
 """
-import html
 from dataclasses import dataclass
 
-from forum.api.serializers import iso
-from forum.api.serializers.posts import category_id, display_name
+from forum.api.serializers import REGULAR_NOTIFICATION_LEVEL, fancy_title, iso
+from forum.api.serializers.posts import category_id
 from forum.api.serializers.users import basic_user
 from forum.models import Tag, Topic, User
 from forum.services.topic_lists import TopicList, TopicListItem
 
 # Discourse's topic notification level "regular": what a topic the user has opened is at by default.
-REGULAR_NOTIFICATION_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -52,15 +50,10 @@ def topic_list(result: TopicList, shape: ListShape, *, more_topics_url: str | No
     listing["top_tags"] = [top_tag(tag) for tag in result.top_tags]
     listing["topics"] = [topic_list_item(item, result.users, shape) for item in result.items]
     return {
-        "users": [list_user(user) for user in result.users.values()],
+        "users": [basic_user(user) for user in result.users.values()],
         "primary_groups": [],
         "topic_list": listing,
     }
-
-
-def list_user(user: User) -> dict:
-    # Two of the list schemas require name to be a string.
-    return {**basic_user(user), "name": display_name(user)}
 
 
 def top_tag(tag: Tag) -> dict:
@@ -70,11 +63,6 @@ def top_tag(tag: Tag) -> dict:
 def tag_summary(tag: Tag, topic_count: int) -> dict:
     """The tag a /tag/{name} list is about, as its ``topic_list.tags`` shows it."""
     return {"id": tag.id, "name": tag.name, "topic_count": topic_count, "staff": False}
-
-
-def fancy_title(title: str) -> str:
-    """Discourse's fancy_title: the title, HTML-escaped."""
-    return html.escape(title)
 
 
 def topic_list_item(item: TopicListItem, users: dict[int, User], shape: ListShape) -> dict:

@@ -1,15 +1,13 @@
 """A topic as Discourse's topic view shows it (GET /t/{id}.json), and its basic shape (PUT /t/-/{id}.json)."""
-from forum.api.serializers import iso
-from forum.api.serializers.posts import category_id, display_name, stream_post
-from forum.api.serializers.topic_lists import fancy_title
-from forum.api.serializers.users import avatar_template, basic_user, trust_level
+from forum.api.serializers import REGULAR_NOTIFICATION_LEVEL, fancy_title, iso
+from forum.api.serializers.posts import category_id, stream_post
+from forum.api.serializers.users import avatar_template, basic_user, display_name, trust_level
 from forum.models import Role, Tag, Topic, User
 from forum.services import guardian, topics
 from forum.services.posts import allowed
 from forum.services.topics import CHUNK_SIZE, TopicView
 
 # Discourse's topic notification level "regular": this forum keeps no per-topic notification settings.
-REGULAR_NOTIFICATION_LEVEL = 1
 
 
 def topic_view(view: TopicView) -> dict:
@@ -99,14 +97,9 @@ def _details(view: TopicView) -> dict:
         # Private messages' "remove me" (the schema requires an integer; there are no private messages here).
         "can_remove_self_id": 0,
         "participants": [_participant(users[user_id], post_count) for user_id, post_count in view.participants],
-        "created_by": named_user(users[topic.user_id]),
-        "last_poster": named_user(users[topic.last_post_user_id or topic.user_id]),
+        "created_by": basic_user(users[topic.user_id]),
+        "last_poster": basic_user(users[topic.last_post_user_id or topic.user_id]),
     }
-
-
-def named_user(user: User) -> dict:
-    """Discourse's basic user, with name a string as the topic view's schema requires."""
-    return {**basic_user(user), "name": display_name(user)}
 
 
 def _participant(user: User, post_count: int) -> dict:

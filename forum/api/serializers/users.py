@@ -21,8 +21,13 @@ def trust_level(user: User) -> int:
     return STAFF_TRUST_LEVEL if user.is_staff else MEMBER_TRUST_LEVEL
 
 
+def display_name(user: User) -> str:
+    """The user's name, or "" without one: several Discourse schemas type ``name`` as a string only."""
+    return user.name or ""
+
+
 def basic_user(user: User) -> dict:
-    return {"id": user.id, "username": user.username, "name": user.name, "avatar_template": avatar_template(user)}
+    return {"id": user.id, "username": user.username, "name": display_name(user), "avatar_template": avatar_template(user)}
 
 
 def current_user(user: User) -> dict:
@@ -34,11 +39,6 @@ def current_user(user: User) -> dict:
         "staff": user.is_staff,
         "trust_level": trust_level(user),
     }
-
-
-def _named_user(user: User) -> dict:
-    """basic_user for the schemas that type ``name`` as a string only: no name is an empty one."""
-    return {**basic_user(user), "name": user.name or ""}
 
 
 # POST /users.json
@@ -75,7 +75,7 @@ def user_profile(profile: Profile) -> dict:
     return {
         "user_badges": [],
         "user": {
-            **_named_user(user),
+            **basic_user(user),
             "last_posted_at": iso(activity.last_posted_at),
             "last_seen_at": iso(user.last_seen_at),
             "created_at": iso(user.created_at),
@@ -291,7 +291,7 @@ def suspension(user: User, suspended_by: User) -> dict:
             "full_suspend_reason": user.suspend_reason,  # Discourse appends the emailed message; none is sent here
             "suspended_till": iso(user.suspended_till),
             "suspended_at": iso(user.suspended_at),
-            "suspended_by": _named_user(suspended_by),
+            "suspended_by": basic_user(suspended_by),
         }
     }
 
