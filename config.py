@@ -37,7 +37,8 @@ class Config:
     # Flask-Limiter: per user when signed in, per IP otherwise. Storage is Redis when FORUM_REDIS_URL
     # is set (shared by every web process), else in-process memory.
     RATELIMIT_DEFAULT = "300 per minute"
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers (Discourse sends none); a 429 carries Retry-After, set with its body.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "forum-ratelimit"
     LOGIN_RATE_LIMIT_PER_IP = "20 per minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "6 per minute"

@@ -105,13 +105,11 @@ def app(_migrated_app):
 
 def _empty_tables(app) -> None:
     """Back to the freshly migrated state: no rows but the users the migrations seed (the bots)."""
+    # DELETE, not TRUNCATE: on tables this small PostgreSQL deletes far faster than it truncates.
     tables = [table.name for table in reversed(db.metadata.sorted_tables) if table.name != "users"]
     with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(delete(User).where(User.id.not_in(app.config["SEEDED_USER_IDS"])))
 
 

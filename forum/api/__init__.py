@@ -4,6 +4,7 @@ from flask import Flask
 from forum.api import categories, index, lists, posts, reading, search, session, site, tags, timers, topics, users
 from forum.api.auth import check_csrf
 from forum.api.errors import register_error_handlers
+from forum.api.routing import IdConverter
 
 BLUEPRINTS = (
     index.bp,
@@ -22,6 +23,7 @@ BLUEPRINTS = (
 
 
 def register_api(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.before_request(check_csrf)

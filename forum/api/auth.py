@@ -8,7 +8,7 @@ from flask_login import current_user
 from forum.extensions import login_manager
 from forum.models import User
 from forum.services import authentication, sessions
-from forum.services.errors import NotAllowed
+from forum.services.errors import NotAllowed, NotLoggedIn
 
 SESSION_TOKEN = "auth_token"
 CSRF_TOKEN = "csrf_token"
@@ -32,7 +32,7 @@ def current_actor() -> User | None:
 def require_actor() -> User:
     actor = current_actor()
     if actor is None:
-        raise NotAllowed("You need to be logged in to do that.")
+        raise NotLoggedIn()
     return actor
 
 
@@ -48,7 +48,7 @@ def check_csrf() -> None:
         return  # (an unknown path or method is reported as such, not as a CSRF failure)
     sent = request.headers.get("X-CSRF-Token", "")
     expected = session.get(CSRF_TOKEN)
-    if not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise NotAllowed("BAD CSRF")
 
 

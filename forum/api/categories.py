@@ -1,8 +1,7 @@
 """Discourse's categories endpoints: the category list, one category, and creating and changing them (admins)."""
 import math
-import re
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from forum.api.auth import current_actor
 from forum.api.params import Params, params
@@ -14,9 +13,6 @@ from forum.services.errors import InvalidParameters, NotAllowed
 
 bp = Blueprint("categories", __name__)
 
-# Ids beyond the id column's range name nothing: 404, rather than an error from the database.
-ID = "int(max=2147483647)"
-_PERMISSION_KEY = re.compile(r"^permissions\[([^\]]+)\]$")
 
 
 @json_route(bp, "/categories", methods=["GET"])
@@ -41,7 +37,7 @@ def index():
     }
 
 
-@json_route(bp, f"/c/<{ID}:category_id>/show", methods=["GET"])
+@json_route(bp, "/c/<int:category_id>/show", methods=["GET"])
 def show(category_id: int):
     viewer = current_actor()
     return {"category": _detail(categories.get_visible_category(viewer, category_id), viewer)}
@@ -50,14 +46,16 @@ def show(category_id: int):
 @json_route(bp, "/categories", methods=["POST"])
 def create():
     actor = current_actor()
-    category = categories.create_category(actor, _attributes(params()), _permissions())
+    values = params()
+    category = categories.create_category(actor, _attributes(values), _permissions(values))
     return {"category": _detail(category, actor)}
 
 
-@json_route(bp, f"/categories/<{ID}:category_id>", methods=["PUT"])
+@json_route(bp, "/categories/<int:category_id>", methods=["PUT"])
 def update(category_id: int):
     actor = current_actor()
-    category = categories.update_category(actor, category_id, _attributes(params()), _permissions())
+    values = params()
+    category = categories.update_category(actor, category_id, _attributes(values), _permissions(values))
     return {"success": "OK", "category": _detail(category, actor)}
 
 
@@ -109,27 +107,11 @@ def _hours(value: str | None) -> float | None:
     return hours
 
 
-def _permissions() -> dict[str, int] | None:
-    """Discourse's category permissions, ``permissions[group_name]=type`` in a form or query string, or
-    ``{"permissions": {"group_name": type}}`` in JSON; None when the request gives none."""
-    given: dict[str, object] = {}
-    present = False
-    sources = [request.args, request.form]
-    body = request.get_json(silent=True) if request.is_json else None
-    if isinstance(body, dict):
-        if "permissions" in body:
-            present = True
-            if not isinstance(body["permissions"], dict):
-                raise InvalidParameters("permissions must map group names to permission types.")
-            given.update(body["permissions"])
-        sources.append(body)
-    for source in sources:
-        for key in source:
-            match = _PERMISSION_KEY.match(key)
-            if match:
-                present = True
-                given[match.group(1)] = source[key]
-    if not present:
+def _permissions(values: Params) -> dict[str, int] | None:
+    """Discourse's category permissions, ``permissions[group_name]=type`` (form) or ``{"permissions": {...}}``
+    (JSON); None when the request gives none."""
+    given = values.mapping("permissions")
+    if given is None:
         return None
     return {name: _permission_type(name, value) for name, value in given.items()}
 

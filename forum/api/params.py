@@ -1,7 +1,12 @@
 """Request parameters from the query string, form or multipart body, or JSON body, as Discourse accepts them.
 
-``tags[]=a&tags[]=b``, ``tags=a`` and ``{"tags": ["a", "b"]}`` all read as the list ``["a", "b"]``.
+Every encoding reads the same way:
+- lists: ``tags[]=a&tags[]=b``, ``tags=a`` and ``{"tags": ["a", "b"]}``;
+- nested fields: ``post[raw]=...`` and ``{"post": {"raw": ...}}``;
+- mappings: ``timings[1]=1000&timings[2]=800`` and ``{"timings": {"1": 1000, "2": 800}}``.
 """
+import re
+
 from flask import request
 from werkzeug.datastructures import MultiDict
 
@@ -9,6 +14,17 @@ from forum.services.errors import InvalidParameters
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
+# Ids and counts are 32-bit integers in the database; larger numbers are refused as input, not a 500.
+MAX_INTEGER = 2**31 - 1
+
+
+def _pairs(key: str, value) -> list[tuple[str, object]]:
+    """A JSON member as the form fields that say the same thing (one level of nesting, as Discourse's)."""
+    if isinstance(value, list):
+        return [(key, item) for item in value] or [(f"{key}[]", "")]
+    if isinstance(value, dict):
+        return [(f"{key}[{name}]", item) for name, item in value.items()] or [(key, "")]
+    return [(key, value)]
 
 
 def _body() -> MultiDict:
@@ -16,11 +32,7 @@ def _body() -> MultiDict:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             raise InvalidParameters("The request body is not a JSON object.")
-        pairs = []
-        for key, value in data.items():
-            for item in value if isinstance(value, list) else [value]:
-                pairs.append((key, item))
-        return MultiDict(pairs)
+        return MultiDict([pair for key, value in data.items() for pair in _pairs(key, value)])
     return request.form
 
 
@@ -30,7 +42,7 @@ class Params:
         self._values.update(_body())
 
     def has(self, name: str) -> bool:
-        return name in self._values or f"{name}[]" in self._values
+        return name in self._values or f"{name}[]" in self._values or bool(self._mapping_keys(name))
 
     def string(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self._values.get(name)
@@ -40,16 +52,34 @@ class Params:
             return default
         if isinstance(value, (dict, list)):
             raise InvalidParameters(f"{name} must be a string.")
-        return str(value)
+        text = str(value)
+        if "\x00" in text:
+            raise InvalidParameters(f"{name} must not contain NUL characters.")
+        return text
 
-    def integer(self, name: str, default: int | None = None, *, required: bool = False, minimum: int | None = None) -> int | None:
-        value = self.string(name, required=required)
+    def nested(self, wrapper: str, name: str, default: str | None = None) -> str | None:
+        """A field sent plain (``title``) or inside its object (``topic[title]``, ``{"topic": {"title": ...}}``)."""
+        return self.string(name) or self.string(f"{wrapper}[{name}]", default)
+
+    def integer(
+        self, name: str, default: int | None = None, *, required: bool = False, minimum: int | None = None
+    ) -> int | None:
+        return self._to_integer(name, self.string(name, required=required), default, minimum)
+
+    def nested_integer(self, wrapper: str, name: str, default: int | None = None) -> int | None:
+        key = name if self.string(name) is not None else f"{wrapper}[{name}]"
+        return self._to_integer(key, self.string(key), default, None)
+
+    @staticmethod
+    def _to_integer(name: str, value: str | None, default: int | None, minimum: int | None) -> int | None:
         if value is None:
             return default
         try:
             number = int(value)
         except ValueError:
             raise InvalidParameters(f"{name} must be a whole number.") from None
+        if abs(number) > MAX_INTEGER:
+            raise InvalidParameters(f"{name} is too large.")
         if minimum is not None and number < minimum:
             raise InvalidParameters(f"{name} must be at least {minimum}.")
         return number
@@ -72,10 +102,20 @@ class Params:
         return [str(value) for value in values if value not in (None, "")]
 
     def integer_list(self, name: str) -> list[int]:
-        try:
-            return [int(value) for value in self.string_list(name)]
-        except ValueError:
-            raise InvalidParameters(f"{name} must be a list of whole numbers.") from None
+        return [self._to_integer(name, value, None, None) for value in self.string_list(name)]
+
+    def mapping(self, name: str) -> dict[str, str] | None:
+        """``name[key]=value`` fields (or a JSON object) as {key: value}; None when the request has none."""
+        keys = self._mapping_keys(name)
+        if not keys and name not in self._values:
+            return None
+        if self._values.get(name) not in (None, ""):
+            raise InvalidParameters(f"{name} must map names to values.")
+        return {key: self.string(field, "") for key, field in keys.items()}
+
+    def _mapping_keys(self, name: str) -> dict[str, str]:
+        pattern = re.compile(rf"^{re.escape(name)}\[([^\]]+)\]$")
+        return {match.group(1): field for field in self._values if (match := pattern.match(field))}
 
 
 def params() -> Params:

@@ -6,7 +6,6 @@ from forum.api.auth import current_actor, require_actor
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.posts import latest_post, post_detail, raw_export, reply, revision, written_post
-from forum.api.topics import nested
 from forum.services import post_actions, posts, topics
 from forum.services.errors import InvalidParameters
 
@@ -66,11 +65,11 @@ def show_by_number(topic_id: int, post_number: int):
 def update(post_id: int):
     actor = require_actor()
     values = params()
-    raw = nested(values, "post", "raw", str)
+    raw = values.nested("post", "raw")
     if raw is None:
         raise InvalidParameters("param is missing or the value is empty: post[raw]")
     post = posts.get_visible_post(actor, post_id)
-    post = posts.edit_post(actor, post, raw=raw, edit_reason=nested(values, "post", "edit_reason", str))
+    post = posts.edit_post(actor, post, raw=raw, edit_reason=values.nested("post", "edit_reason"))
     return {"post": written_post(post, posts.load_context(actor, [post]))}
 
 

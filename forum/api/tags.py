@@ -9,8 +9,6 @@ from forum.services import tags
 
 bp = Blueprint("tags", __name__)
 
-# Ids beyond the id column's range name nothing: 404, rather than an error from the database.
-ID = "int(max=2147483647)"
 
 
 @json_route(bp, "/tags", methods=["GET"])
@@ -37,12 +35,12 @@ def create_tag_group():
     return {"tag_group": tag_group(group)}
 
 
-@json_route(bp, f"/tag_groups/<{ID}:tag_group_id>", methods=["GET"])
+@json_route(bp, "/tag_groups/<int:tag_group_id>", methods=["GET"])
 def show_tag_group(tag_group_id: int):
     return {"tag_group": tag_group_detail(tags.get_tag_group(current_actor(), tag_group_id))}
 
 
-@json_route(bp, f"/tag_groups/<{ID}:tag_group_id>", methods=["PUT"])
+@json_route(bp, "/tag_groups/<int:tag_group_id>", methods=["PUT"])
 def update_tag_group(tag_group_id: int):
     actor = current_actor()
     values = params()

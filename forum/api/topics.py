@@ -1,10 +1,10 @@
 """Discourse's topic endpoints: the topic view, a topic's posts, editing, status, deleting and recovering."""
 from datetime import datetime, timezone
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from forum.api.auth import current_actor, require_actor
-from forum.api.params import Params, params
+from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.posts import stream_post
 from forum.api.serializers.topics import basic_topic, topic_view
@@ -54,8 +54,8 @@ def update(topic_id: int, slug: str | None = None):
     topic = topics.update_topic(
         actor,
         topic,
-        title=nested(values, "topic", "title", str),
-        category_id=nested(values, "topic", "category_id", int),
+        title=values.nested("topic", "title"),
+        category_id=values.nested_integer("topic", "category_id"),
     )
     return basic_topic(topic)
 
@@ -86,27 +86,6 @@ def recover(topic_id: int):
     actor = require_actor()
     topics.recover_topic(actor, topics.get_visible_topic(actor, topic_id))
     return "", 200
-
-
-def nested(values: Params, wrapper: str, name: str, kind: type):
-    """A body field sent plain (``title``), form-nested (``topic[title]``) or JSON-nested
-    (``{"topic": {"title": ...}}``): Discourse clients send all three."""
-    for key in (name, f"{wrapper}[{name}]"):
-        if values.has(key):
-            return values.integer(key) if kind is int else values.string(key)
-    body = request.get_json(silent=True) if request.is_json else None
-    wrapped = body.get(wrapper) if isinstance(body, dict) else None
-    value = wrapped.get(name) if isinstance(wrapped, dict) else None
-    if value is None or value == "":
-        return None
-    if kind is int:
-        try:
-            return int(str(value))  # str() first: a JSON true or 2.5 is no whole number
-        except ValueError:
-            raise InvalidParameters(f"{wrapper}[{name}] must be a whole number.") from None
-    if not isinstance(value, str):
-        raise InvalidParameters(f"{wrapper}[{name}] must be a string.")
-    return value
 
 
 def _moment(text: str | None, name: str) -> datetime | None:

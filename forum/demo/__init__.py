@@ -8,7 +8,6 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Category, Role, Topic
 from forum.services import posts, topics, users

@@ -21,6 +21,15 @@ class NotAllowed(ServiceError):
     error_type = "invalid_access"
 
 
+class NotLoggedIn(NotAllowed):
+    """Anonymous, where signing in is needed (Discourse: 403 not_logged_in)."""
+
+    error_type = "not_logged_in"
+
+    def __init__(self, *messages: str):
+        super().__init__(*(messages or ("You need to be logged in to do that.",)))
+
+
 class NotFound(ServiceError):
     status_code = 404
     error_type = "not_found"

@@ -6,12 +6,12 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 
 from forum.extensions import db
 from forum.models import Category, Post, Topic, User, category_groups, group_users
-from forum.services.errors import NotAllowed, NotFound
+from forum.services.errors import NotAllowed, NotFound, NotLoggedIn
 
 
 def ensure_can_act(user: User | None) -> None:
     if user is None:
-        raise NotAllowed("You need to be logged in to do that.")
+        raise NotLoggedIn()
     if not user.is_active:
         raise NotAllowed("Your account is suspended or inactive.")
 

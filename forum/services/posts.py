@@ -17,7 +17,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import audit, guardian, post_actions, timers, topics
+from forum.services import audit, guardian, post_actions, reading, timers, topics
 from forum.services.errors import NotAllowed, NotFound, ValidationFailed
 
 # Post types that count as a reply in the topic's reply_count.
@@ -106,6 +106,7 @@ def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: 
             _ensure_post_number_exists(topic, reply_to_post_number)
         post = append_post(topic, author, raw=raw, cooked=cooked, reply_to_post_number=reply_to_post_number)
         timers.rearm_after_post(topic.id, post.created_at)  # "close N hours after the last post"
+        reading.advance_read_position(author.id, topic.id, post.post_number, 0, post.created_at)  # authors have read their own post
         return post
 
 

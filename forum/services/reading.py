@@ -41,10 +41,10 @@ def record_timings(user: User | None, topic_id: int, topic_time: int, timings: d
     # Posts are never removed, only hidden, so the highest number can only have grown since.
     highest_read = min(max(timings), topic.highest_post_number)
     with write_unit(db.session):
-        _advance(user.id, topic.id, highest_read, min(topic_time, MAX_READ_TIME_PER_BATCH_MS), utcnow())
+        advance_read_position(user.id, topic.id, highest_read, min(topic_time, MAX_READ_TIME_PER_BATCH_MS), utcnow())
 
 
-def _advance(user_id: int, topic_id: int, post_number: int, msecs: int, now: datetime) -> None:
+def advance_read_position(user_id: int, topic_id: int, post_number: int, msecs: int, now: datetime) -> None:
     """Move the read position forward to ``post_number`` (never back) and add ``msecs``: one atomic upsert."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert(TopicUser).values(

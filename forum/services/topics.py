@@ -11,9 +11,9 @@ from sqlalchemy import Row, func, select
 from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Category, Post, PostType, Tag, Topic, User
+from forum.models import Category, Post, PostType, Tag, Topic, TopicTimer, User
 from forum.models.base import utcnow
-from forum.services import audit, guardian, posts, timers
+from forum.services import audit, guardian, posts, reading, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 from forum.services.slugs import slugify
 from forum.services.tags import find_or_create_tags
@@ -89,7 +89,8 @@ def create_topic(
         topic.tags = find_or_create_tags(tag_names)
         db.session.add(topic)
         db.session.flush()
-        posts.append_post(topic, author, raw=raw, cooked=cook(raw))
+        first = posts.append_post(topic, author, raw=raw, cooked=cook(raw))
+        reading.advance_read_position(author.id, topic.id, 1, 0, first.created_at)  # authors have read their own post
         timers.apply_category_default(topic, category)
     return topic
 
@@ -232,6 +233,7 @@ class TopicView:
     has_deleted: bool
     timeline_lookup: list[list[int]]
     current_post_number: int | None
+    timer: TopicTimer | None  # the pending close/open/delete timer, which Discourse shows every reader
 
 
 def topic_view(viewer: User | None, topic_id: int, post_number: int | None = None) -> TopicView:
@@ -260,6 +262,7 @@ def topic_view(viewer: User | None, topic_id: int, post_number: int | None = Non
         has_deleted=any(row.deleted_at is not None for row in rows),
         timeline_lookup=_timeline_lookup(rows),
         current_post_number=_nearest_post_number(rows, post_number),
+        timer=timers.pending_timer(topic),
     )
 
 

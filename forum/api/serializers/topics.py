@@ -1,6 +1,7 @@
 """A topic as Discourse's topic view shows it (GET /t/{id}.json), and its basic shape (PUT /t/-/{id}.json)."""
 from forum.api.serializers import REGULAR_NOTIFICATION_LEVEL, fancy_title, iso
 from forum.api.serializers.posts import category_id, stream_post
+from forum.api.serializers.timers import topic_timer
 from forum.api.serializers.users import avatar_template, basic_user, display_name, trust_level
 from forum.models import Role, Tag, Topic, User
 from forum.services import guardian, topics
@@ -60,7 +61,8 @@ def topic_view(view: TopicView) -> dict:
         "chunk_size": CHUNK_SIZE,
         "bookmarked": False,
         "bookmarks": [],
-        "topic_timer": None,
+        # Discourse sends an object here; the OpenAPI file types it string|null (see README).
+        "topic_timer": topic_timer(view.timer),
         "message_bus_last_id": 0,
         "participant_count": view.participant_count,
         "show_read_indicator": False,

@@ -1,0 +1,115 @@
+"""Discourse's POST /t/{id}/timer.json, the pending timer in the topic JSON, and dialogue schedules."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.models import TimerState, TopicTimer
+from forum.services import timers, topics
+from tests.api.spec import assert_matches_spec
+
+BODY = "## Opening\n\nWhat has worked for your organisation so far?"
+
+
+@pytest.fixture
+def topic(member):
+    return topics.create_topic(member, title="A dialogue with opening hours", raw=BODY)
+
+
+def test_set_close_timer_in_hours_and_see_it_in_the_topic(client, auth_headers, moderator, topic):
+    response = client.post(f"/t/{topic.id}/timer.json", data={"time": "24", "status_type": "close"}, headers=auth_headers(moderator))
+    assert response.status_code == 200, response.json
+    assert_matches_spec(response, "post", "/t/{id}/timer.json")
+    execute_at = datetime.fromisoformat(response.json["execute_at"].replace("Z", "+00:00"))
+    assert timedelta(hours=23, minutes=59) < execute_at - datetime.now(timezone.utc) <= timedelta(hours=24)
+    shown = client.get(f"/t/{topic.id}.json").json["topic_timer"]
+    assert shown["status_type"] == "close" and shown["execute_at"] == response.json["execute_at"]
+
+
+def test_json_body_with_iso_time_and_last_post_duration(client, auth_headers, moderator, topic):
+    response = client.post(f"/t/{topic.id}/timer.json", json={"time": "2099-05-01T18:00:00Z", "status_type": "open"},
+                           headers=auth_headers(moderator))
+    assert response.json["execute_at"] == "2099-05-01T18:00:00.000Z"
+    response = client.post(f"/t/{topic.id}/timer.json", json={"status_type": "close", "based_on_last_post": True,
+                                                              "duration_minutes": 90}, headers=auth_headers(moderator))
+    assert response.status_code == 200 and response.json["based_on_last_post"] is True
+    assert db.session.scalar(select(func.count()).select_from(TopicTimer).where(TopicTimer.state == TimerState.PENDING)) == 1
+
+
+def test_empty_time_cancels(client, auth_headers, moderator, topic):
+    client.post(f"/t/{topic.id}/timer.json", data={"time": "5"}, headers=auth_headers(moderator))
+    response = client.post(f"/t/{topic.id}/timer.json", data={"time": ""}, headers=auth_headers(moderator))
+    assert response.status_code == 200 and response.json["execute_at"] is None
+    assert client.get(f"/t/{topic.id}.json").json["topic_timer"] is None
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"time": "tomorrowish"}, 400),
+    ({"time": "3", "status_type": "explode"}, 400),
+    ({"status_type": "close", "based_on_last_post": "true"}, 400),
+    ({"time": "1", "duration_minutes": "99999999999999999999"}, 400),
+])
+def test_bad_timer_requests_are_refused_and_store_nothing(client, auth_headers, moderator, topic, body, status):
+    response = client.post(f"/t/{topic.id}/timer.json", data=body, headers=auth_headers(moderator))
+    assert response.status_code == status and response.json["errors"]
+    assert db.session.scalar(select(func.count()).select_from(TopicTimer)) == 0
+
+
+def test_members_and_anonymous_may_not_set_timers(client, auth_headers, member, topic):
+    assert client.post(f"/t/{topic.id}/timer.json", data={"time": "1"}, headers=auth_headers(member)).status_code == 403
+    anonymous = client.post(f"/t/{topic.id}/timer.json", data={"time": "1"})
+    assert anonymous.status_code == 403
+    assert client.post("/t/999999/timer.json", data={"time": "1"}, headers=auth_headers(member)).status_code == 404
+
+
+def test_dialogue_schedule_by_recurrence(client, auth_headers, moderator, member, topic):
+    first = (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0)
+    response = client.post(f"/t/{topic.id}/dialogue-schedule.json", headers=auth_headers(moderator), json={
+        "first_open_at": first.isoformat(), "open_hours": 48, "every_days": 7, "count": 4})
+    assert response.status_code == 200, response.json
+    schedule = response.json["dialogue_schedule"]
+    assert len(schedule["windows"]) == 4 and len(schedule["timers"]) == 8
+    kinds = [timer["status_type"] for timer in schedule["timers"]]
+    assert kinds == ["open", "close"] * 4
+    assert client.get(f"/t/{topic.id}/dialogue-schedule.json").json == response.json  # readers see it too
+    # The schedule's timers are not the topic's Discourse timer.
+    assert client.get(f"/t/{topic.id}.json").json["topic_timer"] is None
+    assert client.delete(f"/t/{topic.id}/dialogue-schedule.json", headers=auth_headers(moderator)).status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(TopicTimer).where(TopicTimer.state == TimerState.PENDING)) == 0
+
+
+def test_dialogue_schedule_windows_fire_in_turn(client, auth_headers, moderator, topic):
+    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    windows = [{"open_at": (soon + timedelta(days=d)).isoformat(), "close_at": (soon + timedelta(days=d, hours=6)).isoformat()}
+               for d in (0, 7)]
+    response = client.post(f"/t/{topic.id}/dialogue-schedule.json", json={"windows": windows}, headers=auth_headers(moderator))
+    assert response.status_code == 200
+    topics.set_status(moderator, topic, "closed", True)
+    # The first window opens, then closes: each transition fires once, through the timer machinery.
+    for expected_closed, at in ((False, soon), (True, soon + timedelta(hours=6))):
+        for timer_id in timers.claim_due_timers(limit=10, now=at + timedelta(seconds=1)):
+            timers.fire_timer(timer_id)
+        db.session.rollback()
+        assert db.session.get(type(topic), topic.id).closed is expected_closed
+    states = db.session.scalars(select(TopicTimer.state).order_by(TopicTimer.execute_at)).all()
+    assert states == ["fired", "fired", "pending", "pending"]
+
+
+@pytest.mark.parametrize("windows", [
+    [{"open_at": "2099-01-02T00:00:00Z", "close_at": "2099-01-01T00:00:00Z"}],
+    [{"open_at": "2099-01-01T00:00:00Z", "close_at": "2099-01-03T00:00:00Z"},
+     {"open_at": "2099-01-02T00:00:00Z", "close_at": "2099-01-04T00:00:00Z"}],
+    [{"open_at": "2099-01-01T00:00:00Z"}],
+    [],
+])
+def test_bad_schedules_are_refused(client, auth_headers, moderator, topic, windows):
+    response = client.post(f"/t/{topic.id}/dialogue-schedule.json", json={"windows": windows}, headers=auth_headers(moderator))
+    assert response.status_code in (400, 422) and response.json["errors"]
+    assert db.session.scalar(select(func.count()).select_from(TopicTimer)) == 0
+
+
+def test_members_cannot_schedule(client, auth_headers, member, topic):
+    response = client.post(f"/t/{topic.id}/dialogue-schedule.json", json={"windows": [
+        {"open_at": "2099-01-01T00:00:00Z", "close_at": "2099-01-02T00:00:00Z"}]}, headers=auth_headers(member))
+    assert response.status_code == 403
