@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -204,3 +205,29 @@ def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):
             return result
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+def run_together(app, work, calls: list[tuple]) -> list[Exception]:
+    """Call ``work(start, *arguments)`` for every ``arguments`` in ``calls`` at once, each in a thread of its own
+    with an app context of its own (its own database session and connection, as separate clients have).
+    ``start()`` holds each thread until all are ready, so that they race. Returns the errors the calls raised."""
+    db.session.remove()  # the test's own session: nothing it loaded may hold a lock the threads wait on
+    barrier = threading.Barrier(len(calls))
+    errors = []
+
+    def run(arguments: tuple) -> None:
+        with app.app_context():
+            try:
+                work(barrier.wait, *arguments)
+            except Exception as error:  # returned, for the test to assert on
+                errors.append(error)
+                barrier.abort()  # the others would wait for this thread for ever
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(arguments,)) for arguments in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

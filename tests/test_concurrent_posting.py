@@ -1,11 +1,10 @@
 """Post numbers stay 1..n without gaps or duplicates when many clients post into one topic at once."""
-import threading
-
 from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Post, Topic
 from forum.services import posts, topics
+from tests.conftest import run_together
 
 THREADS = 8
 POSTS_PER_THREAD = 15
@@ -15,30 +14,15 @@ def test_concurrent_replies_get_gapless_unique_numbers(app, make_user):
     authors = [make_user() for _ in range(THREADS)]
     topic = topics.create_topic(authors[0], title="Concurrent posting into one topic", raw="## Start\n\nThe opening post of the race.")
     topic_id, author_ids = topic.id, [author.id for author in authors]
-    db.session.remove()
-    start = threading.Barrier(THREADS)
-    errors = []
 
-    def post_many(author_id: int):
-        # Each thread is its own client: its own app context, session and connection.
-        with app.app_context():
-            try:
-                author = db.session.get(type(authors[0]), author_id)
-                start.wait()
-                for n in range(POSTS_PER_THREAD):
-                    target = db.session.get(Topic, topic_id)
-                    posts.create_reply(author, target, raw=f"## Reply {n} from {author.username}\n\nConcurrent reply body text.")
-            except Exception as error:  # collected and asserted below
-                errors.append(error)
-            finally:
-                db.session.remove()
+    def post_many(start, author_id: int):
+        author = db.session.get(type(authors[0]), author_id)
+        start()
+        for n in range(POSTS_PER_THREAD):
+            target = db.session.get(Topic, topic_id)
+            posts.create_reply(author, target, raw=f"## Reply {n} from {author.username}\n\nConcurrent reply body text.")
 
-    threads = [threading.Thread(target=post_many, args=(author_id,)) for author_id in author_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = run_together(app, post_many, [(author_id,) for author_id in author_ids])
     assert errors == []
     expected = 1 + THREADS * POSTS_PER_THREAD
     numbers = list(db.session.scalars(select(Post.post_number).where(Post.topic_id == topic_id).order_by(Post.post_number)))

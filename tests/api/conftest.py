@@ -1,13 +1,38 @@
-"""Fixtures for API tests: users with API keys, and request headers that act as them."""
-import pytest
+"""Fixtures for API tests: users with API keys, requests that act as them, and the SQL that requests run."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
-from forum.models import Role
-from forum.services import users
+import pytest
+from flask import has_request_context
+from sqlalchemy import event
+
+from forum.extensions import db
+from forum.models import Role, User
+from forum.models.base import utcnow
+from forum.services import groups, users
+from tests.api.factories import set_columns
 
 
 @pytest.fixture
 def admin(make_user):
     return make_user(Role.ADMIN, "admin")
+
+
+@pytest.fixture
+def circle(admin, member):
+    """The group "circle", with ``member`` in it."""
+    group = groups.create_group(admin, "circle")
+    groups.add_members(admin, group, [member])
+    return group
+
+
+@pytest.fixture
+def old_member(make_user):
+    """A member who joined long ago, so that recent topics are new to them until opened."""
+    user = make_user(Role.MEMBER, "old_member")
+    set_columns(User, user.id, created_at=utcnow() - timedelta(days=30))
+    return db.session.get(User, user.id)
 
 
 @pytest.fixture
@@ -23,6 +48,43 @@ def auth_headers(app):
         return {"Api-Key": keys[user.id], "Api-Username": user.username}
 
     return headers
+
+
+@pytest.fixture
+def get(client, auth_headers):
+    """GET ``path`` as ``user`` (None: anonymous)."""
+
+    def get(path: str, user: User | None = None):
+        return client.get(path, headers=auth_headers(user))
+
+    return get
+
+
+@pytest.fixture
+def post(client, auth_headers):
+    """POST to ``path`` as ``user`` (None: anonymous), ``headers`` besides the API key's, ``body`` as the client takes it."""
+
+    def post(path: str, user: User | None, headers: dict | None = None, **body):
+        return client.post(path, headers={**auth_headers(user), **(headers or {})}, **body)
+
+    return post
+
+
+@contextmanager
+def recorded_statements(*, requests_only: bool = False) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database inside the block; with ``requests_only``, only those sent
+    while a request is handled (not the test's own), and not SQLite's bare ``BEGIN`` (no query)."""
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        if not requests_only or (has_request_context() and statement != "BEGIN"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -1,38 +1,15 @@
 """Discourse's categories endpoints: the list, one category, and admins creating and changing them."""
-from contextlib import contextmanager
-
 import pytest
-from flask import g, request_started
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import AuditLogEntry, Category, Post, Role, category_groups
-from forum.services import categories, groups, posts, topics
+from forum.services import categories, posts, topics
+from tests.api.conftest import recorded_statements
 from tests.api.spec import assert_matches_spec
 
 OPENING = "## Opening\n\nWhat has worked for your organisation so far?"
 REPLY = "## A reply\n\nWe trained supplier managers over two years."
-
-
-@pytest.fixture(autouse=True)
-def one_login_per_request(app):
-    """The ``app`` fixture's app context outlives each request, and Flask-Login keeps the caller in ``g``
-    while it lives: forget the caller as each request starts, so a test may act as several users."""
-
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
-
-
-@pytest.fixture
-def circle(admin, member):
-    """A group with ``member`` in it."""
-    group = groups.create_group(admin, "circle")
-    groups.add_members(admin, group, [member])
-    return group
 
 
 @pytest.fixture
@@ -63,27 +40,13 @@ def _listed(client, headers, query="") -> dict:
     return {item["name"]: item for item in response.json["category_list"]["categories"]}
 
 
-@contextmanager
-def _counted_queries():
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 # GET /categories.json
 
 
 def test_restricted_category_is_listed_only_to_its_groups_and_staff(
     client, auth_headers, make_user, member, moderator, admin, public, restricted
 ):
-    outsider = make_user(Role.MEMBER, "outsider", password=None)
+    outsider = make_user(Role.MEMBER, "outsider")
     assert set(_listed(client, auth_headers(None))) == {"Tactics dialogues"}
     assert set(_listed(client, auth_headers(outsider))) == {"Tactics dialogues"}
     assert set(_listed(client, auth_headers(member))) == {"Tactics dialogues", "Circle only"}
@@ -136,7 +99,7 @@ def test_list_takes_a_fixed_number_of_queries(client, auth_headers, admin, membe
     def queries_for_list() -> int:
         headers = auth_headers(member)
         client.get("/categories.json", headers=headers)  # warm up: authentication caches nothing per call
-        with _counted_queries() as statements:
+        with recorded_statements() as statements:
             assert client.get("/categories.json", headers=headers).status_code == 200
         return len(statements)
 
@@ -166,7 +129,7 @@ def test_subcategories_appear_under_their_parent(client, auth_headers, admin, me
 
 def test_a_public_child_of_a_restricted_parent_stands_alone_for_outsiders(client, auth_headers, admin, member, restricted, make_user):
     child = categories.create_category(admin, {"name": "Open corner", "color": "444", "parent_category_id": restricted.id})
-    outsider = make_user(Role.MEMBER, "outsider", password=None)
+    outsider = make_user(Role.MEMBER, "outsider")
     assert set(_listed(client, auth_headers(outsider))) == {"Open corner"}
     as_member = _listed(client, auth_headers(member))
     assert set(as_member) == {"Circle only"} and as_member["Circle only"]["subcategory_ids"] == [child.id]
@@ -192,7 +155,7 @@ def test_show_matches_the_spec_for_every_caller(client, auth_headers, member, ad
 
 
 def test_show_of_a_restricted_category_is_not_found_outside_its_groups(client, auth_headers, make_user, member, moderator, restricted):
-    outsider = make_user(Role.MEMBER, "outsider", password=None)
+    outsider = make_user(Role.MEMBER, "outsider")
     for user in (None, outsider):
         response = client.get(f"/c/{restricted.id}/show.json", headers=auth_headers(user))
         assert response.status_code == 404
@@ -257,7 +220,7 @@ def test_admin_creates_a_category_with_a_form_body_as_pydiscourse_sends_it(clien
 
 @pytest.mark.parametrize("role", [None, Role.MEMBER, Role.MODERATOR])
 def test_only_admins_create_categories(client, auth_headers, make_user, role):
-    user = make_user(role, password=None) if role else None
+    user = make_user(role) if role else None
     response = client.post("/categories.json", json={"name": "Not allowed", "color": "123"}, headers=auth_headers(user))
     assert response.status_code == 403
     assert response.json["error_type"] == "invalid_access"
@@ -362,7 +325,7 @@ def test_permissions_in_a_form_restrict_the_category_to_those_groups(client, aut
     created = response.json["category"]
     assert created["read_restricted"] is True
     assert created["group_permissions"] == [{"permission_type": 1, "group_name": "circle", "group_id": circle.id}]
-    outsider = make_user(Role.MEMBER, "outsider", password=None)
+    outsider = make_user(Role.MEMBER, "outsider")
     assert client.get(f"/c/{created['id']}/show.json", headers=auth_headers(outsider)).status_code == 404
     assert client.get(f"/c/{created['id']}/show.json", headers=auth_headers(member)).status_code == 200
 
@@ -443,7 +406,7 @@ def test_update_replaces_permissions_only_when_given(client, auth_headers, admin
 
 @pytest.mark.parametrize("role", [None, Role.MEMBER, Role.MODERATOR])
 def test_only_admins_update_categories(client, auth_headers, make_user, public, role):
-    user = make_user(role, password=None) if role else None
+    user = make_user(role) if role else None
     response = client.put(f"/categories/{public.id}.json", json={"name": "Taken over"}, headers=auth_headers(user))
     assert response.status_code == 403
     db.session.refresh(public)

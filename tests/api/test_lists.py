@@ -1,112 +1,23 @@
 """Topic lists: /latest, /top, /new, /unread, /c/{slug}/{id}, /tag/{name}."""
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from flask import has_request_context
-from sqlalchemy import event, update
 
-from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Category, Group, Post, Role, Topic, User, category_groups
+from forum.models import Post, Role, User
 from forum.models.base import utcnow
-from forum.services import posts, reading, topics
+from forum.services import posts, reading
+from tests.api.conftest import recorded_statements
+from tests.api.factories import make_category, make_topic, set_columns
 from tests.api.spec import assert_matches_spec
 
 HOUR = timedelta(hours=1)
-
-
-def make_topic(author, n: int, *, category=None, tags=(), **columns) -> Topic:
-    """Topic ``n`` (any number), with ``columns`` of the topics row then set directly (times, counts, pins)."""
-    topic = topics.create_topic(
-        author,
-        title=f"Practitioners discuss tactic number {n}",
-        raw=f"## Opening {n}\n\nWhat worked for you in case {n}?",
-        category=category,
-        tag_names=tags,
-    )
-    if columns:
-        set_columns(Topic, topic.id, **columns)
-    return topic
-
-
-def set_columns(model, row_id: int, **values) -> None:
-    with write_unit(db.session):
-        db.session.execute(update(model).where(model.id == row_id).values(**values))
-
-
-def make_category(name: str, *, restricted_to: tuple[User, ...] | None = None, parent: Category | None = None) -> Category:
-    """A category; with ``restricted_to``, read-restricted to a group of exactly those users."""
-    with write_unit(db.session):
-        category = Category(
-            name=name,
-            slug=name.lower().replace(" ", "-"),
-            read_restricted=restricted_to is not None,
-            parent_category_id=parent.id if parent else None,
-        )
-        db.session.add(category)
-        if restricted_to is not None:
-            group = Group(name=f"{category.slug}-group", users=list(restricted_to))
-            db.session.add(group)
-            db.session.flush()
-            db.session.execute(category_groups.insert().values(category_id=category.id, group_id=group.id))
-    return category
 
 
 def listed(get, path: str, user: User | None = None) -> list[int]:
     response = get(path, user)
     assert response.status_code == 200, response.get_data(as_text=True)
     return [item["id"] for item in response.get_json()["topic_list"]["topics"]]
-
-
-@pytest.fixture
-def get(app, client, auth_headers):
-    """GET as ``user`` (None: anonymous) in an app context of its own, as a real request has: its own
-    database session and its own signed-in user (Flask-Login caches the user in the context's ``g``)."""
-
-    def get(path: str, user: User | None = None):
-        headers = auth_headers(user)
-        with app.app_context():
-            return client.get(path, headers=headers)
-
-    return get
-
-
-@contextmanager
-def counting_queries():
-    """The statements requests run meanwhile (not the test's own, nor SQLite's BEGIN: no query)."""
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if has_request_context() and statement != "BEGIN":
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
-# Users without passwords: API keys sign them in, and hashing a password takes a good fraction of a second.
-
-
-@pytest.fixture
-def member(make_user):
-    return make_user(Role.MEMBER, "member", password=None)
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(Role.MODERATOR, "moderator", password=None)
-
-
-@pytest.fixture
-def old_member(make_user):
-    """A member who joined long ago, so that recent topics can be new to them."""
-    user = make_user(Role.MEMBER, "old_member", password=None)
-    set_columns(User, user.id, created_at=utcnow() - timedelta(days=30))
-    return db.session.get(User, user.id)
 
 
 # Spec conformance, for every documented list, anonymous and signed in, with every optional field in play.
@@ -335,8 +246,8 @@ def test_topics_pinned_in_a_category_come_first_in_it(get, pins):
 
 @pytest.fixture
 def secret(app, make_user, member, moderator):
-    insider = make_user(Role.MEMBER, "insider", password=None)
-    author = make_user(Role.MEMBER, "secret_author", password=None)
+    insider = make_user(Role.MEMBER, "insider")
+    author = make_user(Role.MEMBER, "secret_author")
     category = make_category("Board room", restricted_to=(insider, author))
     topic = make_topic(author, 1, category=category, tags=("secret-tactic",))
     public = make_topic(member, 2, tags=("training",))
@@ -447,7 +358,7 @@ def test_new_topic_duration_comes_from_the_configuration(get, app, member, old_m
 
 def test_topics_from_before_the_user_joined_are_not_new(get, app, member, make_user):
     make_topic(member, 1, created_at=utcnow() - HOUR)
-    newcomer = make_user(Role.MEMBER, "newcomer", password=None)
+    newcomer = make_user(Role.MEMBER, "newcomer")
     assert listed(get, "/new.json", newcomer) == []
 
 
@@ -511,7 +422,7 @@ def test_tag_list_shows_the_tagged_topics(get, app, member):
 
 def _count_queries(get, path: str, user: User) -> tuple[int, int]:
     """How many statements answering ``path`` took, and how many topics it listed."""
-    with counting_queries() as statements:
+    with recorded_statements(requests_only=True) as statements:
         response = get(path, user)
     assert response.status_code == 200
     return len(statements), len(response.get_json()["topic_list"]["topics"])
@@ -530,7 +441,7 @@ COUNTED_LISTS = [
 
 
 def test_lists_take_a_fixed_number_of_queries(get, app, make_user, old_member, moderator):
-    authors = [make_user(Role.MEMBER, f"author{n}", password=None) for n in range(4)]
+    authors = [make_user(Role.MEMBER, f"author{n}") for n in range(4)]
     category = make_category("Counted")
     users = {"reader": old_member, "moderator": moderator, "anonymous": None}
 

@@ -1,7 +1,5 @@
 """Discourse's post endpoints: latest posts, creating, reading, editing, deleting, recovering, replies,
 revisions, likes and the raw export."""
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -19,14 +17,12 @@ from tests.api.test_topics import (  # noqa: F401  (fixtures)
     dialogue,
     insider,
     make_dialogue,
-    member,
-    moderator,
-    one_login_per_request,
     other,
     post_ids,
     reply_text,
     restricted_topic,
 )
+from tests.conftest import run_together
 
 REPLY = "## Response to the opening\n\nTraining supplier managers changed more than audits did."
 
@@ -464,32 +460,17 @@ def test_unliking_needs_the_action_type(client, auth_headers, dialogue, member):
 
 def test_concurrent_likes_and_unlikes_keep_the_counters_in_step(app, dialogue, make_user):
     """Two clients per user like and unlike the same post at once: each counter ends equal to the likes stored."""
-    liker_ids = [make_user(password=None).id for _ in range(4)]
+    liker_ids = [make_user().id for _ in range(4)]
     post_id, topic_id = post_of(dialogue, 2).id, dialogue.id
-    db.session.remove()
-    clients = [liker_id for liker_id in liker_ids for _ in range(2)]
-    start = threading.Barrier(len(clients))
-    errors = []
 
-    def toggle(user_id: int):
-        with app.app_context():  # its own session and connection, as a separate request would have
-            try:
-                user = db.session.get(User, user_id)
-                start.wait()
-                for n in range(5):
-                    act = post_actions.like if n % 2 == 0 else post_actions.unlike
-                    act(user, db.session.get(Post, post_id))
-            except Exception as error:  # collected and asserted below
-                errors.append(error)
-            finally:
-                db.session.remove()
+    def toggle(start, user_id: int):
+        user = db.session.get(User, user_id)
+        start()
+        for n in range(5):
+            act = post_actions.like if n % 2 == 0 else post_actions.unlike
+            act(user, db.session.get(Post, post_id))
 
-    threads = [threading.Thread(target=toggle, args=(user_id,)) for user_id in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = run_together(app, toggle, [(liker_id,) for liker_id in liker_ids for _ in range(2)])
     assert errors == []
     stored_likes = count(PostAction, PostAction.post_id == post_id)
     assert 1 <= stored_likes <= len(liker_ids)

@@ -1,51 +1,24 @@
 """Read tracking: POST /topics/timings, and the read state lists show from it."""
-import threading
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select, update
 
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Role, Topic, TopicUser, User
+from forum.models import Post, Role, Topic, TopicUser, User
 from forum.models.base import utcnow
 from forum.services import posts, reading
-from tests.api.test_lists import get, make_category, make_topic, set_columns  # noqa: F401  (get: a fixture)
+from tests.api.factories import make_category, make_topic
+from tests.conftest import run_together
 
 
 @pytest.fixture
-def author(make_user):
-    return make_user(Role.MEMBER, "author", password=None)
-
-
-@pytest.fixture
-def reader(make_user):
-    """A member who joined long ago, so that recent topics are new to them until opened."""
-    user = make_user(Role.MEMBER, "reader", password=None)
-    set_columns(User, user.id, created_at=utcnow() - timedelta(days=30))
-    return db.session.get(User, user.id)
-
-
-@pytest.fixture
-def thread(app, author, make_user) -> Topic:
+def thread(app, member, make_user) -> Topic:
     """A topic of 5 posts."""
-    topic = make_topic(author, 1)
-    replier = make_user(Role.MEMBER, "replier", password=None)
+    topic = make_topic(member, 1)
+    replier = make_user(Role.MEMBER, "replier")
     for n in range(2, 6):
         posts.create_reply(replier, topic, raw=f"## Reply {n}\n\nSomething worth reading, number {n}.")
     return topic
-
-
-@pytest.fixture
-def post(app, client, auth_headers):
-    """POST as ``user`` (None: anonymous) in an app context of its own, as a real request has."""
-
-    def post(path: str, user: User | None, headers: dict | None = None, **body):
-        headers = {**auth_headers(user), **(headers or {})}
-        with app.app_context():
-            return client.post(path, headers=headers, **body)
-
-    return post
 
 
 def stored(user: User, topic: Topic) -> TopicUser | None:
@@ -59,95 +32,97 @@ def set_columns_topic_user(user: User, topic: Topic, **values) -> None:
 
 
 def stored_count() -> int:
+    """Read positions recorded by reading: those of users who have not posted in the topic (posting
+    records the author's own position)."""
     db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(TopicUser))
+    posted = select(Post.id).where(Post.topic_id == TopicUser.topic_id, Post.user_id == TopicUser.user_id).exists()
+    return db.session.scalar(select(func.count()).select_from(TopicUser).where(~posted))
 
 
-def test_form_encoded_timings_record_the_read_position(post, thread, reader):
-    response = post("/topics/timings", reader, data={"topic_id": thread.id, "topic_time": 3000, "timings[1]": 1000, "timings[2]": 1500})
+def test_form_encoded_timings_record_the_read_position(post, thread, old_member):
+    response = post("/topics/timings", old_member, data={"topic_id": thread.id, "topic_time": 3000, "timings[1]": 1000, "timings[2]": 1500})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_data() == b""  # Discourse answers an empty 200
-    state = stored(reader, thread)
+    state = stored(old_member, thread)
     assert (state.last_read_post_number, state.total_msecs_viewed) == (2, 3000)
     assert state.first_visited_at == state.last_visited_at
 
 
-def test_json_timings_record_the_read_position(post, thread, reader):
+def test_json_timings_record_the_read_position(post, thread, old_member):
     body = {"topic_id": thread.id, "topic_time": 2000, "timings": {"1": 1000, "3": 900}}
-    assert post("/topics/timings.json", reader, json=body).status_code == 200
-    assert (stored(reader, thread).last_read_post_number, stored(reader, thread).total_msecs_viewed) == (3, 2000)
+    assert post("/topics/timings.json", old_member, json=body).status_code == 200
+    assert (stored(old_member, thread).last_read_post_number, stored(old_member, thread).total_msecs_viewed) == (3, 2000)
 
 
-def test_the_read_position_only_moves_forward_and_retries_change_it_not(post, thread, reader):
+def test_the_read_position_only_moves_forward_and_retries_change_it_not(post, thread, old_member):
     def send(post_number: int, topic_time: int = 1000):
-        response = post("/topics/timings", reader, data={"topic_id": thread.id, "topic_time": topic_time, f"timings[{post_number}]": 500})
+        response = post("/topics/timings", old_member, data={"topic_id": thread.id, "topic_time": topic_time, f"timings[{post_number}]": 500})
         assert response.status_code == 200
 
     send(4)
-    first = stored(reader, thread)
+    first = stored(old_member, thread)
     first_visit, position = first.first_visited_at, first.last_read_post_number
     send(4)  # a retry
     send(2)  # a late batch from further up the page
-    state = stored(reader, thread)
+    state = stored(old_member, thread)
     assert (position, state.last_read_post_number) == (4, 4)
     assert state.total_msecs_viewed == 3000  # reading time adds up, as in Discourse
     assert state.first_visited_at == first_visit and state.last_visited_at > first_visit
     send(5)
-    assert stored(reader, thread).last_read_post_number == 5
+    assert stored(old_member, thread).last_read_post_number == 5
 
 
-def test_post_numbers_beyond_the_last_post_are_clamped(post, thread, reader):
-    assert post("/topics/timings", reader, data={"topic_id": thread.id, "timings[99]": 100}).status_code == 200
-    assert stored(reader, thread).last_read_post_number == thread.highest_post_number == 5
+def test_post_numbers_beyond_the_last_post_are_clamped(post, thread, old_member):
+    assert post("/topics/timings", old_member, data={"topic_id": thread.id, "timings[99]": 100}).status_code == 200
+    assert stored(old_member, thread).last_read_post_number == thread.highest_post_number == 5
 
 
-def test_one_batch_adds_at_most_a_minute_of_reading(post, thread, reader):
-    post("/topics/timings", reader, data={"topic_id": thread.id, "topic_time": 3_600_000, "timings[1]": 3_600_000})
-    assert stored(reader, thread).total_msecs_viewed == reading.MAX_READ_TIME_PER_BATCH_MS
+def test_one_batch_adds_at_most_a_minute_of_reading(post, thread, old_member):
+    post("/topics/timings", old_member, data={"topic_id": thread.id, "topic_time": 3_600_000, "timings[1]": 3_600_000})
+    assert stored(old_member, thread).total_msecs_viewed == reading.MAX_READ_TIME_PER_BATCH_MS
 
 
-def test_reading_time_saturates_instead_of_overflowing(post, thread, reader):
-    reading.record_timings(reader, thread.id, 1000, {1: 1000})
-    set_columns_topic_user(reader, thread, total_msecs_viewed=reading.MAX_TOTAL_MSECS - 10)
-    assert post("/topics/timings", reader, data={"topic_id": thread.id, "topic_time": 5000, "timings[1]": 1}).status_code == 200
-    assert stored(reader, thread).total_msecs_viewed == reading.MAX_TOTAL_MSECS
+def test_reading_time_saturates_instead_of_overflowing(post, thread, old_member):
+    reading.record_timings(old_member, thread.id, 1000, {1: 1000})
+    set_columns_topic_user(old_member, thread, total_msecs_viewed=reading.MAX_TOTAL_MSECS - 10)
+    assert post("/topics/timings", old_member, data={"topic_id": thread.id, "topic_time": 5000, "timings[1]": 1}).status_code == 200
+    assert stored(old_member, thread).total_msecs_viewed == reading.MAX_TOTAL_MSECS
 
 
-def test_lists_show_what_is_unread(post, get, author, reader, make_user):
+def test_lists_show_what_is_unread(post, get, member, old_member, make_user):
     """"27 posts / 3 new": 27 posts, read up to 24, leaves 3 unread."""
-    topic = make_topic(author, 1)
-    replier = make_user(Role.MEMBER, "replier", password=None)
+    topic = make_topic(member, 1)
+    replier = make_user(Role.MEMBER, "replier")
     for n in range(2, 28):
         posts.create_reply(replier, topic, raw=f"## Reply {n}\n\nAnother contribution, number {n}.")
-    untouched = make_topic(author, 2).id
+    untouched = make_topic(member, 2).id
 
     def item(path: str) -> dict | None:
-        found = [i for i in get(path, reader).get_json()["topic_list"]["topics"] if i["id"] == topic.id]
+        found = [i for i in get(path, old_member).get_json()["topic_list"]["topics"] if i["id"] == topic.id]
         return found[0] if found else None
 
     before = item("/latest.json")
     assert before["unseen"] is True and "unread_posts" not in before and item("/new.json") is not None
     timings = {f"timings[{n}]": 1000 for n in range(1, 25)}
-    assert post("/topics/timings", reader, data={"topic_id": topic.id, "topic_time": 24_000, **timings}).status_code == 200
+    assert post("/topics/timings", old_member, data={"topic_id": topic.id, "topic_time": 24_000, **timings}).status_code == 200
     after = item("/latest.json")
     assert (after["highest_post_number"], after["last_read_post_number"], after["unread_posts"]) == (27, 24, 3)
     assert after["unseen"] is False
     assert item("/new.json") is None
     assert item("/unread.json")["unread_posts"] == 3
-    assert [i["id"] for i in get("/new.json", reader).get_json()["topic_list"]["topics"]] == [untouched]
-    post("/topics/timings", reader, json={"topic_id": topic.id, "topic_time": 3000, "timings": {"25": 1000, "26": 1000, "27": 1000}})
+    assert [i["id"] for i in get("/new.json", old_member).get_json()["topic_list"]["topics"]] == [untouched]
+    post("/topics/timings", old_member, json={"topic_id": topic.id, "topic_time": 3000, "timings": {"25": 1000, "26": 1000, "27": 1000}})
     assert item("/latest.json")["unread_posts"] == 0
     assert item("/unread.json") is None
 
 
-def test_timings_for_a_topic_the_user_cannot_see_are_404_and_store_nothing(post, app, make_user, author, reader):
-    insider = make_user(Role.MEMBER, "insider", password=None)
-    moderator = make_user(Role.MODERATOR, "moderator", password=None)
-    category = make_category("Board room", restricted_to=(insider, author))
-    secret = make_topic(author, 1, category=category)
-    deleted = make_topic(author, 2, deleted_at=utcnow())
+def test_timings_for_a_topic_the_user_cannot_see_are_404_and_store_nothing(post, app, make_user, member, moderator, old_member):
+    insider = make_user(Role.MEMBER, "insider")
+    category = make_category("Board room", restricted_to=(insider, member))
+    secret = make_topic(member, 1, category=category)
+    deleted = make_topic(member, 2, deleted_at=utcnow())
     for topic_id in (secret.id, deleted.id, 999_999):
-        response = post("/topics/timings", reader, data={"topic_id": topic_id, "topic_time": 1000, "timings[1]": 1000})
+        response = post("/topics/timings", old_member, data={"topic_id": topic_id, "topic_time": 1000, "timings[1]": 1000})
         assert response.status_code == 404, topic_id
         assert response.get_json()["error_type"] == "not_found"
     assert stored_count() == 0
@@ -199,45 +174,32 @@ def _with_topic(value, topic_id: int):
 
 
 @pytest.mark.parametrize("body", FORM_BAD_INPUT, ids=[str(b) for b in FORM_BAD_INPUT])
-def test_bad_form_input_is_400_and_stores_nothing(post, thread, reader, body):
-    response = post("/topics/timings", reader, data=_with_topic(body, thread.id))
+def test_bad_form_input_is_400_and_stores_nothing(post, thread, old_member, body):
+    response = post("/topics/timings", old_member, data=_with_topic(body, thread.id))
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error_type"] == "invalid_parameters"
     assert stored_count() == 0
 
 
 @pytest.mark.parametrize("body", JSON_BAD_INPUT, ids=[str(b) for b in JSON_BAD_INPUT])
-def test_bad_json_input_is_400_and_stores_nothing(post, thread, reader, body):
-    response = post("/topics/timings", reader, json=_with_topic(body, thread.id))
+def test_bad_json_input_is_400_and_stores_nothing(post, thread, old_member, body):
+    response = post("/topics/timings", old_member, json=_with_topic(body, thread.id))
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error_type"] == "invalid_parameters"
     assert stored_count() == 0
 
 
-def test_concurrent_timings_lose_no_update(app, thread, reader):
+def test_concurrent_timings_lose_no_update(app, thread, old_member):
     """Many batches at once (tabs, retries): the furthest position wins and every batch's time counts."""
     batches = [(post_number, 100 * post_number) for post_number in (3, 1, 5, 2, 4, 5, 1, 3)]
-    topic_id, reader_id = thread.id, reader.id
-    db.session.remove()
-    start = threading.Barrier(len(batches))
-    errors = []
+    topic_id, reader_id = thread.id, old_member.id
 
-    def send(post_number: int, msecs: int) -> None:
-        with app.app_context():  # each thread is its own client: its own session and connection
-            try:
-                user = db.session.get(User, reader_id)
-                start.wait()
-                reading.record_timings(user, topic_id, msecs, {post_number: msecs})
-            except Exception as error:  # collected and asserted below
-                errors.append(error)
-            finally:
-                db.session.remove()
+    def send(start, post_number: int, msecs: int) -> None:
+        user = db.session.get(User, reader_id)
+        start()
+        reading.record_timings(user, topic_id, msecs, {post_number: msecs})
 
-    threads = [threading.Thread(target=send, args=batch) for batch in batches]
-    for worker in threads:
-        worker.start()
-    for worker in threads:
-        worker.join()
+    errors = run_together(app, send, batches)
     assert errors == []
     state = db.session.get(TopicUser, (reader_id, topic_id))
     assert state.last_read_post_number == 5

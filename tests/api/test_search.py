@@ -3,15 +3,17 @@ from datetime import timedelta
 
 import flask_migrate
 import pytest
-from sqlalchemy import event, inspect, select, text, update
+from sqlalchemy import inspect, select, text, update
 
 from forum import create_app
 from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Category, Group, Post, PostType, Role, Topic, category_groups, group_users
+from forum.models import Post, PostType, Role, Topic
 from forum.services import posts, search, topics
 from tests import databases
+from tests.api.conftest import recorded_statements
+from tests.api.factories import make_category
 from tests.api.spec import assert_matches_spec
 
 SPEC_PATH = "/search.json"
@@ -29,31 +31,6 @@ def topic(author, title, raw, **options) -> Topic:
 
 def reply(author, on: Topic, raw: str) -> Post:
     return posts.create_reply(author, on, raw=raw)
-
-
-def category(name: str, *, parent: Category | None = None, restricted_to: Group | None = None) -> Category:
-    with write_unit(db.session):
-        made = Category(
-            name=name,
-            slug=name.lower().replace(" ", "-"),
-            parent_category_id=parent.id if parent else None,
-            read_restricted=restricted_to is not None,
-        )
-        db.session.add(made)
-        db.session.flush()
-        if restricted_to is not None:
-            db.session.execute(category_groups.insert().values(category_id=made.id, group_id=restricted_to.id))
-    return made
-
-
-def group_of(*members) -> Group:
-    with write_unit(db.session):
-        group = Group(name="insiders")
-        db.session.add(group)
-        db.session.flush()
-        for user in members:
-            db.session.execute(group_users.insert().values(group_id=group.id, user_id=user.id))
-    return group
 
 
 def run(client, auth_headers, q=None, user=None, **query):
@@ -78,7 +55,7 @@ def first_post(of: Topic) -> Post:
 
 
 def test_response_has_discourse_shape_and_fields(client, auth_headers, author, member):
-    carrotmob = category("Carrotmob stories")
+    carrotmob = make_category("Carrotmob stories")
     made = topic(author, "Carrotmob at the corner shop", "We organised a carrotmob with forty neighbours.",
                  category=carrotmob, tag_names=("carrotmob",))
     body = run(client, auth_headers, "carrotmob", user=member)
@@ -226,9 +203,9 @@ def test_in_first_matches_first_posts_only(client, auth_headers, author, member)
 
 
 def test_category_by_slug_or_id_includes_subcategories(client, auth_headers, author):
-    parent = category("Campaigns")
-    child = category("Boycotts", parent=parent)
-    other = category("Training")
+    parent = make_category("Campaigns")
+    child = make_category("Boycotts", parent=parent)
+    other = make_category("Training")
     in_parent = topic(author, "Campaign for fair wages", "A boycott would help here.", category=parent)
     in_child = topic(author, "The great boycott of 2020", "The boycott lasted a year.", category=child)
     topic(author, "Training on boycott tactics", "How to run a boycott training.", category=other)
@@ -301,7 +278,7 @@ def test_the_query_language():
 def test_restricted_categories_show_only_to_their_groups_and_staff(client, auth_headers, author, member, moderator,
                                                                    make_user):
     insider = make_user(Role.MEMBER, "insider")
-    secret = category("Secret campaigns", restricted_to=group_of(insider))
+    secret = make_category("Secret campaigns", restricted_to=(insider,))
     hidden = topic(insider, "Secret boycott plans", "The boycott starts on Monday.", category=secret)
     visible = topic(author, "Public boycott plans", "The boycott is public.")
     everyone = [first_post(visible).id]
@@ -320,8 +297,8 @@ def test_restricted_categories_show_only_to_their_groups_and_staff(client, auth_
 
 def test_matching_categories_show_only_what_the_caller_may_see(client, auth_headers, author, member, make_user):
     insider = make_user(Role.MEMBER, "insider")
-    campaigns = category("Campaigns")
-    category("Secret campaigns", parent=campaigns, restricted_to=group_of(insider))
+    campaigns = make_category("Campaigns")
+    make_category("Secret campaigns", parent=campaigns, restricted_to=(insider,))
     topic(author, "A public campaign report", "Campaign notes for everyone to read.", category=campaigns)
 
     [seen_by_member] = run(client, auth_headers, "campaigns", user=member)["categories"]
@@ -454,7 +431,7 @@ def test_pages(client, auth_headers, author, monkeypatch):
     assert [page["grouped_search_result"]["more_full_page_results"] for page in pages] == ["true", "true", None, None]
     assert [page["grouped_search_result"]["more_posts"] for page in pages] == ["true", "true", None, None]
     # Users, categories and tags come with the first page only.
-    category("Boycott campaigns")
+    make_category("Boycott campaigns")
     assert len(run(client, auth_headers, "boycott", page=1)["categories"]) == 1
     assert run(client, auth_headers, "boycott", page=2)["categories"] == []
 
@@ -468,13 +445,8 @@ def test_a_page_takes_a_fixed_number_of_queries(client, auth_headers, author, me
 
     def queries_for(q):
         db.session.remove()  # each request starts from an empty session, as in production
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with recorded_statements() as statements:
             found_posts = client.get(SPEC_PATH, query_string={"q": q}, headers=headers).json["posts"]
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return len(found_posts), len(statements)
 
     one, many = queries_for("inaugural"), queries_for("boycott report")

@@ -115,7 +115,7 @@ def test_a_write_with_the_cookie_but_without_the_csrf_token_is_refused(client, m
 
 @pytest.mark.parametrize(
     "login, password",
-    [("member", "wrong password!"), ("nobody", PASSWORD), ("member@example.org", PASSWORD), ("mem\x00ber", PASSWORD)],
+    [("member", "wrong password!"), ("nobody", PASSWORD), ("member@example.org", PASSWORD)],
 )
 def test_wrong_credentials_are_refused_and_open_no_session(client, member, login, password):
     response = sign_in(client, login, password)
@@ -125,8 +125,11 @@ def test_wrong_credentials_are_refused_and_open_no_session(client, member, login
     assert db.session.scalar(select(func.count()).select_from(UserAuthToken)) == 0
 
 
-@pytest.mark.parametrize("body", [{"login": "member"}, {"password": PASSWORD}, {"login": "", "password": PASSWORD}])
-def test_missing_credentials_are_invalid_parameters(client, member, body):
+@pytest.mark.parametrize(
+    "body",
+    [{"login": "member"}, {"password": PASSWORD}, {"login": "", "password": PASSWORD}, {"login": "mem\x00ber", "password": PASSWORD}],
+)
+def test_missing_or_malformed_credentials_are_invalid_parameters(client, member, body):
     response = client.post("/session.json", data=body, headers={"X-CSRF-Token": csrf(client)})
     assert response.status_code == 400
     assert response.json["error_type"] == "invalid_parameters"

@@ -2,42 +2,26 @@
 from datetime import timedelta
 
 import pytest
-from flask import g, request_started
 from sqlalchemy import select, update
 
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, Role, Topic, User
 from forum.models.base import utcnow
-from forum.services import categories, groups, post_actions, posts, topics
+from forum.services import categories, post_actions, posts, topics
 from tests.api.spec import assert_matches_spec
 
 OPENING = "## Opening\n\nWhat has worked for your organisation so far?"
 REPLY = "## A reply\n\nWe trained supplier managers over two years."
 
 
-@pytest.fixture(autouse=True)
-def one_login_per_request(app):
-    """The ``app`` fixture's app context outlives each request, and Flask-Login keeps the caller in ``g``
-    while it lives: forget the caller as each request starts, so a test may act as several users."""
-
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
-
-
 @pytest.fixture
-def world(admin, member, moderator, make_user):
+def world(admin, member, moderator, make_user, circle):
     """A public category with a topic and a like, and a circle-only category with its own topic, tag and like."""
-    circle = groups.create_group(admin, "circle")
-    groups.add_members(admin, circle, [member])
     public = categories.create_category(admin, {"name": "Tactics dialogues"})
     child = categories.create_category(admin, {"name": "Training", "parent_category_id": public.id})
     hidden = categories.create_category(admin, {"name": "Circle only"}, {"circle": 1})
-    outsider = make_user(Role.MEMBER, "outsider", password=None)
+    outsider = make_user(Role.MEMBER, "outsider")
     open_topic = topics.create_topic(outsider, title="Training supplier managers", raw=OPENING, category=public, tag_names=("training",))
     reply = posts.create_reply(member, open_topic, raw=REPLY)
     post_actions.like(outsider, reply)

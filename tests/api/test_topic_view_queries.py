@@ -1,41 +1,21 @@
 """The topic view runs the same number of SQL queries whatever the topic's length, and writes nothing."""
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, PostAction, PostActionType, Topic, TopicUser
 from forum.services import posts, topics
+from tests.api.conftest import recorded_statements
 from tests.api.test_topics import (  # noqa: F401  (fixtures)
     OPENING,
     category,
     make_dialogue,
-    member,
-    moderator,
-    one_login_per_request,
     other,
     reply_text,
 )
 
 LONG_TOPIC_POSTS = 1000
-
-
-@contextmanager
-def recorded_statements() -> Iterator[list[str]]:
-    """Every SQL statement sent to the database inside the block."""
-    statements: list[str] = []
-
-    def record(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def long_dialogue(authors, category) -> Topic:
@@ -52,7 +32,7 @@ def read_and_like_everything(user, topic: Topic) -> None:
     """``user`` has read the topic to its end and liked every post of the others'."""
     others_posts = db.session.scalars(select(Post.id).where(Post.topic_id == topic.id, Post.user_id != user.id)).all()
     with write_unit(db.session):
-        db.session.add(TopicUser(user_id=user.id, topic_id=topic.id, last_read_post_number=topic.highest_post_number))
+        db.session.merge(TopicUser(user_id=user.id, topic_id=topic.id, last_read_post_number=topic.highest_post_number))
         likes = [{"post_id": post_id, "user_id": user.id, "post_action_type_id": PostActionType.LIKE} for post_id in others_posts]
         db.session.execute(insert(PostAction), likes)
 

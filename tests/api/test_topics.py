@@ -2,15 +2,15 @@
 from datetime import timedelta
 
 import pytest
-from flask import g, request_started
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import AuditLogEntry, Category, Group, Post, PostType, Role, Topic, TopicUser, category_groups, group_users
+from forum.models import AuditLogEntry, Post, PostType, Role, Topic, TopicUser
 from forum.models.base import utcnow
 from forum.services import post_actions, posts, topics
+from tests.api.factories import make_category
 from tests.api.spec import assert_matches_spec
 
 OPENING = "## Guiding questions\n\nWhat has worked when you engaged a company directly?"
@@ -18,34 +18,6 @@ OPENING = "## Guiding questions\n\nWhat has worked when you engaged a company di
 
 def reply_text(n: int) -> str:
     return f"## Reply {n}\n\nTraining supplier managers changed more than audits did, in case {n}."
-
-
-@pytest.fixture(autouse=True)
-def one_login_per_request(app):
-    """The ``app`` fixture's app context outlives each test request, and Flask-Login keeps the caller in
-    ``g`` for as long as the app context lives: forget it as each request starts, so a test may act as
-    several users one after another."""
-
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
-
-
-def make_category(name: str, *, readers: tuple = ()) -> Category:
-    """A category; with ``readers``, read-restricted to a group of them."""
-    with write_unit(db.session):
-        category = Category(name=name, slug=name.lower().replace(" ", "-"), read_restricted=bool(readers))
-        db.session.add(category)
-        if readers:
-            group = Group(name=f"{category.slug}-readers")
-            db.session.add(group)
-            db.session.flush()
-            db.session.execute(insert(group_users), [{"group_id": group.id, "user_id": user.id} for user in readers])
-            db.session.execute(insert(category_groups).values(category_id=category.id, group_id=group.id))
-    return category
 
 
 def make_dialogue(author, others, replies: int, *, category=None, tag_names=("training",)) -> Topic:
@@ -74,27 +46,9 @@ def count(model, *conditions) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
-# Users without passwords: these tests sign in with API keys, and hashing a password takes a third of a second.
-
-
-@pytest.fixture
-def member(make_user):
-    return make_user(Role.MEMBER, "member", password=None)
-
-
 @pytest.fixture
 def other(make_user):
-    return make_user(Role.MEMBER, "yan_yan", password=None)
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(Role.MODERATOR, "moderator", password=None)
-
-
-@pytest.fixture
-def admin(make_user):
-    return make_user(Role.ADMIN, "admin", password=None)
+    return make_user(Role.MEMBER, "yan_yan")
 
 
 @pytest.fixture
@@ -206,20 +160,21 @@ def test_posts_carry_the_viewers_permissions(client, auth_headers, dialogue, mem
     assert not any(p["can_edit"] or p["yours"] for p in stream_posts(None))
 
 
-def test_read_state_comes_from_the_viewers_topic_user_row_and_viewing_writes_nothing(client, auth_headers, dialogue, member, other):
+def test_read_state_comes_from_the_viewers_topic_user_row_and_viewing_writes_nothing(client, auth_headers, dialogue, member, make_user):
     with write_unit(db.session):
-        db.session.add(TopicUser(user_id=member.id, topic_id=dialogue.id, last_read_post_number=2))
-    views, updated_at = dialogue.views, dialogue.updated_at
+        db.session.merge(TopicUser(user_id=member.id, topic_id=dialogue.id, last_read_post_number=2))
+    views, updated_at, read_states = dialogue.views, dialogue.updated_at, count(TopicUser)
+    newcomer_user = make_user(Role.MEMBER, "newcomer")
 
     reader = client.get(f"/t/{dialogue.id}.json", headers=auth_headers(member)).json["post_stream"]["posts"]
     assert [post["read"] for post in reader] == [True, True, False, False, False]
-    newcomer = client.get(f"/t/{dialogue.id}.json", headers=auth_headers(other)).json["post_stream"]["posts"]
+    newcomer = client.get(f"/t/{dialogue.id}.json", headers=auth_headers(newcomer_user)).json["post_stream"]["posts"]
     assert not any(post["read"] for post in newcomer)
     assert all(post["read"] for post in client.get(f"/t/{dialogue.id}.json").json["post_stream"]["posts"])
 
     db.session.refresh(dialogue)
     assert (dialogue.views, dialogue.updated_at) == (views, updated_at)
-    assert count(TopicUser) == 1
+    assert count(TopicUser) == read_states
     assert db.session.get(TopicUser, (member.id, dialogue.id)).last_read_post_number == 2
 
 
@@ -260,12 +215,12 @@ def test_deleted_posts_and_whispers_are_for_staff_only(client, auth_headers, dia
 
 @pytest.fixture
 def insider(make_user):
-    return make_user(Role.MEMBER, "insider", password=None)
+    return make_user(Role.MEMBER, "insider")
 
 
 @pytest.fixture
 def restricted_topic(member, insider):
-    category = make_category("Staff room", readers=(member, insider))
+    category = make_category("Staff room", restricted_to=(member, insider))
     return make_dialogue(member, [insider], 2, category=category)
 
 
@@ -403,7 +358,7 @@ def test_bad_topic_edits_are_refused_and_change_nothing(client, auth_headers, re
 
 
 def test_a_restricted_category_cannot_be_named_by_those_outside_it(client, auth_headers, dialogue, member, other):
-    hidden = make_category("Board room", readers=(other,))
+    hidden = make_category("Board room", restricted_to=(other,))
     refused = client.put(f"/t/-/{dialogue.id}.json", json={"category_id": hidden.id}, headers=auth_headers(member))
     unknown = client.put(f"/t/-/{dialogue.id}.json", json={"category_id": 424242}, headers=auth_headers(member))
     assert refused.status_code == unknown.status_code == 422
