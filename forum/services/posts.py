@@ -269,10 +269,12 @@ def _ensure_can_see(viewer: User | None, post: Post) -> None:
 
 
 def stream(viewer: User | None, topic: Topic) -> list[Row]:
-    """Every post of ``topic`` the viewer sees, in order: (id, post_number, created_at, deleted_at) rows."""
+    """Every post of ``topic`` the viewer sees, in order: (id, post_number, deleted) rows.
+
+    No timestamps: on a 10,000-post topic, converting them would cost more than the rest of the view."""
     return list(
         db.session.execute(
-            select(Post.id, Post.post_number, Post.created_at, Post.deleted_at)
+            select(Post.id, Post.post_number, Post.deleted_at.is_not(None).label("deleted"))
             .where(Post.topic_id == topic.id, guardian.visible_posts(viewer))
             .order_by(Post.post_number)
         ).all()
