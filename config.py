@@ -45,6 +45,8 @@ class Config:
     # Timers: beat asks for a scan this often; a scan claims at most TIMER_SCAN_BATCH timers and asks
     # for another scan when there were more; a claim whose fire task never ran is retried after the lease.
     TIMER_SCAN_INTERVAL = 60
+    # Topic views are counted in memory and written by a worker task at most this often.
+    VIEW_FLUSH_SECONDS = 10
     TIMER_SCAN_BATCH = 500
     TIMER_CLAIM_LEASE_SECONDS = 300
     # Tasks must finish well inside Redis's visibility timeout, or Redis would hand them out again.
@@ -64,6 +66,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only-secret"
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on for their own app
     PASSWORD_HASH_TIME_COST = 1  # tests make thousands of users; production keeps the real cost
+    VIEW_FLUSH_SECONDS = 3600  # tests flush views explicitly
     PASSWORD_HASH_MEMORY_KIB = 1024
 
 

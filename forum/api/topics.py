@@ -9,6 +9,7 @@ from forum.api.routing import json_route
 from forum.api.serializers.posts import stream_post
 from forum.api.serializers.topics import basic_topic, topic_view
 from forum.services import posts, topics
+from forum.services.views import topic_views
 from forum.services.errors import InvalidParameters
 
 bp = Blueprint("topics", __name__)
@@ -24,7 +25,9 @@ MAX_POST_IDS = 1000
 @json_route(bp, "/t/<slug>/<int:topic_id>", methods=["GET"])
 @json_route(bp, "/t/<slug>/<int:topic_id>/<int:post_number>", methods=["GET"])
 def show(topic_id: int, post_number: int | None = None, slug: str | None = None):
-    return topic_view(topics.topic_view(current_actor(), topic_id, post_number))
+    view = topics.topic_view(current_actor(), topic_id, post_number)
+    topic_views.record(view.topic.id)  # counted in memory, written in batches by a worker: no write here
+    return topic_view(view)
 
 
 @json_route(bp, "/t/<int:topic_id>/posts", methods=["GET"])

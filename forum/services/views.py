@@ -1,33 +1,31 @@
 """Topic view counts without a database write per view.
 
 Each process adds views up in memory and hands the totals to a Celery task at most every
-FLUSH_SECONDS, which applies them in one UPDATE per topic. A crash loses at most those seconds of
+VIEW_FLUSH_SECONDS (config), which applies them in one UPDATE per topic. A crash loses at most those seconds of
 views: acceptable for a popularity figure, and it keeps the topic view itself free of writes.
 """
 import threading
 import time
 from collections import Counter
 
+from flask import current_app
 from sqlalchemy import update
 
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Topic
 
-FLUSH_SECONDS = 10.0
-
 
 class ViewBuffer:
-    def __init__(self, flush_seconds: float = FLUSH_SECONDS):
+    def __init__(self):
         self._lock = threading.Lock()
         self._counts: Counter[int] = Counter()
-        self._flush_seconds = flush_seconds
         self._last_flush = time.monotonic()
 
     def record(self, topic_id: int) -> None:
         with self._lock:
             self._counts[topic_id] += 1
-            if time.monotonic() - self._last_flush < self._flush_seconds:
+            if time.monotonic() - self._last_flush < current_app.config["VIEW_FLUSH_SECONDS"]:
                 return
             counts, self._counts, self._last_flush = self._counts, Counter(), time.monotonic()
         _send(counts)
