@@ -19,11 +19,9 @@ class Config:
     BROKER_URL = f"sqla+sqlite:///{INSTANCE_PATH / 'broker.sqlite'}"
     BROKER_TRANSPORT_OPTIONS = {}
     REDIS_URL = None
-    SQLALCHEMY_ENGINE_OPTIONS = {}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
-    JSON_SORT_KEYS = False
     SITE_TITLE = "forum"
     # Discourse's default content limits.
     MIN_TOPIC_TITLE_LENGTH = 15

@@ -1,5 +1,6 @@
-"""Celery tasks. Each is thin: it takes ids, re-reads state through a service, and can run twice with
-the same effect as once (retries, redelivery after a worker crash, two workers, two beat ticks)."""
+"""Celery tasks. Each is thin: it takes ids and re-reads state through a service. Bot tasks can run
+twice with the same effect as once (retries, redelivery after a worker crash, two workers, two beat
+ticks); view counting is the one task that cannot, and is acknowledged early instead (see below)."""
 from celery import shared_task
 from flask import current_app
 from kombu.exceptions import OperationalError as BrokerError

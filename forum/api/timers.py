@@ -1,4 +1,6 @@
 """Topic timers (Discourse's POST /t/{id}/timer.json) and dialogue schedules (our extension)."""
+import math
+
 from flask import Blueprint, request
 
 from forum.api.auth import current_actor, require_actor
@@ -48,8 +50,8 @@ def set_schedule(topic_id: int):
         first_open_at = parse_time(values.string("first_open_at", required=True), utcnow())
         windows = schedules.windows_from_recurrence(
             first_open_at,
-            open_hours=_positive_float(values.string("open_hours", required=True), "open_hours"),
-            every_days=_positive_float(values.string("every_days", "7"), "every_days"),
+            open_hours=_number(values.string("open_hours", required=True), "open_hours"),
+            every_days=_number(values.string("every_days", "7"), "every_days"),
             count=values.integer("count", 1),
         )
     schedule = schedules.create_schedule(actor, topic, windows)
@@ -63,8 +65,12 @@ def delete_schedule(topic_id: int):
     return {"success": "OK"}
 
 
-def _positive_float(value: str, name: str) -> float:
+def _number(value: str, name: str) -> float:
+    # Ranges are the schedule service's rule (windows_from_recurrence); here only that it is a number.
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise InvalidParameters(f"{name} must be a number.") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise InvalidParameters(f"{name} must be a number.")
+    return number

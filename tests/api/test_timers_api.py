@@ -113,3 +113,11 @@ def test_members_cannot_schedule(client, auth_headers, member, topic):
     response = client.post(f"/t/{topic.id}/dialogue-schedule.json", json={"windows": [
         {"open_at": "2099-01-01T00:00:00Z", "close_at": "2099-01-02T00:00:00Z"}]}, headers=auth_headers(member))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("open_hours", ["nan", "inf", "soon"])
+def test_recurrence_numbers_must_be_real_numbers(client, auth_headers, moderator, topic, open_hours):
+    response = client.post(f"/t/{topic.id}/dialogue-schedule.json", headers=auth_headers(moderator), json={
+        "first_open_at": "2099-01-01T18:00:00Z", "open_hours": open_hours, "count": 2})
+    assert response.status_code == 400 and response.json["error_type"] == "invalid_parameters"
+    assert db.session.scalar(select(func.count()).select_from(TopicTimer)) == 0
