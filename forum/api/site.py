@@ -2,7 +2,6 @@
 from flask import Blueprint, current_app
 
 from forum.api.auth import current_actor
-from forum.api.categories import allowed
 from forum.api.routing import json_route
 from forum.api.serializers.site import about as about_shape
 from forum.api.serializers.site import basic_info as basic_info_shape
@@ -26,7 +25,7 @@ def site():
         groups=groups.all_groups(),
         top_tags=tags.top_tags(viewer, TOP_TAGS_LIMIT),
         # Topics take tags from anyone who may create them (forum.services.topics).
-        can_tag_topics=allowed(guardian.ensure_can_create_topic, viewer),
+        can_tag_topics=guardian.allows(guardian.ensure_can_create_topic, viewer),
         likes_used=categories.likes_given(),
     )
 

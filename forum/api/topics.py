@@ -26,7 +26,7 @@ MAX_POST_IDS = 1000
 @json_route(bp, "/t/<slug>/<int:topic_id>/<int:post_number>", methods=["GET"])
 def show(topic_id: int, post_number: int | None = None, slug: str | None = None):
     view = topics.topic_view(current_actor(), topic_id, post_number)
-    topic_views.record(view.topic.id)  # counted in memory, written in batches by a worker: no write here
+    topic_views.record(view.topic.id)  # counted in memory, written in batches by a worker: no database write here
     return topic_view(view)
 
 

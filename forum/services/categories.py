@@ -54,7 +54,7 @@ EDITABLE = (
 
 def counted_topics(user: User | None) -> ColumnElement[bool]:
     """A condition on Topic: the topics that count for ``user`` (listed to them and not deleted)."""
-    return guardian.listed_topics(user) & Topic.deleted_at.is_(None)
+    return guardian.listed_topics(user)
 
 
 def counted_posts(user: User | None) -> ColumnElement[bool]:

@@ -5,13 +5,13 @@ As in Discourse, admins create groups and manage their members; names are unique
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Group, Role, User, group_users
 from forum.services import audit, guardian
-from forum.services.errors import NotFound, ValidationFailed
+from forum.services.errors import ValidationFailed
 
 # Discourse's group name rule: 3 to 20 letters, digits, '_', '.' or '-', starting and ending with a letter,
 # digit or '_'.
@@ -21,13 +21,6 @@ RESERVED_NAMES = frozenset(
     {"everyone", "staff", "admins", "moderators", *(f"trust_level_{level}" for level in range(5))}
 )
 MAX_FULL_NAME_LENGTH = 100
-
-
-def get_group(group_id: int) -> Group:
-    group = db.session.get(Group, group_id)
-    if group is None:
-        raise NotFound("That group does not exist.")
-    return group
 
 
 def find_by_name(name: str) -> Group | None:
@@ -97,19 +90,6 @@ def add_members(actor: User, group: Group, members: Iterable[User]) -> None:
         if added:
             db.session.execute(group_users.insert(), [{"group_id": group.id, "user_id": user_id} for user_id in added])
             audit.record(actor, "group.add_members", group, after={"user_ids": added})
-    db.session.expire(group, ["users"])
-
-
-def remove_members(actor: User, group: Group, members: Iterable[User]) -> None:
-    """Take ``members`` out of ``group``; those not in it are ignored."""
-    guardian.ensure_admin(actor)
-    with write_unit(db.session):
-        removed = sorted(_members_among(group, {user.id for user in members}))
-        if removed:
-            db.session.execute(
-                delete(group_users).where(group_users.c.group_id == group.id, group_users.c.user_id.in_(removed))
-            )
-            audit.record(actor, "group.remove_members", group, before={"user_ids": removed})
     db.session.expire(group, ["users"])
 
 

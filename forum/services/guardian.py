@@ -9,6 +9,15 @@ from forum.models import Category, Post, Topic, User, category_groups, group_use
 from forum.services.errors import NotAllowed, NotFound, NotLoggedIn
 
 
+def allows(rule, *args) -> bool:
+    """Whether an ``ensure_*`` rule lets this through: the can_* flags Discourse sends come from the rules."""
+    try:
+        rule(*args)
+    except NotAllowed:
+        return False
+    return True
+
+
 def ensure_can_act(user: User | None) -> None:
     if user is None:
         raise NotLoggedIn()
@@ -132,9 +141,10 @@ def readable_topics(user: User | None) -> ColumnElement[bool]:
 
 
 def listed_topics(user: User | None) -> ColumnElement[bool]:
-    """A condition on Topic: the topics lists and search show ``user`` (unlisted ones only to staff)."""
+    """A condition on Topic: the topics lists, search and counts show ``user``: unlisted ones only to
+    staff, deleted ones to nobody (staff may still open them, as in Discourse)."""
     if user is not None and user.is_staff:
-        return true()
+        return Topic.deleted_at.is_(None)
     return readable_topics(user) & (Topic.visible == true())
 
 
@@ -163,7 +173,8 @@ def ensure_can_see_post(user: User | None, post: Post) -> None:
 
 
 def visible_posts(user: User | None) -> ColumnElement[bool]:
-    """A condition on Post: the posts of a readable topic that ``user`` sees in its stream, lists and exports.
+    """A condition on Post: which posts ``user`` sees in a topic's stream, lists and exports. It says nothing
+    about the topic: callers check that the topic is readable first.
 
     Deleted posts and whispers are for staff only (a single deleted post stays visible to its author:
     ensure_can_see_post).

@@ -6,7 +6,6 @@ Post numbers come from one atomic ``UPDATE topics SET highest_post_number = high
 numbers are 1..n without gaps or duplicates; the (topic_id, post_number) unique constraint is the
 backstop.
 """
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -18,7 +17,7 @@ from forum.extensions import db
 from forum.models import Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
 from forum.services import audit, guardian, post_actions, reading, timers, topics
-from forum.services.errors import NotAllowed, NotFound, ValidationFailed
+from forum.services.errors import NotFound, ValidationFailed
 
 # Post types that count as a reply in the topic's reply_count.
 REPLY_TYPES = (PostType.REGULAR, PostType.MODERATOR_ACTION)
@@ -307,7 +306,6 @@ def latest_posts(viewer: User | None, before: int | None = None) -> list[Post]:
         .join(Topic, Topic.id == Post.topic_id)
         .where(
             guardian.listed_topics(viewer),
-            Topic.deleted_at.is_(None),
             Post.deleted_at.is_(None),
             Post.post_type == PostType.REGULAR,
         )
@@ -373,31 +371,23 @@ def get_revision(viewer: User | None, post_id: int, number: int | None = None) -
 # What a viewer may do with a post, as the serialisers show it (Discourse's can_edit, can_delete, ...).
 
 
-def allowed(check: Callable[..., None], *args) -> bool:
-    """Whether a guardian ``ensure_*`` rule lets this through."""
-    try:
-        check(*args)
-    except NotAllowed:
-        return False
-    return True
-
 
 def can_edit(viewer: User | None, post: Post) -> bool:
-    return post.post_type != PostType.SMALL_ACTION and allowed(guardian.ensure_can_edit_post, viewer, post)
+    return post.post_type != PostType.SMALL_ACTION and guardian.allows(guardian.ensure_can_edit_post, viewer, post)
 
 
 def can_delete(viewer: User | None, post: Post) -> bool:
     if post.post_number == 1:  # deleting the first post deletes the topic (delete_post)
-        return not post.topic.is_deleted and allowed(guardian.ensure_can_delete_topic, viewer, post.topic)
-    return not post.is_deleted and allowed(guardian.ensure_can_delete_post, viewer, post)
+        return not post.topic.is_deleted and guardian.allows(guardian.ensure_can_delete_topic, viewer, post.topic)
+    return not post.is_deleted and guardian.allows(guardian.ensure_can_delete_post, viewer, post)
 
 
 def can_recover(viewer: User | None, post: Post) -> bool:
     if post.post_number == 1:
-        return post.topic.is_deleted and allowed(guardian.ensure_staff, viewer)
-    return post.is_deleted and allowed(guardian.ensure_can_recover_post, viewer, post)
+        return post.topic.is_deleted and guardian.allows(guardian.ensure_staff, viewer)
+    return post.is_deleted and guardian.allows(guardian.ensure_can_recover_post, viewer, post)
 
 
 def can_like(viewer: User | None, post: Post) -> bool:
     """May like (or unlike) the post; whether the viewer already did is the caller's to know."""
-    return allowed(guardian.ensure_can_like, viewer, post)
+    return guardian.allows(guardian.ensure_can_like, viewer, post)

@@ -8,7 +8,8 @@ from forum.models import Post, PostType
 
 
 def rebake_post(post_id: int) -> bool:
-    """Re-cook one post; True when its HTML changed. A post deleted meanwhile is skipped."""
+    """Re-cook one post; True when its HTML changed. A post that no longer exists is skipped (soft-deleted
+    ones are re-cooked too: staff still read them)."""
     with write_unit(db.session):
         post = db.session.get(Post, post_id)
         if post is None or post.post_type == PostType.SMALL_ACTION:

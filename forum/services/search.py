@@ -40,7 +40,7 @@ from forum.models import Category, Post, PostType, Tag, Topic, User, topic_tags
 from forum.services import categories as category_service
 from forum.services import guardian
 from forum.services.categories import CategoryCounts
-from forum.services.errors import InvalidParameters, NotAllowed
+from forum.services.errors import InvalidParameters
 from forum.services.slugs import slugify
 
 PER_PAGE = 50  # Discourse's per_filter: posts on a page of full-page results
@@ -178,7 +178,7 @@ def search(caller: User | None, q: str | None, page: int = 1) -> SearchResults:
     term = _validated_term(q)
     if page < 1 or page > MAX_PAGE:
         raise InvalidParameters(f"page must be between 1 and {MAX_PAGE}.")
-    results = SearchResults(term=term, can_create_topic=_can_create_topic(caller))
+    results = SearchResults(term=term, can_create_topic=guardian.allows(guardian.ensure_can_create_topic, caller))
     if not term:
         return results
     query = parse_query(term)
@@ -221,13 +221,6 @@ def _validated_term(q: str | None) -> str:
     return term
 
 
-def _can_create_topic(caller: User | None) -> bool:
-    try:
-        guardian.ensure_can_create_topic(caller)
-    except NotAllowed:
-        return False
-    return True
-
 
 # Which posts.
 
@@ -240,7 +233,6 @@ def _searchable(caller: User | None) -> ColumnElement[bool]:
     return (
         Post.deleted_at.is_(None)
         & Post.post_type.in_(post_types)
-        & Topic.deleted_at.is_(None)
         & guardian.listed_topics(caller)
     )
 

@@ -28,9 +28,11 @@ def _live() -> ColumnElement[bool]:
 
 
 def open_session(user: User, *, client_ip: str | None, user_agent: str | None) -> str:
-    """A new session for ``user``; returns its token (kept in the cookie, never stored)."""
+    """A new session for ``user``; returns its token (kept in the cookie, never stored). Signing in is
+    when a user is last seen: recording every request instead would put a write on every read."""
     token = secrets.token_urlsafe(32)
     with write_unit(db.session):
+        user.last_seen_at = utcnow()
         db.session.add(
             UserAuthToken(
                 user_id=user.id, token_hash=_digest(token), client_ip=client_ip, user_agent=(user_agent or "")[:300]

@@ -16,7 +16,7 @@ from forum.extensions import db
 from forum.models import Category, Post, PostAction, PostActionType, PostType, Tag, Topic, TopicUser, User, topic_tags
 from forum.models.base import utcnow
 from forum.services import guardian, reading
-from forum.services.errors import InvalidParameters, NotAllowed, NotFound
+from forum.services.errors import InvalidParameters, NotFound
 
 DEFAULT_PER_PAGE = 30  # Discourse's TopicQuery::DEFAULT_PER_PAGE_COUNT
 TOP_PER_PAGE = 50  # Discourse's topics_per_period_in_top_page
@@ -129,24 +129,12 @@ def tag_topics(viewer: User | None, tag: Tag, options: Paging) -> TopicList:
 
 def tag_topic_count(viewer: User | None, tag: Tag) -> int:
     """How many topics carry ``tag``, counting only those ``viewer`` may see."""
-    return db.session.scalar(select(func.count()).select_from(Topic).where(_listed(viewer), _tagged(tag)))
-
-
-def _listed(viewer: User | None) -> ColumnElement[bool]:
-    # Deleted topics stay out of lists even for staff, who may still open them (Discourse's default).
-    return guardian.listed_topics(viewer) & Topic.deleted_at.is_(None)
+    return db.session.scalar(select(func.count()).select_from(Topic).where(guardian.listed_topics(viewer), _tagged(tag)))
 
 
 def _tagged(tag: Tag) -> ColumnElement[bool]:
     return Topic.id.in_(select(topic_tags.c.topic_id).where(topic_tags.c.tag_id == tag.id))
 
-
-def can_create_topic(user: User | None) -> bool:
-    try:
-        guardian.ensure_can_create_topic(user)
-    except NotAllowed:
-        return False
-    return True
 
 
 def _list(
@@ -168,7 +156,7 @@ def _list(
     stmt = (
         select(Topic, TopicUser, _pinned_now(now))
         .outerjoin(TopicUser, reading.read_state_join(viewer))
-        .where(_listed(viewer), condition)
+        .where(guardian.listed_topics(viewer), condition)
         .order_by(*(ranking or _ordering(options, pinned, now)))
         .offset(options.page * options.per_page)
         .limit(options.per_page + 1)  # one more than a page says whether there is a next page
@@ -201,7 +189,7 @@ def _list(
         page=options.page,
         per_page=options.per_page,
         has_more=has_more,
-        can_create_topic=can_create_topic(viewer),
+        can_create_topic=guardian.allows(guardian.ensure_can_create_topic, viewer),
     )
 
 
@@ -292,7 +280,7 @@ def _top_tags(viewer: User | None, scope: ColumnElement[bool] | None) -> list[Ta
         select(Tag)
         .join(topic_tags, topic_tags.c.tag_id == Tag.id)
         .join(Topic, Topic.id == topic_tags.c.topic_id)
-        .where(_listed(viewer), true() if scope is None else scope)
+        .where(guardian.listed_topics(viewer), true() if scope is None else scope)
         .group_by(Tag.id)
         .order_by(func.count().desc(), Tag.name)
         .limit(TOP_TAGS_LIMIT)

@@ -329,7 +329,7 @@ class Activity:
 
 def _activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
     """Per-user columns, correlated to User, in Activity's field order."""
-    shown = guardian.listed_topics(viewer) & Topic.deleted_at.is_(None)
+    shown = guardian.listed_topics(viewer)
     posts = (
         select(func.count())
         .select_from(Post)

@@ -1,8 +1,9 @@
 """Topic view counts without a database write per view.
 
 Each process adds views up in memory and hands the totals to a Celery task at most every
-VIEW_FLUSH_SECONDS (config), which applies them in one UPDATE per topic. A crash loses at most those seconds of
-views: acceptable for a popularity figure, and it keeps the topic view itself free of writes.
+VIEW_FLUSH_SECONDS (config), which applies them in one UPDATE per topic. A crash or a restart loses the
+views of those last seconds (nothing flushes at shutdown yet): acceptable for a popularity figure, and it
+keeps the topic view free of database writes (a flush sends one broker message, at most that often).
 """
 import threading
 import time

@@ -12,8 +12,6 @@ from forum.api.serializers.users import basic_user
 from forum.models import Tag, Topic, User
 from forum.services.topic_lists import TopicList, TopicListItem
 
-# Discourse's topic notification level "regular": what a topic the user has opened is at by default.
-
 
 @dataclass(frozen=True)
 class ListShape:

@@ -5,10 +5,7 @@ from forum.api.serializers.timers import topic_timer
 from forum.api.serializers.users import avatar_template, basic_user, display_name, trust_level
 from forum.models import Role, Tag, Topic, User
 from forum.services import guardian, topics
-from forum.services.posts import allowed
 from forum.services.topics import CHUNK_SIZE, TopicView
-
-# Discourse's topic notification level "regular": this forum keeps no per-topic notification settings.
 
 
 def topic_view(view: TopicView) -> dict:
@@ -77,15 +74,15 @@ def topic_view(view: TopicView) -> dict:
 
 def _details(view: TopicView) -> dict:
     topic, viewer, users = view.topic, view.context.viewer, view.context.users
-    may_moderate = allowed(guardian.ensure_staff, viewer)
-    may_change_status = allowed(guardian.ensure_can_change_topic_status, viewer)
+    may_moderate = guardian.allows(guardian.ensure_staff, viewer)
+    may_change_status = guardian.allows(guardian.ensure_can_change_topic_status, viewer)
     return {
-        "can_edit": allowed(guardian.ensure_can_edit_topic, viewer, topic),
+        "can_edit": guardian.allows(guardian.ensure_can_edit_topic, viewer, topic),
         "notification_level": REGULAR_NOTIFICATION_LEVEL,
         "can_move_posts": False,
-        "can_delete": not topic.is_deleted and allowed(guardian.ensure_can_delete_topic, viewer, topic),
+        "can_delete": not topic.is_deleted and guardian.allows(guardian.ensure_can_delete_topic, viewer, topic),
         "can_remove_allowed_users": False,
-        "can_create_post": allowed(guardian.ensure_can_reply, viewer, topic),
+        "can_create_post": guardian.allows(guardian.ensure_can_reply, viewer, topic),
         "can_reply_as_new_topic": False,
         "can_convert_topic": False,
         "can_review_topic": may_moderate,
