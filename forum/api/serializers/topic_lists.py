@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from forum.api.serializers import REGULAR_NOTIFICATION_LEVEL, fancy_title, iso
 from forum.api.serializers.posts import category_id
+from forum.api.serializers.tags import tag_reference
 from forum.api.serializers.users import basic_user
 from forum.models import Tag, Topic, User
 from forum.services.topic_lists import TopicList, TopicListItem
@@ -45,17 +46,13 @@ def topic_list(result: TopicList, shape: ListShape, *, more_topics_url: str | No
         listing["more_topics_url"] = more_topics_url
     listing.update(extra)
     listing["per_page"] = result.per_page
-    listing["top_tags"] = [top_tag(tag) for tag in result.top_tags]
+    listing["top_tags"] = [tag_reference(tag) for tag in result.top_tags]
     listing["topics"] = [topic_list_item(item, result.users, shape) for item in result.items]
     return {
         "users": [basic_user(user) for user in result.users.values()],
         "primary_groups": [],
         "topic_list": listing,
     }
-
-
-def top_tag(tag: Tag) -> dict:
-    return {"id": tag.id, "name": tag.name, "slug": tag.name}
 
 
 def tag_summary(tag: Tag, topic_count: int) -> dict:

@@ -1,9 +1,10 @@
 """A topic as Discourse's topic view shows it (GET /t/{id}.json), and its basic shape (PUT /t/-/{id}.json)."""
 from forum.api.serializers import REGULAR_NOTIFICATION_LEVEL, fancy_title, iso
 from forum.api.serializers.posts import category_id, stream_post
+from forum.api.serializers.tags import tag_reference
 from forum.api.serializers.timers import topic_timer
 from forum.api.serializers.users import avatar_template, basic_user, display_name, trust_level
-from forum.models import Role, Tag, Topic, User
+from forum.models import Role, Topic, User
 from forum.services import guardian, topics
 from forum.services.topics import CHUNK_SIZE, TopicView
 
@@ -17,7 +18,7 @@ def topic_view(view: TopicView) -> dict:
         },
         "timeline_lookup": view.timeline_lookup,
         "suggested_topics": [],
-        "tags": [tag_item(tag) for tag in view.tags],
+        "tags": [tag_reference(tag) for tag in view.tags],
         # The schema allows no keys here; Discourse would send tag descriptions.
         "tags_descriptions": {},
         "id": topic.id,
@@ -117,10 +118,6 @@ def _participant(user: User, post_count: int) -> dict:
         "moderator": user.role == Role.MODERATOR,
         "trust_level": trust_level(user),
     }
-
-
-def tag_item(tag: Tag) -> dict:
-    return {"id": tag.id, "name": tag.name, "slug": tag.name}
 
 
 def basic_topic(topic: Topic) -> dict:
