@@ -6,7 +6,7 @@ units begin with ``BEGIN IMMEDIATE``: they queue for the write lock up front and
 that way. Read-only work keeps plain deferred transactions, which WAL lets run beside a writer.
 PostgreSQL needs none of this: its row locks serialise the writers that touch the same rows.
 """
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -14,6 +14,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 _in_write_unit: ContextVar[bool] = ContextVar("forum_in_write_unit", default=False)
+# Callbacks to run once the outermost write unit has committed (dropped if it rolls back).
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("forum_after_commit", default=None)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -50,11 +52,27 @@ def write_unit(session: Session) -> Iterator[Session]:
     # Finish any read transaction first: the write must start from a fresh snapshot.
     session.commit()
     token = _in_write_unit.set(True)
+    callbacks_token = _after_commit.set([])
     try:
         yield session
         session.commit()
+        callbacks = _after_commit.get()
     except BaseException:
         session.rollback()
         raise
     finally:
+        _after_commit.reset(callbacks_token)
         _in_write_unit.reset(token)
+    for callback in callbacks:
+        callback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` when the current write unit commits, never if it rolls back.
+
+    What it starts (a task, a cache eviction) then never sees uncommitted or discarded rows.
+    """
+    callbacks = _after_commit.get()
+    if callbacks is None:
+        raise RuntimeError("after_commit needs an open write unit")
+    callbacks.append(callback)

@@ -20,7 +20,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Category, Group, Post, PostAction, PostActionType, Topic, User, category_groups
 from forum.models.base import utcnow
-from forum.services import audit, groups, guardian, posts
+from forum.services import audit, events, groups, guardian, posts
 from forum.services.errors import NotFound, ValidationFailed
 from forum.services.slugs import slugify
 
@@ -256,6 +256,7 @@ def create_category(actor: User | None, attributes: Mapping[str, Any], permissio
     }
     values["description"] = _cooked_description(values["description"])
     with refusing_duplicates("That name or slug"), write_unit(db.session):
+        events.publish_site_changed()
         values, access = _validated(values, permissions, current=None)
         slug_from_id = values["slug"] is None
         if slug_from_id:
@@ -281,6 +282,7 @@ def update_category(
     if "description" in changes:
         changes["description"] = _cooked_description(changes["description"])
     with refusing_duplicates("That name or slug"), write_unit(db.session):
+        events.publish_site_changed()
         db.session.refresh(category)
         current = {name: getattr(category, name) for name in EDITABLE}
         values, access = _validated({**current, **changes}, permissions, current=category)

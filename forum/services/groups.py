@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Group, Role, User, group_users
-from forum.services import audit, guardian
+from forum.services import audit, events, guardian
 from forum.services.errors import ValidationFailed
 
 # Discourse's group name rule: 3 to 20 letters, digits, '_', '.' or '-', starting and ending with a letter,
@@ -56,6 +56,7 @@ def create_group(actor: User, name: str, *, full_name: str | None = None) -> Gro
     name = (name or "").strip()
     full_name = (full_name or "").strip() or None
     with write_unit(db.session):
+        events.publish_site_changed()
         errors = _name_errors(name)
         if full_name is not None and len(full_name) > MAX_FULL_NAME_LENGTH:
             errors.append(f"Full name is too long (maximum is {MAX_FULL_NAME_LENGTH} characters).")
@@ -86,6 +87,7 @@ def add_members(actor: User, group: Group, members: Iterable[User]) -> None:
     guardian.ensure_admin(actor)
     wanted = {user.id for user in members}
     with write_unit(db.session):
+        events.publish_site_changed()
         added = sorted(wanted - _members_among(group, wanted))
         if added:
             db.session.execute(group_users.insert(), [{"group_id": group.id, "user_id": user_id} for user_id in added])

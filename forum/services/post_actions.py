@@ -28,6 +28,7 @@ def like(user: User, post: Post) -> Post:
             return post
         db.session.add(PostAction(post_id=post.id, user_id=user.id, post_action_type_id=PostActionType.LIKE))
         _count(post, +1)
+        events.publish_topic_changed(post.topic_id)
     return post
 
 
@@ -40,6 +41,7 @@ def unlike(user: User, post: Post) -> Post:
             return post
         db.session.execute(delete(PostAction).where(PostAction.id == like_id))
         _count(post, -1)
+        events.publish_topic_changed(post.topic_id)
     return post
 
 

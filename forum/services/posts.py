@@ -16,7 +16,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import audit, guardian, post_actions, reading, timers, topics
+from forum.services import audit, events, guardian, post_actions, reading, timers, topics
 from forum.services.errors import NotFound, ValidationFailed
 
 # Post types that count as a reply in the topic's reply_count.
@@ -91,6 +91,7 @@ def append_post(
     db.session.add(post)
     db.session.flush()
     db.session.expire(topic)
+    events.publish_post_created(post.id, topic.id)
     return post
 
 
@@ -140,6 +141,7 @@ def edit_post(editor: User, post: Post, *, raw: str, edit_reason: str | None = N
         post.cooked = cook(raw)
         post.edit_reason = edit_reason
         post.updated_at = utcnow()
+        events.publish_post_edited(post.id, post.topic_id)
         if editor.id != post.user_id:
             audit.record(editor, "post.edit", post, after={"version": post.version, "edit_reason": edit_reason})
     return post
@@ -187,6 +189,7 @@ def _adjust_topic_counts(post: Post, delta: int) -> None:
         execution_options={"synchronize_session": False},
     )
     db.session.expire(post.topic)
+    events.publish_topic_changed(post.topic_id)
 
 
 # Reading. Every loader below runs a fixed number of queries, whatever the number of posts.

@@ -5,6 +5,7 @@ from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, PostType
+from forum.services import events
 
 
 def rebake_post(post_id: int) -> bool:
@@ -18,6 +19,7 @@ def rebake_post(post_id: int) -> bool:
         if cooked == post.cooked:
             return False
         post.cooked = cooked
+        events.publish_topic_changed(post.topic_id)
         return True
 
 

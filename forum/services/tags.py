@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Tag, TagGroup, Topic, User, tag_group_memberships, topic_tags
-from forum.services import audit, categories, guardian
+from forum.services import audit, categories, events, guardian
 from forum.services.errors import NotFound, ValidationFailed
 
 # Discourse's DiscourseTagging::TAGS_FILTER_REGEXP: characters a tag name never keeps. Its source is what
@@ -122,6 +122,7 @@ def create_tag_group(actor: User | None, *, name: str | None, tag_names: Iterabl
     name = (name or "").strip()
     tag_names = list(tag_names)
     with categories.refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
+        events.publish_site_changed()
         _validate_tag_group(name, tag_names, current=None)
         tag_group = TagGroup(name=name, one_per_topic=one_per_topic)
         tag_group.tags = find_or_create_tags(tag_names)
@@ -145,6 +146,7 @@ def update_tag_group(
     name = tag_group.name if name is None else name.strip()
     tag_names = None if tag_names is None else list(tag_names)
     with categories.refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
+        events.publish_site_changed()
         _validate_tag_group(name, tag_names or [], current=tag_group)
         before = _snapshot(tag_group)
         tag_group.name = name

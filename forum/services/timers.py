@@ -15,7 +15,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Category, TimerState, TimerType, Topic, TopicTimer, User
 from forum.models.base import utcnow
-from forum.services import audit, bots, guardian, topics
+from forum.services import audit, bots, events, guardian, topics
 from forum.services.errors import InvalidParameters, NotAllowed, ServiceError
 
 # What firing each kind of timer does: (topic status, enabled, Discourse's small-action code, silent).
@@ -83,6 +83,7 @@ def set_topic_timer(
         duration_minutes = None
         execute_at = parse_time(time, now)
     with write_unit(db.session):
+        events.publish_topic_changed(topic.id)  # readers see the pending timer
         previous = pending_timer(topic)
         if previous is not None:
             previous.state = TimerState.CANCELLED

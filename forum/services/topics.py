@@ -13,7 +13,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Category, Post, PostType, Tag, Topic, TopicTimer, User
 from forum.models.base import utcnow
-from forum.services import audit, guardian, posts, reading, timers
+from forum.services import audit, events, guardian, posts, reading, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 from forum.services.slugs import slugify
 from forum.services.tags import find_or_create_tags
@@ -117,6 +117,7 @@ def update_topic(actor: User, topic: Topic, *, title: str | None = None, categor
         if not after:
             return topic
         topic.updated_at = utcnow()
+        events.publish_topic_changed(topic.id)
         if actor.id != topic.user_id:
             audit.record(actor, "topic.edit", topic, before=before, after=after)
     return topic
@@ -159,6 +160,7 @@ def set_status(
         else:
             _unpin(topic)
         topic.updated_at = utcnow()
+        events.publish_topic_changed(topic.id)
         change = f"{status}.{'enabled' if enabled else 'disabled'}"
         if not silent:
             posts.append_post(topic, actor, raw="", cooked="", post_type=PostType.SMALL_ACTION, action_code=action_code or change)
@@ -199,6 +201,7 @@ def delete_topic(actor: User, topic: Topic, *, context: dict | None = None) -> T
             return topic
         topic.deleted_at = utcnow()
         topic.deleted_by_id = actor.id
+        events.publish_topic_changed(topic.id)
         audit.record(actor, "topic.delete", topic, context=context)
     return topic
 
@@ -211,6 +214,7 @@ def recover_topic(actor: User, topic: Topic) -> Topic:
             return topic
         topic.deleted_at = None
         topic.deleted_by_id = None
+        events.publish_topic_changed(topic.id)
         audit.record(actor, "topic.recover", topic)
     return topic
 

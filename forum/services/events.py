@@ -1,0 +1,38 @@
+"""Domain events (Discourse's DiscourseEvent): services announce what changed, once it has committed.
+
+Bots subscribe to start their tasks and caches subscribe to drop what went stale, so a service never needs
+to know who listens. Each signal is sent after the write unit commits and never if it rolls back, so a
+listener never acts on rows that were not stored.
+"""
+from blinker import Namespace
+
+from forum.database import after_commit
+
+_signals = Namespace()
+
+# sender: the post's id; data: topic_id.
+post_created = _signals.signal("post-created")
+post_edited = _signals.signal("post-edited")
+# sender: the topic's id. Anything a reader of the topic or of topic lists sees changed: posts, status,
+# title, category, tags, likes, deletion.
+topic_changed = _signals.signal("topic-changed")
+# sender: None. Something every page may show changed: categories, tag groups, users.
+site_changed = _signals.signal("site-changed")
+
+
+def publish_post_created(post_id: int, topic_id: int) -> None:
+    after_commit(lambda: post_created.send(post_id, topic_id=topic_id))
+    publish_topic_changed(topic_id)
+
+
+def publish_post_edited(post_id: int, topic_id: int) -> None:
+    after_commit(lambda: post_edited.send(post_id, topic_id=topic_id))
+    publish_topic_changed(topic_id)
+
+
+def publish_topic_changed(topic_id: int) -> None:
+    after_commit(lambda: topic_changed.send(topic_id))
+
+
+def publish_site_changed() -> None:
+    after_commit(lambda: site_changed.send(None))
