@@ -50,6 +50,22 @@ class Config:
     # Tasks must finish well inside Redis's visibility timeout, or Redis would hand them out again.
     TASK_TIME_LIMIT = 300
     BROKER_VISIBILITY_TIMEOUT = 3600
+    # Bots read new and edited posts (tactics) and changed topics (summaries); off, they read nothing new.
+    BOTS_ENABLED = True
+    # Review queue: pending flags weighing this much hide the post until a moderator decides.
+    HIDE_POST_FLAG_SCORE = 3.0
+    # Tactics bot: beat asks for a refit this often (a refit with no new decisions stores nothing).
+    TACTICS_REFIT_INTERVAL = 3600
+    # Summaries: beat asks for a scan this often. A changed topic is summarised again once it has been
+    # quiet for SUMMARY_QUIET_SECONDS, or after SUMMARY_MAX_STALE_SECONDS however busy it is; topics
+    # with no summary yet (and at least SUMMARY_MIN_POSTS posts) are backfilled, at most
+    # SUMMARY_BACKFILL_PER_HOUR an hour.
+    SUMMARY_SCAN_INTERVAL = 60
+    SUMMARY_QUIET_SECONDS = 120
+    SUMMARY_MAX_STALE_SECONDS = 1800
+    SUMMARY_MIN_POSTS = 3
+    SUMMARY_BACKFILL_PER_HOUR = 200
+    SUMMARY_REGENERATE_RATE_LIMIT = "6 per hour"
 
 
 class DevelopmentConfig(Config):
@@ -65,6 +81,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on for their own app
     PASSWORD_HASH_TIME_COST = 1  # tests make thousands of users; production keeps the real cost
     VIEW_FLUSH_SECONDS = 3600  # tests flush views explicitly
+    BOTS_ENABLED = False  # the bots' tests switch them on; other tests queue no bot work
     PASSWORD_HASH_MEMORY_KIB = 1024
 
 

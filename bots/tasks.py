@@ -6,7 +6,7 @@ from flask import current_app
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError
 
-from forum.services import rebake, timers, views
+from forum.services import rebake, summaries, tactics, timers, views
 
 # For bot tasks: acknowledged only when done, handed out again if the worker dies, retried with
 # jittered backoff on transient database or broker trouble. (Every task's time limit, well below
@@ -53,3 +53,30 @@ def scan_due_timers() -> int:
 @shared_task(name="forum.fire_timer", **BOT_TASK)
 def fire_timer(timer_id: int) -> None:
     timers.fire_timer(timer_id)
+
+
+@shared_task(name="forum.suggest_tactics", **BOT_TASK)
+def suggest_tactics(post_id: int) -> int:
+    """The tactics bot on one new or edited post; returns how many suggestions it holds for the post."""
+    return len(tactics.suggest_for_post(post_id))
+
+
+@shared_task(name="forum.refit_tactics_model", **BOT_TASK)
+def refit_tactics_model() -> str:
+    """Learn from the moderators' decisions so far (and the tactics as admins left them)."""
+    return tactics.refit_model().model.version
+
+
+@shared_task(name="forum.refresh_summaries", **BOT_TASK)
+def refresh_summaries() -> int:
+    """Queue a summary for each topic whose summary is outdated and quiet, or missing (within the hourly
+    backfill budget)."""
+    topic_ids = summaries.topics_to_summarize()
+    for topic_id in topic_ids:
+        summarize_topic.delay(topic_id)
+    return len(topic_ids)
+
+
+@shared_task(name="forum.summarize_topic", **BOT_TASK)
+def summarize_topic(topic_id: int) -> None:
+    summaries.summarize_topic(topic_id)

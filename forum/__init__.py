@@ -48,6 +48,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     from forum.cli import forum_cli
 
     register_api(app)
+    from bots import triggers
+
+    triggers.connect()
     app.cli.add_command(forum_cli)
     return app
 

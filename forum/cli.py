@@ -54,7 +54,7 @@ def demo_command():
     result = load_demo()
     click.echo(
         f"Demo data: {result.users_created} users, {result.categories_created} categories, "
-        f"{result.topics_created} topics created ({result.posts_created} posts)."
+        f"{result.topics_created} topics created ({result.posts_created} posts), {result.summaries_made} summarised."
     )
     click.echo(f"Demo admin: username {result.admin_username}, password {result.admin_password}")
 

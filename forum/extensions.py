@@ -62,6 +62,8 @@ def celery_init_app(app: Flask) -> Celery:
             # Beat only nudges: the database holds the schedules, so one lost tick costs nothing.
             "beat_schedule": {
                 "scan-due-timers": {"task": "forum.scan_due_timers", "schedule": float(app.config["TIMER_SCAN_INTERVAL"])},
+                "refit-tactics-model": {"task": "forum.refit_tactics_model", "schedule": float(app.config["TACTICS_REFIT_INTERVAL"])},
+                "refresh-summaries": {"task": "forum.refresh_summaries", "schedule": float(app.config["SUMMARY_SCAN_INTERVAL"])},
             },
         }
     )

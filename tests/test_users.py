@@ -46,7 +46,7 @@ def test_passwords_are_stored_as_argon2id_and_checked(app):
 
 
 def test_bot_users_have_no_password_and_cannot_sign_in(app):
-    bot = users.create_user("tactics-bot", email=None, password=None, is_bot=True)
+    bot = users.create_user("digest-bot", email=None, password=None, is_bot=True)
     assert bot.is_bot and bot.password_hash is None
     assert not users.check_password(bot, "")
 

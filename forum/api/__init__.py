@@ -1,7 +1,23 @@
 """Discourse-compatible JSON endpoints, one blueprint per area. Views are thin: parse, call a service, serialise."""
 from flask import Flask
 
-from forum.api import categories, index, lists, posts, reading, search, session, site, tags, timers, topics, users
+from forum.api import (
+    categories,
+    index,
+    lists,
+    posts,
+    reading,
+    review,
+    search,
+    session,
+    site,
+    summaries,
+    tactics,
+    tags,
+    timers,
+    topics,
+    users,
+)
 from forum.api.auth import check_csrf
 from forum.api.errors import register_error_handlers
 from forum.api.routing import IdConverter
@@ -19,6 +35,9 @@ BLUEPRINTS = (
     users.bp,
     search.bp,
     timers.bp,
+    review.bp,
+    tactics.bp,
+    summaries.bp,
 )
 
 

@@ -6,7 +6,7 @@ from forum.api.auth import current_actor, require_actor
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.posts import latest_post, post_detail, raw_export, reply, revision, written_post
-from forum.services import post_actions, posts, topics
+from forum.services import post_actions, posts, review, topics
 from forum.services.errors import InvalidParameters
 
 bp = Blueprint("posts", __name__)
@@ -103,12 +103,18 @@ def show_revision(post_id: int, number: int | None = None):
 
 
 @json_route(bp, "/post_actions", methods=["POST"])
-def like():
+def act():
+    """A like (type 2), or a flag (3 off-topic, 4 inappropriate, 7 notify moderators, 8 spam) that goes to
+    the review queue."""
     actor = require_actor()
     values = params()
-    post_id = values.integer("id", required=True)
-    post_actions.ensure_supported(values.integer("post_action_type_id", required=True))
-    post = post_actions.like(actor, posts.get_visible_post(actor, post_id))
+    post = posts.get_visible_post(actor, values.integer("id", required=True))
+    action_type = values.integer("post_action_type_id", required=True)
+    if action_type in review.FLAG_NAMES:
+        review.flag_post(actor, post, action_type, message=values.string("message"))
+    else:
+        post_actions.ensure_supported(action_type)
+        post = post_actions.like(actor, post)
     return post_detail(post, posts.load_context(actor, [post]))
 
 

@@ -10,12 +10,18 @@ from forum.services import tags
 bp = Blueprint("tags", __name__)
 
 
-
 @json_route(bp, "/tags", methods=["GET"])
 def index():
     counts = tags.tag_counts(current_actor())
     # Discourse's extras.categories lists tags limited to categories; this forum has no such limits.
     return {"tags": [tag_with_count(tag, count) for tag, count in counts], "extras": {"categories": []}}
+
+
+@json_route(bp, "/tag/<name>", methods=["PUT"])
+def rename(name: str):
+    """Discourse's tag rename: ``tag[id]=<new name>`` (or ``{"tag": {"id": ...}}``)."""
+    tag = tags.rename_tag(current_actor(), name, params().nested("tag", "id"))
+    return {"tag": {"id": tag.name, "name": tag.name, "description": tag.description}}
 
 
 @json_route(bp, "/tag_groups", methods=["GET"])

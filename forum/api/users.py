@@ -14,8 +14,9 @@ from forum.api.serializers.users import (
     user_profile,
 )
 from forum.api.session import passed_honeypot
+from forum.services import bot_preferences as bot_preferences_service
 from forum.services import users
-from forum.services.errors import NotAllowed, ValidationFailed
+from forum.services.errors import InvalidParameters, NotAllowed, ValidationFailed
 
 bp = Blueprint("users", __name__)
 
@@ -87,3 +88,19 @@ def suspend(user_id: int):
 def unsuspend(user_id: int):
     users.unsuspend(current_actor(), user_id)
     return unsuspension()
+
+
+@json_route(bp, "/u/<username>/bot-preferences", methods=["GET"])
+def bot_preferences(username: str):
+    """Our extension: whether bots (summaries, tactic suggestions, digests' quotes) may read the user's posts."""
+    user = bot_preferences_service.get_preference(current_actor(), username)
+    return {"username": user.username, "bot_opt_out": user.bot_opt_out}
+
+
+@json_route(bp, "/u/<username>/bot-preferences", methods=["PUT"])
+def set_bot_preferences(username: str):
+    opt_out = params().boolean("bot_opt_out")
+    if opt_out is None:
+        raise InvalidParameters("bot_opt_out is required (true or false).")
+    user = bot_preferences_service.set_bot_opt_out(current_actor(), username, opt_out)
+    return {"username": user.username, "bot_opt_out": user.bot_opt_out}

@@ -1,5 +1,6 @@
 """Plain text and excerpts from cooked HTML."""
 
+import re
 from html.parser import HTMLParser
 
 # How far apart the text on either side of an element's start or end tag is kept.
@@ -97,3 +98,16 @@ def excerpt(cooked: str, max_length: int = 300) -> str:
     # single word longer than the budget is cut inside the word.
     cut = text.rfind(" ", 0, budget + 1)
     return text[: cut if cut > 0 else budget].rstrip() + ELLIPSIS
+
+
+_LEADING_HEADING = re.compile(r"\A\s*<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
+
+
+def subject_and_body(cooked: str) -> tuple[str | None, str]:
+    """A post's subject line (its leading heading, as the seed dialogue's posts have) and the plain text
+    of the rest; (None, the whole text) for a post that opens with no heading."""
+    match = _LEADING_HEADING.match(cooked)
+    if match is None:
+        return None, plain_text(cooked)
+    subject = " ".join(plain_text(match.group(2)).split())
+    return subject or None, plain_text(cooked[match.end():])

@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Category, Role, Topic
-from forum.services import posts, topics, users
+from forum.models import Category, Role, Topic, TopicSummary
+from forum.services import posts, summaries, topics, users
 
 DIALOGUE_FILE = Path(__file__).with_name("dialogue.toml")
 ADMIN_USERNAME = "admin"
@@ -24,6 +24,7 @@ class DemoResult:
     categories_created: int = 0
     topics_created: int = 0
     posts_created: int = 0
+    summaries_made: int = 0
 
 
 def load_demo() -> DemoResult:
@@ -51,6 +52,11 @@ def load_demo() -> DemoResult:
         _create_dialogue(spec, category, people, admin)
         result.topics_created += 1
         result.posts_created += len(spec["posts"])
+    # Summarised now, so the dialogues have key points from the first page view (the worker would
+    # otherwise backfill them within a few minutes).
+    for topic_id in db.session.scalars(select(Topic.id).where(Topic.title.in_([spec["title"] for spec in data["topics"]]))):
+        if db.session.get(TopicSummary, topic_id) is None and summaries.summarize_topic(topic_id) is not None:
+            result.summaries_made += 1
     return result
 
 

@@ -5,13 +5,24 @@ from forum.models.groups import Group, category_groups, group_users
 from forum.models.post_actions import PostAction, PostActionType
 from forum.models.posts import Post, PostRevision, PostType
 from forum.models.reading import TopicUser
+from forum.models.review import Reviewable, ReviewableHistory, ReviewableScore, ReviewableStatus, ReviewableType
 from forum.models.sessions import UserAuthToken
+from forum.models.summaries import TopicSummary
 from forum.models.tags import Tag, TagGroup, post_tags, tag_group_memberships, topic_tags
+from forum.models.tactics import TacticModel, TacticProfile
 from forum.models.timers import DialogueSchedule, TimerState, TimerType, TopicTimer
 from forum.models.topics import Topic
 from forum.models.users import ApiKey, Role, User
 
 __all__ = [
+    "TacticProfile",
+    "TacticModel",
+    "TopicSummary",
+    "ReviewableType",
+    "ReviewableStatus",
+    "ReviewableScore",
+    "ReviewableHistory",
+    "Reviewable",
     "ApiKey",
     "AuditLogEntry",
     "Category",

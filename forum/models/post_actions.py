@@ -1,4 +1,4 @@
-"""Likes (and, later, flags) on posts: Discourse's post actions with its type numbers."""
+"""Likes and flags on posts: Discourse's post actions with its type numbers."""
 from datetime import datetime
 from enum import IntEnum
 
@@ -10,6 +10,13 @@ from forum.models.base import Base, utcnow
 
 class PostActionType(IntEnum):
     LIKE = 2
+    OFF_TOPIC = 3
+    INAPPROPRIATE = 4
+    NOTIFY_MODERATORS = 7
+    SPAM = 8
+
+
+FLAG_TYPES = (PostActionType.OFF_TOPIC, PostActionType.INAPPROPRIATE, PostActionType.NOTIFY_MODERATORS, PostActionType.SPAM)
 
 
 class PostAction(Base):

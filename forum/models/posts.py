@@ -52,6 +52,8 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Hidden by flags (Discourse's hidden posts): staff and the author still see it.
+    hidden_at: Mapped[datetime | None]
 
     topic: Mapped[Topic] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

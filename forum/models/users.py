@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, event
+from sqlalchemy import CheckConstraint, ForeignKey, String, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.models.base import Base, utcnow
@@ -35,6 +35,8 @@ class User(UserMixin, Base):
     suspend_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
+    # The user's choice that no bot reads their posts (summaries, tactic suggestions, digests quote nothing).
+    bot_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="user", foreign_keys="ApiKey.user_id")
 

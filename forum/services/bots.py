@@ -3,10 +3,16 @@ from forum.models import User
 from forum.services import users
 
 SYSTEM_USERNAME = "system"
+TACTICS_BOT_USERNAME = "tactics-bot"
+SUMMARY_BOT_USERNAME = "summary-bot"
+
+
+def bot_user(username: str) -> User:
+    user = users.find_by_username(username)
+    if user is None or not user.is_bot:
+        raise RuntimeError(f"the {username} user is missing: run `flask db upgrade`")
+    return user
 
 
 def system_user() -> User:
-    user = users.find_by_username(SYSTEM_USERNAME)
-    if user is None or not user.is_bot:
-        raise RuntimeError("the system user is missing: run `flask db upgrade`")
-    return user
+    return bot_user(SYSTEM_USERNAME)

@@ -40,3 +40,10 @@ class ValidationFailed(ServiceError):
 
     status_code = 422
     error_type = "invalid_record"
+
+
+class Conflict(ServiceError):
+    """The caller acted on a version of a record that has changed since (409): reload and decide again."""
+
+    status_code = 409
+    error_type = "conflict"

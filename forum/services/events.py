@@ -16,6 +16,8 @@ post_edited = _signals.signal("post-edited")
 # sender: the topic's id. Anything a reader of the topic or of topic lists sees changed: posts, status,
 # title, category, tags, likes, deletion.
 topic_changed = _signals.signal("topic-changed")
+# sender: the tag group's id. Its tags or their descriptions changed (tactics are a tag group).
+tag_group_changed = _signals.signal("tag-group-changed")
 # sender: None. Something every page may show changed: categories, tag groups, users.
 site_changed = _signals.signal("site-changed")
 
@@ -36,3 +38,8 @@ def publish_topic_changed(topic_id: int) -> None:
 
 def publish_site_changed() -> None:
     after_commit(lambda: site_changed.send(None))
+
+
+def publish_tag_group_changed(tag_group_id: int) -> None:
+    after_commit(lambda: tag_group_changed.send(tag_group_id))
+    publish_site_changed()

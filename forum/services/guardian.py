@@ -101,6 +101,32 @@ def ensure_can_like(user: User | None, post: Post) -> None:
         raise NotAllowed("This post can no longer be liked.")
 
 
+def ensure_can_change_preferences(actor: User | None, user: User) -> None:
+    """Members manage their own preferences; admins anyone's."""
+    ensure_can_act(actor)
+    if actor.id != user.id and not actor.is_admin:
+        raise NotAllowed("You can only change your own preferences.")
+
+
+def can_see_hidden_post(user: User | None, post: Post) -> bool:
+    """A post hidden by flags stays readable to staff and to its author, as in Discourse."""
+    return user is not None and (user.is_staff or user.id == post.user_id)
+
+
+def ensure_can_review(user: User | None) -> None:
+    """The review queue is for staff, as in Discourse."""
+    ensure_staff(user)
+
+
+def ensure_can_flag(user: User | None, post: Post) -> None:
+    ensure_can_act(user)
+    ensure_can_see_post(user, post)
+    if post.user_id == user.id:
+        raise NotAllowed("You cannot flag your own post.")
+    if post.is_deleted:
+        raise NotAllowed("That post has been deleted.")
+
+
 def ensure_can_change_topic_status(user: User | None) -> None:
     ensure_staff(user)
 

@@ -8,16 +8,20 @@ from sqlalchemy import delete, select, update
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, PostAction, PostActionType, Topic, User
-from forum.services import guardian
+from forum.models.post_actions import FLAG_TYPES
+from forum.services import events, guardian
 from forum.services.errors import InvalidParameters
 
 SUPPORTED_TYPES = (PostActionType.LIKE,)
 
 
 def ensure_supported(post_action_type_id: int) -> None:
-    """Flags and Discourse's other action types are not kept here: only likes."""
+    """Likes are kept here; flags go to the review queue (forum.services.review); other types are refused."""
     if post_action_type_id not in SUPPORTED_TYPES:
-        raise InvalidParameters(f"post_action_type_id {post_action_type_id} is not supported: only likes ({PostActionType.LIKE}).")
+        raise InvalidParameters(
+            f"post_action_type_id {post_action_type_id} is not supported: likes ({PostActionType.LIKE}) and flags "
+            f"({', '.join(str(int(flag)) for flag in FLAG_TYPES)}) only; flags cannot be taken back."
+        )
 
 
 def like(user: User, post: Post) -> Post:

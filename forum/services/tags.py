@@ -122,12 +122,12 @@ def create_tag_group(actor: User | None, *, name: str | None, tag_names: Iterabl
     name = (name or "").strip()
     tag_names = list(tag_names)
     with categories.refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
-        events.publish_site_changed()
         _validate_tag_group(name, tag_names, current=None)
         tag_group = TagGroup(name=name, one_per_topic=one_per_topic)
         tag_group.tags = find_or_create_tags(tag_names)
         db.session.add(tag_group)
         db.session.flush()
+        events.publish_tag_group_changed(tag_group.id)
         audit.record(actor, "tag_group.create", tag_group, after=_snapshot(tag_group))
     return tag_group
 
@@ -146,7 +146,7 @@ def update_tag_group(
     name = tag_group.name if name is None else name.strip()
     tag_names = None if tag_names is None else list(tag_names)
     with categories.refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
-        events.publish_site_changed()
+        events.publish_tag_group_changed(tag_group.id)
         _validate_tag_group(name, tag_names or [], current=tag_group)
         before = _snapshot(tag_group)
         tag_group.name = name
@@ -158,6 +158,28 @@ def update_tag_group(
         if after != before:
             audit.record(actor, "tag_group.update", tag_group, before=before, after=after)
     return tag_group
+
+
+def rename_tag(actor: User | None, name: str, new_name: str | None) -> Tag:
+    """Discourse's PUT /tag/{name}: the tag keeps its topics, posts and groups under its new name."""
+    guardian.ensure_staff(actor)
+    tag = db.session.scalar(select(Tag).where(Tag.name == normalize_tag_name(name)))
+    if tag is None:
+        raise NotFound("That tag does not exist.")
+    wanted = normalize_tag_name(new_name or "")
+    if not wanted:
+        raise ValidationFailed("The new name can't be blank.")
+    if wanted == tag.name:
+        return tag
+    with categories.refusing_duplicates("That tag name"), write_unit(db.session):
+        before = {"name": tag.name}
+        tag.name = wanted
+        db.session.flush()
+        audit.record(actor, "tag.rename", tag, before=before, after={"name": wanted})
+        for group in tag.groups:
+            events.publish_tag_group_changed(group.id)
+        events.publish_site_changed()
+    return tag
 
 
 def _validate_tag_group(name: str, tag_names: list[str], *, current: TagGroup | None) -> None:

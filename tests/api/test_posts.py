@@ -426,7 +426,7 @@ def test_likes_of_several_users_add_up_in_the_topic(client, auth_headers, dialog
     [
         (None, {"id": "second", "post_action_type_id": 2}, 403),
         ("other", {"id": "second", "post_action_type_id": 2}, 403),  # one's own post
-        ("member", {"id": "second", "post_action_type_id": 3}, 400),  # flags are not kept here
+        ("member", {"id": "second", "post_action_type_id": 6}, 400),  # a private message to the author: not kept here
         ("member", {"id": "second"}, 400),
         ("member", {"post_action_type_id": 2}, 400),
         ("member", {"id": "abc", "post_action_type_id": 2}, 400),

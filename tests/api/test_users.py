@@ -38,8 +38,8 @@ def user_count() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
 
 
-def seeded_staff() -> set[str]:
-    """The bots the migrations create (the system user): staff accounts every list also shows."""
+def seeded_bots() -> set[str]:
+    """The bots the migrations create: "system" (staff) and the two bots (members), which every list also shows."""
     return set(db.session.scalars(select(User.username).where(User.is_bot.is_(True))))
 
 
@@ -493,18 +493,18 @@ def listed_usernames(response) -> list[str]:
 @pytest.mark.parametrize(
     "flag, expected",
     [
-        ("active", {"admin", "moderator", "member", "system"}),
+        ("active", {"admin", "moderator", "member", "system", "tactics-bot", "summary-bot"}),
         ("new", {"pending"}),
         ("staff", {"admin", "moderator", "system"}),
         ("suspended", {"suspended"}),
         ("blocked", set()),
         ("suspect", set()),
-        ("all", {"admin", "moderator", "member", "pending", "suspended", "system"}),
+        ("all", {"admin", "moderator", "member", "pending", "suspended", "system", "tactics-bot", "summary-bot"}),
     ],
 )
 def test_the_list_flags(client, auth_headers, people, flag, expected):
     response = client.get(f"/admin/users/list/{flag}.json", headers=auth_headers(people["moderator"]))
-    assert seeded_staff() == {"system"}
+    assert seeded_bots() == {"system", "tactics-bot", "summary-bot"}
     assert set(listed_usernames(response)) == expected
     if expected:  # the schema requires at least one item
         assert_matches_spec(response, "get", "/admin/users/list/{flag}.json")
@@ -574,14 +574,15 @@ def test_ordering_the_list(client, auth_headers, people):
             update(User).where(User.username == "member").values(last_seen_at=utcnow() - timedelta(hours=1))
         )
     active = listed_usernames(client.get("/admin/users/list/active.json", headers=headers))
-    assert active == ["member", "admin", "moderator", "system"]
+    assert active == ["member", "admin", "moderator", "summary-bot", "system", "tactics-bot"]
     active_ascending = listed_usernames(
         client.get("/admin/users/list/active.json?order=seen&asc=true", headers=headers)
     )
-    assert active_ascending == ["moderator", "system", "admin", "member"]
+    assert active_ascending == ["moderator", "summary-bot", "system", "tactics-bot", "admin", "member"]
     # Staff rank above members by trust level; untracked measures tie, so the username decides.
     assert (
-        listed_usernames(client.get("/admin/users/list/active.json?order=trust_level", headers=headers))[-1] == "member"
+        listed_usernames(client.get("/admin/users/list/active.json?order=trust_level", headers=headers))[-3:]
+        == ["member", "summary-bot", "tactics-bot"]
     )
     assert listed_usernames(client.get("/admin/users/list/all.json?order=days_visited", headers=headers)) == names
 

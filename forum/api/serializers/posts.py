@@ -13,7 +13,7 @@ from forum.api.serializers import iso
 from forum.api.serializers.users import avatar_template, display_name, trust_level
 from forum.content import cook, excerpt, plain_text
 from forum.models import Post, PostActionType, Role, Topic, User
-from forum.services import posts
+from forum.services import guardian, posts
 from forum.services.posts import PostsContext, RevisionView
 
 # Discourse's excerpt length for /posts.json.
@@ -53,17 +53,24 @@ def _actions_summary(post: Post, context: PostsContext, *, detailed: bool) -> li
     return [item] if len(item) > 1 else []
 
 
+def _readable(post: Post, viewer: User | None) -> bool:
+    """Whether the viewer may read the post's text: not when flags hid it, unless staff or its author."""
+    return post.hidden_at is None or guardian.can_see_hidden_post(viewer, post)
+
+
 def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) -> dict:
     user = context.users[post.user_id]
     topic = context.topics[post.topic_id]
     viewer = context.viewer
+    hidden = post.hidden_at is not None
+    shown = _readable(post, viewer)
     return {
         "id": post.id,
         "name": display_name(user),
         "username": user.username,
         "avatar_template": avatar_template(user),
         "created_at": iso(post.created_at),
-        "cooked": post.cooked,
+        "cooked": post.cooked if shown else "",
         "post_number": post.post_number,
         "post_type": post.post_type,
         "updated_at": iso(post.updated_at),
@@ -87,7 +94,7 @@ def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) 
         "can_edit": posts.can_edit(viewer, post),
         "can_delete": posts.can_delete(viewer, post),
         "can_recover": posts.can_recover(viewer, post),
-        "can_see_hidden_post": False,
+        "can_see_hidden_post": hidden and shown,
         "can_wiki": False,
         "user_title": None,
         "bookmarked": False,
@@ -96,7 +103,7 @@ def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) 
         "admin": user.is_admin,
         "staff": user.is_staff,
         "user_id": user.id,
-        "hidden": False,
+        "hidden": hidden,
         "trust_level": trust_level(user),
         "deleted_at": iso(post.deleted_at),
         "user_deleted": False,
@@ -124,7 +131,7 @@ def post_detail(post: Post, context: PostsContext) -> dict:
     return {
         **_post(post, context, detailed_actions=True),
         "posts_count": topic.posts_count,
-        "raw": post.raw,
+        "raw": post.raw if _readable(post, context.viewer) else "",
         "flair_group_id": None,
         "badges_granted": [],
         "reviewable_id": None,
@@ -144,7 +151,8 @@ def written_post(post: Post, context: PostsContext) -> dict:
 def latest_post(post: Post, context: PostsContext) -> dict:
     """A post in GET /posts.json's latest_posts."""
     topic = context.topics[post.topic_id]
-    one_line = " ".join(plain_text(post.cooked).split())
+    readable = _readable(post, context.viewer)
+    one_line = " ".join(plain_text(post.cooked).split()) if readable else ""
     return {
         **_post(post, context),
         "posts_count": topic.posts_count,
@@ -153,8 +161,8 @@ def latest_post(post: Post, context: PostsContext) -> dict:
         "category_id": category_id(topic),
         "flair_group_id": None,
         "badges_granted": [],
-        "raw": post.raw,
-        "excerpt": excerpt(post.cooked, LATEST_POST_EXCERPT_LENGTH),
+        "raw": post.raw if readable else "",
+        "excerpt": excerpt(post.cooked, LATEST_POST_EXCERPT_LENGTH) if readable else "",
         "truncated": len(one_line) > LATEST_POST_EXCERPT_LENGTH,
         "reviewable_id": None,
         "post_url": post_url(topic, post),

@@ -1,0 +1,360 @@
+"""Tactics bot: which tactics a post is an example of, and the sentences that show it.
+
+A pure function (text in, results out): offline, CPU only, deterministic, numpy only. One logistic
+regression per tactic over TF-IDF word and word-pair features, trained on short "windows" of text:
+
+- each tactic's name, description and examples are its first positive windows (and negative windows
+  of every other tactic), so a tactic added yesterday works before anyone has decided anything;
+- ``GENERIC_SENTENCES`` (what practitioners write when they show no tactic) are negative for all;
+- a moderator's rejection makes every sentence of that post, and the post as a whole, a negative for
+  that tactic (the hard negatives: a post that mentions training without being one);
+- an approval makes the post as a whole positive, and its sentence the model found most telling (its
+  "witness", chosen by the model fitted without decisions) too.
+
+A post's score for a tactic is the highest probability over its sentences and the whole post, since a
+tactic usually shows in one or two sentences of a longer post. The evidence is the post's sentences
+that reach the threshold (or the best one), copied verbatim from ``PostText.text``.
+
+The title and the replied-to post are not scored: a topic title is shared by every post of the
+thread, and a reply shows its tactic in its own words (evidence must come from the post itself).
+"""
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from segtok.segmenter import split_multi
+
+ALGORITHM = "tactics-window-lr-1"
+# Chosen by two-fold cross-validation on bench/data/tactics/dev.jsonl (python -m bench.tactics_eval prints it).
+DEFAULT_THRESHOLD = 0.5
+MAX_POST_CHARS = 8_000
+MAX_EVIDENCE_SENTENCES = 2
+# L2 penalty of the logistic regressions (on windows whose TF-IDF vectors have unit length).
+L2_PENALTY = 0.003
+GRADIENT_STEPS = 400
+WITNESS_ROUNDS = 2
+# A moderator's decision on a real post counts this many times a seed example or a generic sentence.
+DECISION_WEIGHT = 4.0
+# Weight of the positive windows relative to the negative ones, per tactic, summed: seed examples are few.
+POSITIVE_SHARE = 0.5
+
+WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her
+    here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
+    only or other our ours out over own same she should so some such than that the their theirs them then
+    there these they this those through to too under until up very was we were what when where which while
+    who whom why will with would you your yours yes ok hi hello dear thanks thank one us s t""".split()
+)
+
+# What practitioners write in these dialogues when their post shows no tactic: advocacy, monitoring,
+# questions, courtesies. They give the negative class its first examples before any rejection arrives.
+GENERIC_SENTENCES = (
+    "Thank you all for sharing your experiences and ideas in this discussion.",
+    "I agree with the points made above and look forward to hearing more about human rights work.",
+    "How can organizations get the attention of corporations and make them react?",
+    "How do organizations work with companies to improve their human rights impact?",
+    "What is the role of the government in protecting human rights from corporate abuse?",
+    "We published a report documenting human rights violations in the company's supply chain.",
+    "Our advocacy asked the government to adopt a binding human rights due diligence law.",
+    "The company refused to respond to our letters for two years.",
+    "We monitor working conditions and publish what we find.",
+    "NGOs must stay independent from the corporations they work with and from their donors.",
+    "The media can hold corporations accountable for their human rights impacts.",
+    "Communities affected by the mine want compensation for their land.",
+    "The supplier code of conduct bans forced labour and child labour.",
+    "Workers have the right to freedom of association and to join a union.",
+    "We filed a complaint and the case went to court.",
+    "Is collaboration between NGOs and corporations more effective in some sectors than in others?",
+    "Investors and shareholders can ask questions about human rights at the annual general meeting.",
+    "Consumers were asked to boycott the brand until it changed its policy.",
+    "The human rights impact assessment found serious risks for local communities.",
+    "We have been in dialogue with the company for several years.",
+    "Partnerships between NGOs and businesses raise questions about independence.",
+    "Human rights organizations and companies see the issue very differently.",
+    "Here is the link to the article for more information.",
+    "I hope this answers your question.",
+)
+
+
+@dataclass(frozen=True)
+class Tactic:
+    name: str
+    description: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PostText:
+    """Plain text of a post (its subject line included), of the post it replies to, and the topic title."""
+
+    text: str
+    reply_to_text: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A moderator's decision on a suggestion (or a tag a moderator added by hand: approved)."""
+
+    post: PostText
+    tactic: str
+    approved: bool
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    tactic: str
+    score: float  # probability-like, 0..1
+    evidence: tuple[str, ...]  # sentences copied verbatim from the post's text, most telling first
+    model_version: str
+
+
+@dataclass(frozen=True, eq=False)
+class TacticModel:
+    """A fitted model: per tactic, logistic regression weights over a TF-IDF vocabulary. Immutable."""
+
+    version: str
+    threshold: float
+    tactics: tuple[str, ...]
+    terms: tuple[str, ...]
+    idf: np.ndarray  # (terms,)
+    weights: np.ndarray  # (tactics, terms)
+    biases: np.ndarray  # (tactics,)
+    term_index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for array in (self.idf, self.weights, self.biases):
+            array.flags.writeable = False
+        object.__setattr__(self, "term_index", {term: i for i, term in enumerate(self.terms)})
+
+    def score(self, post: PostText) -> list[Suggestion]:
+        """Suggestions for the tactics whose score reaches the threshold, highest first."""
+        sentences = post_sentences(post.text)
+        if not sentences or not self.tactics:
+            return []
+        probabilities = self.sentence_probabilities(sentences)
+        suggestions = []
+        for column, tactic in enumerate(self.tactics):
+            sentence_scores = probabilities[:, column]
+            best = float(sentence_scores.max())
+            if best < self.threshold:
+                continue
+            suggestions.append(Suggestion(tactic, round(best, 4), self.evidence(sentences, sentence_scores), self.version))
+        return sorted(suggestions, key=lambda s: (-s.score, s.tactic))
+
+    def sentence_probabilities(self, sentences: Sequence[str]) -> np.ndarray:
+        """(sentences, tactics) probabilities."""
+        vectors = tfidf_matrix([text_terms(s) for s in sentences], self.term_index, self.idf)
+        return sigmoid(vectors @ self.weights.T + self.biases)
+
+    def evidence(self, sentences: Sequence[str], sentence_scores: np.ndarray) -> tuple[str, ...]:
+        """The sentences reaching the threshold (at most ``MAX_EVIDENCE_SENTENCES``), best first."""
+        ranked = sorted(range(len(sentences)), key=lambda i: (-sentence_scores[i], i))
+        return tuple(sentences[i] for i in ranked[:MAX_EVIDENCE_SENTENCES] if sentence_scores[i] >= self.threshold)
+
+    def to_json(self) -> dict:
+        return {
+            "algorithm": ALGORITHM,
+            "version": self.version,
+            "threshold": self.threshold,
+            "tactics": list(self.tactics),
+            "terms": list(self.terms),
+            "idf": self.idf.tolist(),
+            "weights": self.weights.tolist(),
+            "biases": self.biases.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TacticModel":
+        if data.get("algorithm") != ALGORITHM:
+            raise ValueError(f"model of algorithm {data.get('algorithm')!r}, expected {ALGORITHM!r}: refit it")
+        terms = tuple(data["terms"])
+        return cls(
+            version=data["version"],
+            threshold=float(data["threshold"]),
+            tactics=tuple(data["tactics"]),
+            terms=terms,
+            idf=np.array(data["idf"], dtype=float).reshape(len(terms)),
+            weights=np.array(data["weights"], dtype=float).reshape(len(data["tactics"]), len(terms)),
+            biases=np.array(data["biases"], dtype=float).reshape(len(data["tactics"])),
+        )
+
+
+def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, threshold: float = DEFAULT_THRESHOLD) -> TacticModel:
+    """Fit one model for ``tactics`` from their descriptions and examples, and from moderators' decisions.
+
+    Decisions on tactics not in ``tactics`` are ignored; when a post has several decisions on one tactic,
+    the last one counts.
+    """
+    names = tuple(dict.fromkeys(t.name for t in tactics))
+    version = model_version(tactics, decisions, threshold)
+    column = {name: i for i, name in enumerate(names)}
+    verdicts: dict[PostText, dict[str, bool]] = {}
+    for decision in decisions:
+        if decision.tactic in column:
+            verdicts.setdefault(decision.post, {})[decision.tactic] = decision.approved
+
+    seed = TrainingSet(len(names))
+    for tactic in tactics:
+        for text in (tactic.name.replace("-", " "), tactic.description, *tactic.examples):
+            seed.add(text, {column[tactic.name]: True} | {column[n]: False for n in names if n != tactic.name})
+    for text in GENERIC_SENTENCES:
+        seed.add(text, {i: False for i in range(len(names))})
+    if not verdicts:
+        return seed.fit(names, version, threshold)
+    # Which sentence of an approved post shows the tactic is unknown: the model without decisions picks
+    # it, then the model fitted with those picks picks again (the usual alternation of multiple-instance learning).
+    posts = [(post_sentences(post.text), by_tactic) for post, by_tactic in verdicts.items()]
+    model = seed.fit(names, version, threshold)
+    for _ in range(WITNESS_ROUNDS):
+        training = seed.copy()
+        for sentences, by_tactic in posts:
+            if not sentences:
+                continue
+            approved = {column[name] for name, ok in by_tactic.items() if ok}
+            rejected = {column[name] for name, ok in by_tactic.items() if not ok}
+            for sentence in sentences:
+                training.add(sentence, {i: False for i in rejected}, DECISION_WEIGHT)
+            scores = model.sentence_probabilities(sentences)
+            for i in approved:
+                # The witness shows tactic i, and not the tactics the moderator did not approve on this post.
+                others = {j: False for j in range(len(names)) if j not in approved and j not in rejected}
+                training.add(sentences[int(np.argmax(scores[:, i]))], {i: True} | others, DECISION_WEIGHT)
+        model = training.fit(names, version, threshold)
+    return model
+
+
+class TrainingSet:
+    """Windows of text, each labelled positive, negative or unknown for each tactic."""
+
+    def __init__(self, tactic_count: int) -> None:
+        self.tactic_count = tactic_count
+        self.texts: list[str] = []
+        self.labels: list[dict[int, bool]] = []
+        self.weights: list[float] = []
+
+    def add(self, text: str, labels: dict[int, bool], weight: float = 1.0) -> None:
+        if labels:
+            self.texts.append(text)
+            self.labels.append(labels)
+            self.weights.append(weight)
+
+    def copy(self) -> "TrainingSet":
+        other = TrainingSet(self.tactic_count)
+        other.texts, other.labels, other.weights = list(self.texts), list(self.labels), list(self.weights)
+        return other
+
+    def fit(self, names: tuple[str, ...], version: str, threshold: float) -> TacticModel:
+        counts = [text_terms(text) for text in self.texts]
+        terms = tuple(sorted({term for c in counts for term in c}))
+        term_index = {term: i for i, term in enumerate(terms)}
+        document_frequency = np.zeros(len(terms))
+        for c in counts:
+            document_frequency[[term_index[t] for t in c]] += 1
+        idf = np.log((1 + len(counts)) / (1 + document_frequency)) + 1
+        vectors = tfidf_matrix(counts, term_index, idf)
+        targets = np.zeros((len(counts), self.tactic_count))
+        sample_weights = np.zeros((len(counts), self.tactic_count))
+        for row, (labels, weight) in enumerate(zip(self.labels, self.weights)):
+            for i, positive in labels.items():
+                targets[row, i] = float(positive)
+                sample_weights[row, i] = weight
+        weights, biases = fit_logistic(vectors, targets, balance(targets, sample_weights))
+        return TacticModel(version=version, threshold=threshold, tactics=names, terms=terms, idf=idf, weights=weights, biases=biases)
+
+
+def balance(targets: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:
+    """Per tactic, give the positive windows ``POSITIVE_SHARE`` of the total weight (each column sums to 1)."""
+    balanced = np.zeros_like(sample_weights)
+    for i in range(targets.shape[1]):
+        positive = sample_weights[:, i] * targets[:, i]
+        negative = sample_weights[:, i] * (1 - targets[:, i])
+        if positive.sum() and negative.sum():
+            balanced[:, i] = POSITIVE_SHARE * positive / positive.sum() + (1 - POSITIVE_SHARE) * negative / negative.sum()
+        elif positive.sum() or negative.sum():
+            balanced[:, i] = sample_weights[:, i] / sample_weights[:, i].sum()
+    return balanced
+
+
+def fit_logistic(vectors: np.ndarray, targets: np.ndarray, sample_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """L2-penalised logistic regressions, one per column of ``targets``, by Nesterov's accelerated gradient.
+
+    Rows of ``vectors`` have at most unit length, so the loss's gradient is Lipschitz with constant
+    1/4 * (1 + 1) + penalty (the 1 for the bias), which fixes a step size that always converges.
+    """
+    rows, columns = vectors.shape
+    design = np.hstack([vectors, np.ones((rows, 1))])
+    step = 1.0 / (0.5 + L2_PENALTY)
+    penalty = np.full((columns + 1, 1), L2_PENALTY)
+    penalty[-1] = 0.0  # the bias is not penalised
+    coefficients = np.zeros((columns + 1, targets.shape[1]))
+    lookahead = coefficients.copy()
+    momentum = 1.0
+    for _ in range(GRADIENT_STEPS):
+        residual = sample_weights * (sigmoid(design @ lookahead) - targets)
+        updated = lookahead - step * (design.T @ residual + penalty * lookahead)
+        next_momentum = (1 + math.sqrt(1 + 4 * momentum * momentum)) / 2
+        lookahead = updated + (momentum - 1) / next_momentum * (updated - coefficients)
+        coefficients, momentum = updated, next_momentum
+    return np.ascontiguousarray(coefficients[:-1].T), coefficients[-1].copy()
+
+
+def post_sentences(text: str) -> list[str]:
+    """The post's sentences that have words in them."""
+    return [s for s in sentences_of(text[:MAX_POST_CHARS]) if WORD.search(s.lower())]
+
+
+def sentences_of(text: str) -> Iterator[str]:
+    """Sentences exactly as written: a line break always ends one (subject lines, list items)."""
+    for line in text.splitlines():
+        for sentence in split_multi(line):
+            if sentence.strip():
+                yield sentence.strip()
+
+
+def text_terms(text: str) -> Counter:
+    """Stemmed content words and pairs of neighbouring content words."""
+    words = [stem(w) for w in WORD.findall(text.lower().replace("-", "")) if w not in STOPWORDS]
+    return Counter(words) + Counter(f"{a} {b}" for a, b in zip(words, words[1:]))
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper, so "train", "trains", "trained" and "training" meet."""
+    word = word.replace("’", "'").removesuffix("'s")
+    for suffix in ("ings", "ing", "ies", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def tfidf_matrix(counts: Sequence[Counter], term_index: dict[str, int], idf: np.ndarray) -> np.ndarray:
+    """Unit-length sublinear TF-IDF rows over the model's terms (terms it never saw are left out)."""
+    matrix = np.zeros((len(counts), len(idf)))
+    for row, c in enumerate(counts):
+        for term, count in c.items():
+            index = term_index.get(term)
+            if index is not None:
+                matrix[row, index] = (1 + math.log(count)) * idf[index]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(x, -35, 35)))
+
+
+def model_version(tactics: Sequence[Tactic], decisions: Sequence[Decision], threshold: float) -> str:
+    """A digest of everything the fit depends on: same inputs, same version."""
+    payload = json.dumps(
+        [ALGORITHM, threshold, [[t.name, t.description, list(t.examples)] for t in tactics],
+         [[d.post.text, d.post.reply_to_text, d.post.title, d.tactic, d.approved] for d in decisions]],
+        ensure_ascii=False,
+    )
+    return f"{ALGORITHM}:{hashlib.sha256(payload.encode()).hexdigest()[:16]}"

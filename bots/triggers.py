@@ -1,0 +1,23 @@
+"""What starts the bots: domain events from the services, turned into tasks once the change committed."""
+from flask import current_app
+
+from bots import tasks
+from forum.services import events
+
+
+def connect() -> None:
+    """Subscribe the bots to the domain events (connecting twice is harmless: blinker keeps one)."""
+    events.post_created.connect(_post_written)
+    events.post_edited.connect(_post_written)
+    events.tag_group_changed.connect(_tag_group_changed)
+
+
+def _post_written(post_id: int, topic_id: int) -> None:
+    if current_app.config["BOTS_ENABLED"]:
+        tasks.suggest_tactics.delay(post_id)
+
+
+def _tag_group_changed(tag_group_id: int) -> None:
+    # Tactics may have been added, renamed, retired or described anew; a refit with nothing new stores nothing.
+    if current_app.config["BOTS_ENABLED"]:
+        tasks.refit_tactics_model.delay()

@@ -1,0 +1,188 @@
+"""Topic summaries: the key points of a thread, each citing the post it was copied from.
+
+One stored summary per topic, with the highest post number it read and a hash of what it read. New,
+edited, deleted or hidden posts make it outdated; beat's scan queues a new one once the topic has been
+quiet for a while (or has waited too long), so a busy thread is not summarised on every post, and
+backfills topics that have none within an hourly budget. Posts of authors who opted out of bots, deleted
+and hidden posts, whispers and small actions are never read.
+"""
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select
+
+from bots import summaries as summary_algorithm
+from forum.content.text import subject_and_body
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import Post, PostType, Topic, TopicSummary, User
+from forum.models.base import utcnow
+from forum.services import guardian, topics
+from forum.content.markdown import escape_markdown
+
+MAX_SCAN_TOPICS = 100  # topics queued per scan; the next scan takes the rest
+
+
+@dataclass(frozen=True)
+class SummaryInput:
+    title: str
+    posts: list[summary_algorithm.ThreadPost]
+    content_hash: str
+    highest_post_number: int
+
+
+def summary_input(topic: Topic) -> SummaryInput:
+    """What the summariser may read of ``topic``: one query, whatever the length."""
+    rows = db.session.execute(
+        select(Post.post_number, Post.cooked, Post.reply_to_post_number, User.username)
+        .join(User, User.id == Post.user_id)
+        .where(
+            Post.topic_id == topic.id,
+            Post.post_type == PostType.REGULAR,
+            Post.deleted_at.is_(None),
+            Post.hidden_at.is_(None),
+            User.bot_opt_out.is_(False),
+        )
+        .order_by(Post.post_number)
+    ).all()
+    digest = hashlib.sha256(topic.title.encode())
+    thread = []
+    for row in rows:
+        subject, body = subject_and_body(row.cooked)
+        digest.update(f"\0{row.post_number}\0{row.username}\0{row.cooked}".encode())
+        thread.append(
+            summary_algorithm.ThreadPost(
+                post_number=row.post_number,
+                author=row.username,
+                text=body,
+                reply_to_post_number=row.reply_to_post_number,
+                subject=subject,
+            )
+        )
+    return SummaryInput(topic.title, thread, digest.hexdigest(), topic.highest_post_number)
+
+
+def summarize_topic(topic_id: int) -> TopicSummary | None:
+    """Summarise the topic now and store it; unchanged input keeps the stored key points (and marks
+    them current). Running it twice stores the same summary once."""
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.is_deleted:
+        return None
+    source = summary_input(topic)
+    with write_unit(db.session):
+        stored = db.session.get(TopicSummary, topic_id, with_for_update=True)
+        if not source.posts:  # nothing left that bots may read
+            if stored is not None:
+                db.session.delete(stored)
+            return None
+        if stored is None or stored.content_hash != source.content_hash:
+            result = summary_algorithm.summarize(source.title, source.posts)
+            key_points = [{"text": point.text, "post_numbers": list(point.post_numbers)} for point in result.key_points]
+            values = {
+                "algorithm": result.algorithm,
+                "key_points": key_points,
+                "summarized_text": summary_markdown(topic, key_points),
+                "content_hash": source.content_hash,
+            }
+            if stored is None:
+                stored = TopicSummary(topic_id=topic_id, created_at=utcnow(), **values)
+                db.session.add(stored)
+            else:
+                for name, value in values.items():
+                    setattr(stored, name, value)
+        stored.highest_post_number = source.highest_post_number
+        stored.updated_at = utcnow()
+    return stored
+
+
+def summary_markdown(topic: Topic, key_points: list[dict]) -> str:
+    """The key points as a Markdown list, each linking the post(s) it came from. Sentences are escaped:
+    what a member wrote cannot add structure or links to the summary."""
+    lines = []
+    for point in key_points:
+        links = ", ".join(f"[#{number}](/t/{topic.slug}/{topic.id}/{number})" for number in point["post_numbers"])
+        lines.append(f"- {escape_markdown(point['text'])} ({links})")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    summary: TopicSummary
+    outdated: bool
+    new_posts_since_summary: int
+
+
+def summary_for(viewer: User | None, topic_id: int, *, regenerate: bool = False) -> SummaryView | None:
+    """The topic's summary as ``viewer`` may see it (made now if there is none yet, or if asked to)."""
+    topic = topics.get_visible_topic(viewer, topic_id)
+    if regenerate:
+        guardian.ensure_can_act(viewer)
+    stored = db.session.get(TopicSummary, topic.id)
+    if stored is None or regenerate:
+        stored = summarize_topic(topic.id)
+        if stored is None:
+            return None
+    return SummaryView(stored, is_outdated(topic, stored), max(0, topic.highest_post_number - stored.highest_post_number))
+
+
+def is_outdated(topic: Topic, summary: TopicSummary) -> bool:
+    if topic.highest_post_number > summary.highest_post_number:
+        return True
+    return bool(db.session.scalar(select(_changed_since(summary))))
+
+
+def _changed_since(summary):
+    """Whether a post of the summary's topic was edited, deleted or hidden after the summary was made."""
+    return exists().where(
+        Post.topic_id == summary.topic_id,
+        or_(Post.updated_at > summary.updated_at, Post.deleted_at > summary.updated_at, Post.hidden_at > summary.updated_at),
+    )
+
+
+def topics_to_summarize() -> list[int]:
+    """Topics whose summary is outdated and quiet (or waited too long), then topics with none yet that
+    have enough posts, within the hourly backfill budget."""
+    config = current_app.config
+    now = utcnow()
+    quiet_since = now - timedelta(seconds=config["SUMMARY_QUIET_SECONDS"])
+    stale_before = now - timedelta(seconds=config["SUMMARY_MAX_STALE_SECONDS"])
+    changed = or_(
+        Topic.highest_post_number > TopicSummary.highest_post_number,
+        exists().where(
+            Post.topic_id == Topic.id,
+            or_(Post.updated_at > TopicSummary.updated_at, Post.deleted_at > TopicSummary.updated_at, Post.hidden_at > TopicSummary.updated_at),
+        ),
+    )
+    outdated = list(
+        db.session.scalars(
+            select(Topic.id)
+            .join(TopicSummary, TopicSummary.topic_id == Topic.id)
+            .where(
+                Topic.deleted_at.is_(None),
+                changed,
+                or_(Topic.bumped_at <= quiet_since, TopicSummary.updated_at <= stale_before),
+            )
+            .order_by(TopicSummary.updated_at)
+            .limit(MAX_SCAN_TOPICS)
+        )
+    )
+    made_this_hour = db.session.scalar(select(func.count()).where(TopicSummary.created_at > now - timedelta(hours=1)))
+    budget = min(config["SUMMARY_BACKFILL_PER_HOUR"] - made_this_hour, MAX_SCAN_TOPICS - len(outdated))
+    missing = []
+    if budget > 0:
+        missing = list(
+            db.session.scalars(
+                select(Topic.id)
+                .outerjoin(TopicSummary, TopicSummary.topic_id == Topic.id)
+                .where(
+                    TopicSummary.topic_id.is_(None),
+                    Topic.deleted_at.is_(None),
+                    and_(Topic.posts_count >= config["SUMMARY_MIN_POSTS"], Topic.bumped_at <= quiet_since),
+                )
+                .order_by(Topic.bumped_at.desc())
+                .limit(budget)
+            )
+        )
+    return outdated + missing
