@@ -90,19 +90,7 @@ def file_tactic_suggestions(post: Post, suggestions: Iterable[Suggestion], tags:
             }
             item = existing.pop(tag.id, None)
             if item is None:
-                item = Reviewable(
-                    type=ReviewableType.TACTIC_TAG,
-                    status=ReviewableStatus.PENDING,
-                    dedupe_key=f"tactic:{post.id}:{tag.id}",
-                    post_id=post.id,
-                    topic_id=post.topic_id,
-                    tag_id=tag.id,
-                    created_by_id=bot.id,
-                    score=payload["score"],
-                    payload=payload,
-                )
-                db.session.add(item)
-                _record(item, bot, "created", None)
+                item = _new_item(ReviewableType.TACTIC_TAG, f"tactic:{post.id}:{tag.id}", post, bot, tag_id=tag.id, score=payload["score"], payload=payload)
             elif item.status == ReviewableStatus.PENDING and item.payload != payload:
                 item.payload, item.score = payload, payload["score"]
                 _record(item, bot, "updated", item.status)
@@ -166,18 +154,7 @@ def flag_post(actor: User | None, post: Post, post_action_type_id: int, *, messa
         if item is not None and item.status == ReviewableStatus.PENDING:
             _bump(item)
         elif item is None:
-            item = Reviewable(
-                type=ReviewableType.FLAGGED_POST,
-                status=ReviewableStatus.PENDING,
-                dedupe_key=f"flag:{post.id}",
-                post_id=post.id,
-                topic_id=post.topic_id,
-                created_by_id=actor.id,
-                score=0.0,
-                payload={},
-            )
-            db.session.add(item)
-            _record(item, actor, "created", None)
+            item = _new_item(ReviewableType.FLAGGED_POST, f"flag:{post.id}", post, actor, score=0.0, payload={})
         else:
             item.score = 0.0  # a decided item's old flags were weighed already
             _transition(item, actor, "flagged_again", ReviewableStatus.PENDING)
@@ -373,6 +350,23 @@ def _undo(actor: User, item: Reviewable) -> None:
         post.hidden_at = None
     elif decision.details.get("unhid_post"):
         post.hidden_at = utcnow()
+
+
+def _new_item(kind: ReviewableType, dedupe_key: str, post: Post, creator: User, *, score: float, payload: dict, tag_id: int | None = None) -> Reviewable:
+    item = Reviewable(
+        type=kind,
+        status=ReviewableStatus.PENDING,
+        dedupe_key=dedupe_key,
+        post_id=post.id,
+        topic_id=post.topic_id,
+        tag_id=tag_id,
+        created_by_id=creator.id,
+        score=score,
+        payload=payload,
+    )
+    db.session.add(item)
+    _record(item, creator, "created", None)
+    return item
 
 
 def _transition(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from bots import summaries as summary_algorithm
 from forum.content.text import subject_and_body
@@ -130,14 +130,15 @@ def summary_for(viewer: User | None, topic_id: int, *, regenerate: bool = False)
 def is_outdated(topic: Topic, summary: TopicSummary) -> bool:
     if topic.highest_post_number > summary.highest_post_number:
         return True
-    return bool(db.session.scalar(select(_changed_since(summary))))
+    return bool(db.session.scalar(select(_posts_changed_since(topic.id, summary.updated_at))))
 
 
-def _changed_since(summary):
-    """Whether a post of the summary's topic was edited, deleted or hidden after the summary was made."""
+def _posts_changed_since(topic_id, since):
+    """Whether a post of the topic was edited, deleted or hidden after ``since`` (values, or columns of an
+    enclosing query)."""
     return exists().where(
-        Post.topic_id == summary.topic_id,
-        or_(Post.updated_at > summary.updated_at, Post.deleted_at > summary.updated_at, Post.hidden_at > summary.updated_at),
+        Post.topic_id == topic_id,
+        or_(Post.updated_at > since, Post.deleted_at > since, Post.hidden_at > since),
     )
 
 
@@ -150,10 +151,7 @@ def topics_to_summarize() -> list[int]:
     stale_before = now - timedelta(seconds=config["SUMMARY_MAX_STALE_SECONDS"])
     changed = or_(
         Topic.highest_post_number > TopicSummary.highest_post_number,
-        exists().where(
-            Post.topic_id == Topic.id,
-            or_(Post.updated_at > TopicSummary.updated_at, Post.deleted_at > TopicSummary.updated_at, Post.hidden_at > TopicSummary.updated_at),
-        ),
+        _posts_changed_since(Topic.id, TopicSummary.updated_at),
     )
     outdated = list(
         db.session.scalars(
@@ -179,7 +177,8 @@ def topics_to_summarize() -> list[int]:
                 .where(
                     TopicSummary.topic_id.is_(None),
                     Topic.deleted_at.is_(None),
-                    and_(Topic.posts_count >= config["SUMMARY_MIN_POSTS"], Topic.bumped_at <= quiet_since),
+                    Topic.posts_count >= config["SUMMARY_MIN_POSTS"],
+                    Topic.bumped_at <= quiet_since,
                 )
                 .order_by(Topic.bumped_at.desc())
                 .limit(budget)
