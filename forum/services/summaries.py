@@ -23,6 +23,13 @@ from forum.services import guardian, topics
 from forum.content.markdown import escape_markdown
 
 MAX_SCAN_TOPICS = 100  # topics queued per scan; the next scan takes the rest
+# Length: about what human summaries of short threads have (65 words, ConvoSumm's mean), growing with the
+# thread up to what a late joiner reads in a minute.
+BASE_WORDS, WORDS_PER_POST, MAX_WORDS = 65, 5, 200
+
+
+def summary_length(post_count: int) -> int:
+    return min(MAX_WORDS, BASE_WORDS + WORDS_PER_POST * post_count)
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def summarize_topic(topic_id: int) -> TopicSummary | None:
                 db.session.delete(stored)
             return None
         if stored is None or stored.content_hash != source.content_hash:
-            result = summary_algorithm.summarize(source.title, source.posts)
+            result = summary_algorithm.summarize(source.title, source.posts, max_words=summary_length(len(source.posts)))
             key_points = [{"text": point.text, "post_numbers": list(point.post_numbers)} for point in result.key_points]
             values = {
                 "algorithm": result.algorithm,
