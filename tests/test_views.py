@@ -1,9 +1,13 @@
 """Topic views are counted in the web process and applied by the real worker in batches."""
+import os
+import subprocess
+import sys
+
 from forum.extensions import db
 from forum.models import Topic
 from forum.services import topics
 from forum.services.views import ViewBuffer
-from tests.conftest import wait_until
+from tests.conftest import REPO_ROOT, wait_until
 
 
 def test_viewing_topics_counts_views_in_batches_applied_by_the_worker(client, member, worker, monkeypatch):
@@ -23,5 +27,24 @@ def test_viewing_topics_counts_views_in_batches_applied_by_the_worker(client, me
     def counted():
         db.session.rollback()
         return (db.session.get(Topic, topic.id).views, db.session.get(Topic, other.id).views) == (5, 1)
+
+    wait_until(counted, timeout=60)
+
+
+def test_views_still_buffered_are_sent_when_the_process_exits(app, member, settings, worker):
+    topic = topics.create_topic(member, title="A topic read just before a restart", raw="## Hello\n\nSomething worth reading.")
+    # A separate process, as a gunicorn worker is: it counts two views, then exits normally.
+    script = (
+        "from wsgi import app\n"
+        "from forum.services.views import topic_views\n"
+        "with app.app_context():\n"
+        f"    topic_views.record({topic.id})\n"
+        f"    topic_views.record({topic.id})\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env={**os.environ, **settings}, check=True, timeout=120)
+
+    def counted():
+        db.session.rollback()
+        return db.session.get(Topic, topic.id).views == 2
 
     wait_until(counted, timeout=60)

@@ -1,10 +1,12 @@
 """Topic view counts without a database write per view.
 
 Each process adds views up in memory and hands the totals to a Celery task at most every
-VIEW_FLUSH_SECONDS (config), which applies them in one UPDATE per topic. A crash or a restart loses the
-views of those last seconds (nothing flushes at shutdown yet): acceptable for a popularity figure, and it
-keeps the topic view free of database writes (a flush sends one broker message, at most that often).
+VIEW_FLUSH_SECONDS (config), which applies them in one UPDATE per topic, and once more when the process
+exits normally (a gunicorn worker's graceful shutdown). A crash loses the views of those last seconds:
+acceptable for a popularity figure, and it keeps the topic view free of database writes (a flush sends one
+broker message, at most that often).
 """
+import atexit
 import threading
 import time
 from collections import Counter
@@ -54,3 +56,4 @@ def add_views(counts: dict[str, int]) -> None:
 
 
 topic_views = ViewBuffer()
+atexit.register(topic_views.flush)
