@@ -1,19 +1,20 @@
 """Tactics bot: which tactics a post is an example of, and the sentences that show it.
 
 A pure function (text in, results out): offline, CPU only, deterministic, numpy only. One logistic
-regression per tactic over TF-IDF word and word-pair features, trained on short "windows" of text:
+regression per tactic over TF-IDF features (stemmed words and pairs of neighbouring words) of sentences:
 
-- each tactic's name, description and examples are its first positive windows (and negative windows
-  of every other tactic), so a tactic added yesterday works before anyone has decided anything;
+- each tactic's name, description and examples are its first positive sentences (and negative ones
+  for every other tactic), so a tactic added yesterday works before anyone has decided anything;
 - ``GENERIC_SENTENCES`` (what practitioners write when they show no tactic) are negative for all;
-- a moderator's rejection makes every sentence of that post, and the post as a whole, a negative for
-  that tactic (the hard negatives: a post that mentions training without being one);
-- an approval makes the post as a whole positive, and its sentence the model found most telling (its
-  "witness", chosen by the model fitted without decisions) too.
+- a moderator's rejection makes every sentence of that post a negative for that tactic (the hard
+  negatives: a post that mentions training without being one);
+- an approval makes the post's most telling sentence for that tactic (its "witness") positive, and
+  negative for the tactics not approved on it. Which sentence that is, is not known: the model without
+  decisions picks it, then the model refitted with those picks picks again (multiple-instance learning).
 
-A post's score for a tactic is the highest probability over its sentences and the whole post, since a
-tactic usually shows in one or two sentences of a longer post. The evidence is the post's sentences
-that reach the threshold (or the best one), copied verbatim from ``PostText.text``.
+A post's score for a tactic is the highest probability among its sentences, since a tactic usually
+shows in one or two sentences of a longer post; those sentences are the evidence, copied verbatim
+from ``PostText.text``.
 
 The title and the replied-to post are not scored: a topic title is shared by every post of the
 thread, and a reply shows its tactic in its own words (evidence must come from the post itself).
@@ -29,18 +30,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from segtok.segmenter import split_multi
 
-ALGORITHM = "tactics-window-lr-1"
-# Chosen by two-fold cross-validation on bench/data/tactics/dev.jsonl (python -m bench.tactics_eval prints it).
+ALGORITHM = "tactics-sentence-lr-1"
+# The midpoint of a probability-like score (not tuned); bench/tactics_eval.py shows a sweep on the dev posts.
 DEFAULT_THRESHOLD = 0.5
 MAX_POST_CHARS = 8_000
 MAX_EVIDENCE_SENTENCES = 2
-# L2 penalty of the logistic regressions (on windows whose TF-IDF vectors have unit length).
+# L2 penalty of the logistic regressions (on sentences whose TF-IDF vectors have unit length).
 L2_PENALTY = 0.003
 GRADIENT_STEPS = 400
 WITNESS_ROUNDS = 2
-# A moderator's decision on a real post counts this many times a seed example or a generic sentence.
-DECISION_WEIGHT = 4.0
-# Weight of the positive windows relative to the negative ones, per tactic, summed: seed examples are few.
+# Share of the positive sentences in each tactic's total training weight: seed examples are few.
 POSITIVE_SHARE = 0.5
 
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
@@ -221,34 +220,32 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
             approved = {column[name] for name, ok in by_tactic.items() if ok}
             rejected = {column[name] for name, ok in by_tactic.items() if not ok}
             for sentence in sentences:
-                training.add(sentence, {i: False for i in rejected}, DECISION_WEIGHT)
+                training.add(sentence, {i: False for i in rejected})
             scores = model.sentence_probabilities(sentences)
             for i in approved:
                 # The witness shows tactic i, and not the tactics the moderator did not approve on this post.
                 others = {j: False for j in range(len(names)) if j not in approved and j not in rejected}
-                training.add(sentences[int(np.argmax(scores[:, i]))], {i: True} | others, DECISION_WEIGHT)
+                training.add(sentences[int(np.argmax(scores[:, i]))], {i: True} | others)
         model = training.fit(names, version, threshold)
     return model
 
 
 class TrainingSet:
-    """Windows of text, each labelled positive, negative or unknown for each tactic."""
+    """Sentences, each labelled positive, negative or unknown for each tactic."""
 
     def __init__(self, tactic_count: int) -> None:
         self.tactic_count = tactic_count
         self.texts: list[str] = []
         self.labels: list[dict[int, bool]] = []
-        self.weights: list[float] = []
 
-    def add(self, text: str, labels: dict[int, bool], weight: float = 1.0) -> None:
+    def add(self, text: str, labels: dict[int, bool]) -> None:
         if labels:
             self.texts.append(text)
             self.labels.append(labels)
-            self.weights.append(weight)
 
     def copy(self) -> "TrainingSet":
         other = TrainingSet(self.tactic_count)
-        other.texts, other.labels, other.weights = list(self.texts), list(self.labels), list(self.weights)
+        other.texts, other.labels = list(self.texts), list(self.labels)
         return other
 
     def fit(self, names: tuple[str, ...], version: str, threshold: float) -> TacticModel:
@@ -262,16 +259,16 @@ class TrainingSet:
         vectors = tfidf_matrix(counts, term_index, idf)
         targets = np.zeros((len(counts), self.tactic_count))
         sample_weights = np.zeros((len(counts), self.tactic_count))
-        for row, (labels, weight) in enumerate(zip(self.labels, self.weights)):
+        for row, labels in enumerate(self.labels):
             for i, positive in labels.items():
                 targets[row, i] = float(positive)
-                sample_weights[row, i] = weight
+                sample_weights[row, i] = 1.0
         weights, biases = fit_logistic(vectors, targets, balance(targets, sample_weights))
         return TacticModel(version=version, threshold=threshold, tactics=names, terms=terms, idf=idf, weights=weights, biases=biases)
 
 
 def balance(targets: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:
-    """Per tactic, give the positive windows ``POSITIVE_SHARE`` of the total weight (each column sums to 1)."""
+    """Per tactic, give the positive sentences ``POSITIVE_SHARE`` of the total weight (each column sums to 1)."""
     balanced = np.zeros_like(sample_weights)
     for i in range(targets.shape[1]):
         positive = sample_weights[:, i] * targets[:, i]

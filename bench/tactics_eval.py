@@ -1,0 +1,377 @@
+"""Quality and speed of the tactics bot (bots/tactics.py) on the team's labelled posts and the seed thread.
+
+    .venv/bin/python -m bench.tactics_eval [--seed-thread PATH] [--folds 5] [--smoke]
+
+Prints Markdown tables: the protocol, the threshold chosen on the dev posts, per-tactic precision, recall
+and F1 (keyword baseline, model before any decision, model with moderators' decisions) on the team's set
+and on the seed thread, calibration, the learning curve of a tactic added after launch, and throughput
+with peak memory. Data: bench/data/tactics/ (see its README) and the seed thread, read from
+../shared/seeds/ (or --seed-thread / FORUM_TACTICS_SEED_THREAD).
+"""
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bots.tactics import DEFAULT_THRESHOLD, Decision, PostText, Tactic, TacticModel, fit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA = REPO_ROOT / "bench" / "data" / "tactics"
+SEED_THREAD = Path(os.environ.get("FORUM_TACTICS_SEED_THREAD", REPO_ROOT.parent / "shared" / "seeds" / "001_c33945696f15a490.txt"))
+SEED_TACTICS = REPO_ROOT / "forum" / "seeds" / "tactics.toml"
+THRESHOLD_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+# Review rounds of the simulated moderator: the bot suggests, the moderator decides, the bot is refitted.
+REVIEW_ROUNDS = 3
+LEARNING_STEPS = (0, 5, 10, 20, 30, 40)
+# In the learning curve, every third decision is on a post the moderator picked, not one the bot suggested.
+RANDOM_DECISION_EVERY = 3
+RANDOM_SEED = 20240521
+
+PROTOCOL = """\
+## Protocol
+
+- Team set (bench/data/tactics/team.jsonl) and seed thread are test sets: no threshold is chosen on them.
+  The default threshold (bots.tactics.DEFAULT_THRESHOLD) is the midpoint of a probability-like score, not tuned.
+  The model's settings were compared on bench/data/tactics/dev.jsonl, where a threshold sweep is shown too.
+- Keyword baseline: a tactic is suggested when its name (words of the tag, plural -s allowed, "carrot mob" and
+  "carrotmob" alike) occurs in the post.
+- Model before decisions: fit(seed tactics) from forum/seeds/tactics.toml only; scored on every post.
+- Model with decisions, team set: {folds}-fold cross-validation (folds shuffled with a fixed seed). The posts of the
+  other folds get decisions from a simulated moderator: {rounds} rounds of "the bot (refitted on the decisions so
+  far) suggests, the moderator approves the correct suggestions and rejects the wrong ones". Posts of the test fold
+  are never decided on.
+- Model with decisions, seed thread: the same simulated moderator over the whole team set; scored on the thread.
+- Learning curve: the new tactic "scorecard" (bench/data/tactics/new_tactic.toml) next to the seed tactics;
+  {splits} seeded splits of scorecard.jsonl into a pool ({pool_share:.0%}) and held-out posts. Decisions on pool posts,
+  in a seeded order: two of every three on the bot's current suggestions (highest score first), every third on a
+  random pool post the moderator picks; the bot is refitted at each step. F1 of "scorecard" on held-out posts.
+"""
+
+
+@dataclass(frozen=True)
+class LabelledPost:
+    id: str
+    post: PostText
+    tactics: frozenset[str]
+
+
+@dataclass
+class Counts:
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+
+    @property
+    def precision(self) -> float:
+        suggested = self.true_positive + self.false_positive
+        return self.true_positive / suggested if suggested else 1.0
+
+    @property
+    def recall(self) -> float:
+        actual = self.true_positive + self.false_negative
+        return self.true_positive / actual if actual else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+Predictor = Callable[[PostText], set[str]]
+
+
+def load_tactics(path: Path) -> list[Tactic]:
+    with path.open("rb") as f:
+        return [Tactic(t["name"], t["description"], tuple(t["examples"])) for t in tomllib.load(f)["tactics"]]
+
+
+def load_posts(path: Path) -> list[LabelledPost]:
+    posts = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        post = PostText(text=row["text"], reply_to_text=row["reply_to_text"], title=row["title"])
+        posts.append(LabelledPost(row["id"], post, frozenset(row["tactics"])))
+    return posts
+
+
+def load_seed_thread(labels_path: Path, seed_path: Path) -> list[LabelledPost]:
+    """The seed thread's posts, cut from the seed file at the lines the labels name (the text is not copied)."""
+    lines = seed_path.read_text(encoding="utf-8").splitlines()
+    labels = [json.loads(line) for line in labels_path.read_text(encoding="utf-8").splitlines()]
+    end_of_thread = next(i for i, line in enumerate(lines) if line.strip() == "Topic locked")
+    texts = {}
+    for label, following in zip(labels, [*labels[1:], None]):
+        start = label["line"] - 1
+        if label["subject"] and " ".join(lines[start].split()) != " ".join(label["subject"].split()):
+            raise SystemExit(f"seed thread post {label['post']}: line {label['line']} is not its subject; wrong seed file?")
+        end = following["line"] - 1 if following else end_of_thread
+        texts[label["post"]] = "\n".join(lines[start:end]).strip()
+    title = lines[0].strip()
+    return [
+        LabelledPost(f"seed-{label['post']}", PostText(texts[label["post"]], texts.get(label["reply_to"], ""), title), frozenset(label["tactics"]))
+        for label in labels
+    ]
+
+
+def keyword_predictor(tactics: Sequence[Tactic]) -> Predictor:
+    """Suggest a tactic when its name occurs: "membership-association" matches "membership associations"."""
+    patterns = {}
+    for tactic in tactics:
+        words = re.split(r"[-\s]+", tactic.name)
+        patterns[tactic.name] = re.compile(r"\b" + r"[\s-]*".join(f"{re.escape(w)}(?:s|es)?" for w in words) + r"\b", re.I)
+    if "carrotmob" in patterns:  # the tag is one word, people also write it as two
+        patterns["carrotmob"] = re.compile(r"\bcarrot[\s-]*mobs?\b", re.I)
+    return lambda post: {name for name, pattern in patterns.items() if pattern.search(post.text)}
+
+
+def model_predictor(model: TacticModel) -> Predictor:
+    return lambda post: {s.tactic for s in model.score(post)}
+
+
+def evaluate(predict: Predictor, posts: Sequence[LabelledPost], names: Sequence[str]) -> dict[str, Counts]:
+    counts = {name: Counts() for name in names}
+    for item in posts:
+        predicted = predict(item.post)
+        for name in names:
+            if name in predicted and name in item.tactics:
+                counts[name].true_positive += 1
+            elif name in predicted:
+                counts[name].false_positive += 1
+            elif name in item.tactics:
+                counts[name].false_negative += 1
+    return counts
+
+
+def macro_f1(counts: dict[str, Counts]) -> float:
+    return sum(c.f1 for c in counts.values()) / len(counts)
+
+
+def micro(counts: dict[str, Counts]) -> Counts:
+    total = Counts()
+    for c in counts.values():
+        total.true_positive += c.true_positive
+        total.false_positive += c.false_positive
+        total.false_negative += c.false_negative
+    return total
+
+
+def simulated_decisions(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], threshold: float) -> list[Decision]:
+    """A moderator working the review queue: the bot suggests, the moderator decides, the bot is refitted."""
+    decisions: list[Decision] = []
+    decided: set[tuple[str, str]] = set()
+    for _ in range(REVIEW_ROUNDS):
+        model = fit(tactics, decisions, threshold=threshold)
+        for item in posts:
+            for suggestion in model.score(item.post):
+                if (item.id, suggestion.tactic) not in decided:
+                    decided.add((item.id, suggestion.tactic))
+                    decisions.append(Decision(item.post, suggestion.tactic, suggestion.tactic in item.tactics))
+    return decisions
+
+
+def folds_of(posts: Sequence[LabelledPost], folds: int) -> list[list[LabelledPost]]:
+    shuffled = list(posts)
+    random.Random(RANDOM_SEED).shuffle(shuffled)
+    return [shuffled[i::folds] for i in range(folds)]
+
+
+def cross_validated(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], folds: int, threshold: float) -> tuple[dict[str, Counts], list[tuple[float, bool]]]:
+    """Counts over all test folds, and (score, is a true tag) for every post and tactic, for calibration."""
+    names = [t.name for t in tactics]
+    total = {name: Counts() for name in names}
+    scored: list[tuple[float, bool]] = []
+    parts = folds_of(posts, folds)
+    for index, test in enumerate(parts):
+        training = [item for j, part in enumerate(parts) if j != index for item in part]
+        decisions = simulated_decisions(tactics, training, threshold)
+        model = fit(tactics, decisions, threshold=threshold)
+        for name, c in evaluate(model_predictor(model), test, names).items():
+            total[name].true_positive += c.true_positive
+            total[name].false_positive += c.false_positive
+            total[name].false_negative += c.false_negative
+        every_score = fit(tactics, decisions, threshold=0.0)
+        for item in test:
+            scores = {s.tactic: s.score for s in every_score.score(item.post)}
+            scored.extend((scores.get(name, 0.0), name in item.tactics) for name in names)
+    return total, scored
+
+
+def counts_table(title: str, rows: dict[str, dict[str, Counts]], names: Sequence[str]) -> str:
+    lines = [f"### {title}", "", "| method | " + " | ".join(f"{n} P / R / F1" for n in names) + " | macro-F1 | precision (all) |",
+             "|---|" + "---|" * (len(names) + 2)]
+    for method, counts in rows.items():
+        cells = [f"{counts[n].precision:.2f} / {counts[n].recall:.2f} / {counts[n].f1:.2f}" for n in names]
+        lines.append(f"| {method} | " + " | ".join(cells) + f" | {macro_f1(counts):.3f} | {micro(counts).precision:.3f} |")
+    return "\n".join(lines)
+
+
+def choose_threshold(tactics: Sequence[Tactic], dev: Sequence[LabelledPost]) -> tuple[float, str]:
+    """Two-fold CV on the dev posts: the threshold with the best macro-F1 among those with precision >= 0.9."""
+    names = [t.name for t in tactics]
+    halves = folds_of(dev, 2)
+    lines = ["### Threshold on the dev posts (2-fold CV, model with decisions; chosen: best macro-F1 with precision >= 0.90)", "",
+             "| threshold | precision | recall | macro-F1 |", "|---|---|---|---|"]
+    results = []
+    for threshold in THRESHOLD_GRID:
+        total = {name: Counts() for name in names}
+        for train, test in ((halves[0], halves[1]), (halves[1], halves[0])):
+            model = fit(tactics, simulated_decisions(tactics, train, threshold), threshold=threshold)
+            for name, c in evaluate(model_predictor(model), test, names).items():
+                total[name].true_positive += c.true_positive
+                total[name].false_positive += c.false_positive
+                total[name].false_negative += c.false_negative
+        overall = micro(total)
+        results.append((threshold, overall.precision, macro_f1(total)))
+        lines.append(f"| {threshold:.2f} | {overall.precision:.3f} | {overall.recall:.3f} | {macro_f1(total):.3f} |")
+    precise = [r for r in results if r[1] >= 0.9] or results
+    chosen = max(precise, key=lambda r: (r[2], r[0]))[0]
+    lines.append("")
+    lines.append(f"Chosen on dev: **{chosen:.2f}**; bots.tactics.DEFAULT_THRESHOLD = **{DEFAULT_THRESHOLD:.2f}** (both reported below).")
+    return chosen, "\n".join(lines)
+
+
+def calibration_table(scored: Sequence[tuple[float, bool]]) -> str:
+    edges = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0001)
+    lines = ["### Calibration (team set, cross-validated scores of every post x tactic)", "",
+             "| score | pairs | mean score | share truly tagged |", "|---|---|---|---|"]
+    for low, high in zip(edges, edges[1:]):
+        inside = [(s, t) for s, t in scored if low <= s < high]
+        if inside:
+            mean = sum(s for s, _ in inside) / len(inside)
+            share = sum(t for _, t in inside) / len(inside)
+            lines.append(f"| {low:.1f}-{min(high, 1):.1f} | {len(inside)} | {mean:.2f} | {share:.2f} |")
+    brier = sum((s - t) ** 2 for s, t in scored) / len(scored)
+    lines.append("")
+    lines.append(f"Brier score: {brier:.4f} over {len(scored)} pairs.")
+    return "\n".join(lines)
+
+
+def learning_curve(seed_tactics: Sequence[Tactic], new_tactic: Tactic, posts: Sequence[LabelledPost], splits: int,
+                   steps: Sequence[int], pool_share: float) -> str:
+    tactics = [*seed_tactics, new_tactic]
+    name = new_tactic.name
+    f1_by_step: dict[int, list[float]] = {step: [] for step in steps}
+    for split in range(splits):
+        rng = random.Random(RANDOM_SEED + split)
+        shuffled = list(posts)
+        rng.shuffle(shuffled)
+        cut = round(pool_share * len(shuffled))
+        pool, held_out = shuffled[:cut], shuffled[cut:]
+        decisions: list[Decision] = []
+        decided: set[str] = set()
+        for step in steps:
+            model = fit(tactics, decisions, threshold=DEFAULT_THRESHOLD)
+            while len(decisions) < step:
+                undecided = [item for item in pool if item.id not in decided]
+                if not undecided:
+                    break
+                suggested = sorted(
+                    ((s.score, item.id, item) for item in undecided for s in model.score(item.post) if s.tactic == name),
+                    key=lambda entry: (-entry[0], entry[1]),
+                )
+                if suggested and (len(decisions) + 1) % RANDOM_DECISION_EVERY:
+                    item = suggested[0][2]
+                else:
+                    item = rng.choice(undecided)
+                decided.add(item.id)
+                decisions.append(Decision(item.post, name, name in item.tactics))
+            model = fit(tactics, decisions, threshold=DEFAULT_THRESHOLD)
+            f1_by_step[step].append(evaluate(model_predictor(model), held_out, [name])[name].f1)
+    lines = [f"### Learning curve of the new tactic \"{name}\" ({splits} splits; pool {cut} posts, held out {len(posts) - cut})", "",
+             "| decisions | " + " | ".join(f"split {i + 1} F1" for i in range(splits)) + " | mean F1 |",
+             "|---|" + "---|" * (splits + 1)]
+    for step in steps:
+        values = f1_by_step[step]
+        lines.append(f"| {step} | " + " | ".join(f"{v:.2f}" for v in values) + f" | {sum(values) / len(values):.3f} |")
+    baseline = sum(f1_by_step[steps[0]]) / splits
+    target_step = 30 if 30 in f1_by_step else steps[-1]
+    rise = sum(f1_by_step[target_step]) / splits - baseline
+    lines.append("")
+    lines.append(f"Mean F1 rise after {target_step} decisions: {rise:+.3f} (target: +0.15 after 30).")
+    return "\n".join(lines)
+
+
+def throughput(model: TacticModel, posts: Sequence[LabelledPost], seconds: float) -> str:
+    started = time.perf_counter()
+    scored = 0
+    while time.perf_counter() - started < seconds:
+        for item in posts:
+            model.score(item.post)
+        scored += len(posts)
+    elapsed = time.perf_counter() - started
+    words = sum(len(item.post.text.split()) for item in posts) / len(posts)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    size_kb = len(json.dumps(model.to_json())) / 1024
+    return "\n".join([
+        "### Throughput (one process)", "",
+        "| posts scored | mean words/post | posts/s | peak RSS (MB, whole bench process) | model terms | model JSON (KB) |",
+        "|---|---|---|---|---|---|",
+        f"| {scored} | {words:.0f} | {scored / elapsed:.0f} | {peak_mb:.0f} | {len(model.terms)} | {size_kb:.0f} |",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed-thread", type=Path, default=SEED_THREAD)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--splits", type=int, default=5, help="learning-curve splits")
+    parser.add_argument("--smoke", action="store_true", help="2 folds, 1 split, few steps: proves the script runs")
+    args = parser.parse_args()
+    folds, splits, steps, seconds = (2, 1, LEARNING_STEPS[:3], 0.5) if args.smoke else (args.folds, args.splits, LEARNING_STEPS, 5.0)
+    pool_share = 0.6
+
+    seed_tactics = load_tactics(SEED_TACTICS)
+    names = [t.name for t in seed_tactics]
+    team = load_posts(DATA / "team.jsonl")
+    dev = load_posts(DATA / "dev.jsonl")
+    thread = load_seed_thread(DATA / "seed_thread_labels.jsonl", args.seed_thread)
+    (new_tactic,) = load_tactics(DATA / "new_tactic.toml")
+    scorecard_posts = load_posts(DATA / "scorecard.jsonl")
+
+    print("# Tactics bot evaluation" + (" (smoke)" if args.smoke else ""))
+    print()
+    print(PROTOCOL.format(folds=folds, rounds=REVIEW_ROUNDS, splits=splits, pool_share=pool_share))
+    print(f"Data: team {len(team)} posts, dev {len(dev)}, seed thread {len(thread)}, scorecard {len(scorecard_posts)}.")
+    print()
+    keyword = keyword_predictor(seed_tactics)
+    before = fit(seed_tactics)
+    with_decisions_cv, scored = cross_validated(seed_tactics, team, folds, DEFAULT_THRESHOLD)
+    team_rows = {
+        "keyword baseline": evaluate(keyword, team, names),
+        "model before decisions": evaluate(model_predictor(before), team, names),
+        f"model with decisions ({folds}-fold CV)": with_decisions_cv,
+    }
+    if not args.smoke:
+        dev_threshold, sweep = choose_threshold(seed_tactics, dev)
+        print(sweep)
+        print()
+        team_rows[f"model before decisions, dev threshold {dev_threshold}"] = evaluate(
+            model_predictor(fit(seed_tactics, threshold=dev_threshold)), team, names)
+        team_rows[f"model with decisions ({folds}-fold CV), dev threshold {dev_threshold}"] = cross_validated(
+            seed_tactics, team, folds, dev_threshold)[0]
+    print(counts_table(f"Team set ({len(team)} posts), threshold {DEFAULT_THRESHOLD} unless said", team_rows, names))
+    print()
+    team_decisions = simulated_decisions(seed_tactics, team, DEFAULT_THRESHOLD)
+    after = fit(seed_tactics, team_decisions)
+    print(counts_table(f"Seed thread ({len(thread)} posts), threshold {DEFAULT_THRESHOLD}", {
+        "keyword baseline": evaluate(keyword, thread, names),
+        "model before decisions": evaluate(model_predictor(before), thread, names),
+        f"model with decisions on the team set ({len(team_decisions)} decisions)": evaluate(model_predictor(after), thread, names),
+    }, names))
+    print()
+    print(calibration_table(scored))
+    print()
+    print(learning_curve(seed_tactics, new_tactic, scorecard_posts, splits, steps, pool_share))
+    print()
+    print(throughput(after, [*team, *thread], seconds))
+
+
+if __name__ == "__main__":
+    main()
