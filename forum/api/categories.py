@@ -61,15 +61,15 @@ def update(category_id: int):
 
 def _detail(category: Category, viewer: User | None) -> dict:
     counts = categories.category_counts(viewer, [category.id])
+    editor = guardian.allows(guardian.ensure_can_edit_categories, viewer)
     return category_detail(
         category,
         counts[category.id],
         categories.visible_child_ids(viewer, category),
         viewer,
-        permitted_groups=categories.permitted_groups([category.id])[category.id],
-        all_groups=groups.all_groups(),
+        permitted_groups=categories.permitted_groups([category.id])[category.id] if editor else None,
+        all_groups=groups.all_groups() if editor else None,
     )
-
 
 
 def _attributes(values: Params) -> dict:

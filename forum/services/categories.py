@@ -236,13 +236,13 @@ def _participants_since(user: User | None, since) -> int:
     return db.session.scalar(select(func.count()).select_from(people))
 
 
-# Writing: admins only, as Discourse's CategoriesController (guardian.ensure_admin).
+# Writing: admins only (guardian.ensure_can_edit_categories).
 
 
 def create_category(actor: User | None, attributes: Mapping[str, Any], permissions: Mapping[str, int] | None = None) -> Category:
     """A new category from ``attributes`` (keys from EDITABLE; name is required). ``permissions`` is
     Discourse's group name -> permission type; absent, everyone may see the category."""
-    guardian.ensure_admin(actor)
+    guardian.ensure_can_edit_categories(actor)
     values = {
         "name": None,
         "slug": None,
@@ -276,7 +276,7 @@ def update_category(
 ) -> Category:
     """Change the given ``attributes``; the others stay. ``permissions``, when given, replaces who may see it.
     Non-admins are refused before the category is looked up, so they learn nothing about it."""
-    guardian.ensure_admin(actor)
+    guardian.ensure_can_edit_categories(actor)
     category = get_category(category_id)
     changes = _known(attributes)
     if "description" in changes:

@@ -113,6 +113,11 @@ def can_see_hidden_post(user: User | None, post: Post) -> bool:
     return user is not None and (user.is_staff or user.id == post.user_id)
 
 
+def ensure_can_edit_categories(user: User | None) -> None:
+    """Categories are admins' to create and change, as Discourse's CategoriesController."""
+    ensure_admin(user)
+
+
 def ensure_can_review(user: User | None) -> None:
     """The review queue is for staff, as in Discourse."""
     ensure_staff(user)

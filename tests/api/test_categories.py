@@ -446,3 +446,12 @@ def test_a_duplicate_that_slips_past_validation_is_refused_by_the_database(clien
     assert response.status_code == 422
     assert response.json["errors"] == ["That name or slug was just taken by another change; please try again."]
     assert _category_count() == 1
+
+
+def test_show_loads_the_groups_only_for_those_who_may_edit(client, auth_headers, member, admin, public):
+    for viewer, reads_groups in ((None, False), (member, False), (admin, True)):
+        with recorded_statements(requests_only=True) as statements:
+            response = client.get(f"/c/{public.id}/show.json", headers=auth_headers(viewer))
+        assert response.status_code == 200
+        assert any("FROM groups" in statement for statement in statements) == reads_groups, viewer
+        assert bool(response.json["category"]["available_groups"] or response.json["category"]["group_permissions"]) == reads_groups

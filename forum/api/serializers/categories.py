@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 from forum.content import excerpt, plain_text
 from forum.models import Category, Group, User
+from forum.services import guardian
 from forum.services.categories import PERMISSION_FULL, CategoryCounts
 
 # Discourse's CategoryGroup permission type for reading only: what a visitor who cannot post gets.
@@ -36,7 +37,7 @@ def _core(category: Category, counts: CategoryCounts, child_ids: list[int], view
         "read_restricted": category.read_restricted,
         "permission": _permission(viewer),
         "notification_level": NOTIFICATION_LEVEL_REGULAR,
-        "can_edit": _can_edit(viewer),
+        "can_edit": guardian.allows(guardian.ensure_can_edit_categories, viewer),
         "topic_template": None,
         "topic_title_placeholder": None,
         "has_children": bool(child_ids),
@@ -62,10 +63,6 @@ def _permission(viewer: User | None) -> int:
     """Discourse's permission the viewer has in the category: anyone who may post has full access here;
     anonymous and suspended visitors may only read."""
     return PERMISSION_FULL if viewer is not None and viewer.is_active else PERMISSION_READONLY
-
-
-def _can_edit(viewer: User | None) -> bool:
-    return viewer is not None and viewer.is_admin
 
 
 def list_category(
@@ -121,14 +118,15 @@ def category_detail(
     child_ids: list[int],
     viewer: User | None,
     *,
-    permitted_groups: list[Group],
-    all_groups: list[Group],
+    permitted_groups: list[Group] | None,
+    all_groups: list[Group] | None,
 ) -> dict:
     """One category, as GET /c/{id}/show.json, POST /categories.json and PUT /categories/{id}.json answer.
 
-    Who may see it (group_permissions, available_groups) is shown to those who may edit it, as in Discourse.
-    The spec's schema has no parent_category_id, so it is not sent here."""
-    editor = _can_edit(viewer)
+    Who may see it (group_permissions, available_groups) is shown to those who may edit it, as in Discourse:
+    the groups are None for others (and never loaded). The spec's schema has no parent_category_id, so it is
+    not sent here."""
+    editor = permitted_groups is not None and all_groups is not None
     return {
         **_core(category, counts, child_ids, viewer),
         "form_template_ids": [],
