@@ -1,4 +1,8 @@
 """``flask forum ...`` commands."""
+import json
+from functools import partial
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
@@ -68,3 +72,49 @@ def rebake_command():
     for post_id in post_ids:
         rebake_post.delay(post_id)
     click.echo(f"Queued {len(post_ids)} posts for rebaking.")
+
+
+@forum_cli.command("digest")
+@click.argument("topic_ids", nargs=-1, type=click.IntRange(min=1))
+@click.option("--category", "categories", multiple=True, metavar="ID_OR_SLUG", help="Every topic of a category (repeatable).")
+@click.option("--tactic", "tactic_names", multiple=True, metavar="NAME", help="A tactic notebook across topics (repeatable).")
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["md", "html", "json"]), default=("md",), show_default=True,
+              help="Repeat for several formats.")
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="The folder to write to.")
+@click.option("--redact", is_flag=True, help="Pseudonymous participants; e-mail addresses and phone numbers masked.")
+@click.option("--as", "username", metavar="USERNAME", help="Export what this user may see (default: what anyone may see signed out).")
+def digest_command(topic_ids, categories, tactic_names, formats, output, redact, username):
+    """Export digests of topics (TOPIC_IDS, --category) and tactic notebooks (--tactic) to a folder, one file
+    per document and format: topic-<id>.<format>, tactic-<name>.<format>."""
+    from tqdm import tqdm
+
+    from forum.content.digests import render
+    from forum.services import digests, tactics
+
+    try:
+        viewer = users.get_by_username(username) if username else None
+        wanted_topics = list(dict.fromkeys(topic_ids))
+        for category in categories:
+            wanted_topics += [topic_id for topic_id in digests.category_topic_ids(viewer, category) if topic_id not in wanted_topics]
+        tactic_tags = [tactics.get_tactic_tag(name) for name in tactic_names]
+    except ServiceError as error:
+        _fail(error)
+    unknown = digests.unknown_topic_ids(viewer, wanted_topics)
+    if unknown:
+        raise click.ClickException(
+            f"Unknown topic id(s): {', '.join(map(str, unknown))} (no such topic, or {username or 'an anonymous visitor'} "
+            "may not see it). Nothing was exported."
+        )
+    if not wanted_topics and not tactic_tags:
+        raise click.ClickException("Name topics (TOPIC_IDS or --category) or tactics (--tactic) to export.")
+    output.mkdir(parents=True, exist_ok=True)
+    jobs = [(f"topic-{topic_id}", partial(digests.topic_digest, viewer, topic_id, redact=redact)) for topic_id in wanted_topics]
+    jobs += [(f"tactic-{tag.name}", partial(digests.tactic_notebook, viewer, tag.name, redact=redact)) for tag in tactic_tags]
+    # tqdm draws on stderr only when it is a terminal, so logs and pipes get the last line alone.
+    for stem, assemble in tqdm(jobs, desc="Exporting digests", unit="digest", disable=None):
+        document = assemble()
+        for format in formats:
+            rendered = render(document, format)
+            text = json.dumps(rendered, ensure_ascii=False, indent=2) + "\n" if format == "json" else rendered
+            (output / f"{stem}.{format}").write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {len(jobs) * len(formats)} files ({len(jobs)} documents) to {output}.")

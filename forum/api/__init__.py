@@ -3,6 +3,7 @@ from flask import Flask
 
 from forum.api import (
     categories,
+    digests,
     index,
     lists,
     posts,
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     review.bp,
     tactics.bp,
     summaries.bp,
+    digests.bp,
 )
 
 
