@@ -79,6 +79,16 @@ def test_make_run_serves_runs_tasks_stops_and_keeps_data(instance):
         assert f"http://127.0.0.1:{port}/" in output
         wait_until(lambda: "beat: Starting" in forum.output() and "celery@" in forum.output(), timeout=60)
 
+        # The demo dialogue has its key points from the start, and the worker has read its posts for tactics.
+        summary = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/discourse-ai/summarization/t/1.json", timeout=30))
+        assert summary["key_points"] and summary["ai_topic_summary"]["outdated"] is False
+
+        def suggested():
+            with sqlite3.connect(instance / "forum.sqlite") as connection:
+                return connection.execute("SELECT count(*) FROM reviewables WHERE type = 'ReviewableTacticTag'").fetchone()[0]
+
+        assert wait_until(suggested, timeout=120) > 0
+
         # A real task through the real worker: spoil a post's HTML, queue a rebake, watch it come back.
         database = instance / "forum.sqlite"
         with sqlite3.connect(database) as connection:
