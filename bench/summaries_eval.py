@@ -30,7 +30,7 @@ from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from bots.summaries import REPLY_PREFIX, ThreadPost, summarize
+from bots.summaries import ALGORITHM, REPLY_PREFIX, ThreadPost, summarize
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "convosumm-email"
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
@@ -187,7 +187,7 @@ def sumy_system(summarizer_class: type) -> Callable[[Thread, int], list[str]]:
 
 
 SYSTEMS: dict[str, Callable[[Thread, int], list[str]]] = {
-    "ours (forum-keypoints-1)": ours,
+    f"ours ({ALGORITHM})": ours,
     "Lead": lead,
     "first sentence of each post": first_sentence_of_each_post,
     "LexRank (sumy)": sumy_system(LexRankSummarizer),

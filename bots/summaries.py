@@ -6,6 +6,12 @@ replies (posts that get replies matter), per-post subject lines, points that sev
 (centrality across authors), copies of earlier posts (never a point of their own) and redundancy across
 posts (MMR, and a point made again is credited to the key point instead of repeated).
 
+Social sentences are never key points (``PHATIC_RULES``): greetings, thanks and other courtesies,
+self-introductions, sentences addressing a participant to agree or praise, remarks about the discussion
+itself and sign-offs. Dialogue posts often open with one, so the position signal counts from a post's
+first sentence of substance. A greeting in front of a sentence ("Hi Ana - audits failed ...") is cut
+off, leaving the rest of the sentence: a key point is still text copied verbatim from its post.
+
 Work is bounded whatever the thread's length: at most ``MAX_CANDIDATE_POSTS`` posts (the opening post,
 then the most replied-to) are read, each up to ``MAX_POST_CHARS`` characters and its first
 ``MAX_SENTENCES_PER_POST`` candidate sentences.
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from segtok.segmenter import split_multi
 
-ALGORITHM = "forum-keypoints-1"
+ALGORITHM = "forum-keypoints-2"
 
 MAX_CANDIDATE_POSTS = 250
 MAX_POST_CHARS = 6_000
@@ -42,7 +48,7 @@ class ThreadPost:
 
 @dataclass(frozen=True)
 class KeyPoint:
-    text: str  # a sentence copied verbatim from the text of post_numbers[0]
+    text: str  # a sentence (without a greeting in front) copied verbatim from the text of post_numbers[0]
     post_numbers: tuple[int, ...]  # the post it comes from, then other posts making the same point
 
 
@@ -102,6 +108,93 @@ SIGNATURE_START = re.compile(
 )
 # A signature is short: a closing or separator line starts one only this close to the post's end.
 SIGNATURE_MAX_LINES = 8
+# Social sentences, by kind (each pattern is matched case-insensitively against the sentence with its
+# whitespace collapsed). A late reader wants what was tried, what worked, what failed and who disagreed:
+# none of these tell them that.
+PHATIC_RULES: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.I)
+    for name, pattern in {
+        # "Welcome, everyone, to ...", "Dear all, ..."; a greeting followed by more is cut off first.
+        "greeting": r"^(hi|hello|hey|dear|greetings|welcome|good (morning|afternoon|evening|day))\b",
+        # "Thank you for ...", "..., thanks for sharing!", "I am glad you found ...", "It has been really
+        # interesting to hear ...", "Stories from the field are especially welcome." ("thanks to" is a cause).
+        "courtesy": r"(^|[,;:]\s*|\band\s+)(thank you|thanks(?! to\b)|many thanks|much appreciated)\b"
+        r"|^(i am|i'm|we are|we're|so) (so |really |very )?(glad|happy|pleased|delighted|grateful|thankful)"
+        r" (you|to (see|hear|read|join|be|have|share|take part|participate))\b"
+        r"|^it (has been|was|is|will be|would be) (a |an |really |very |so |truly )*(interesting|great|good|nice"
+        r"|wonderful|fascinating|pleasure|privilege|honou?r|inspiring) to (hear|read|learn|know|join|take part"
+        r"|participate|be part)\b"
+        r"|\b(are|is) (especially |very |most |always |more than )?welcome[.!]*$",
+        # "My name is ...", "I work at Kapija Network", "I sit on the council of the Volta ...",
+        # "I'm a graduate student in Osaka ...": who the writer is, not what they found.
+        "self-introduction": r"^my name is\b"
+        r"|^(i am|i'm) (?!(a )?(bit|little|lot|few)\b)(a|an|part of|based in)\b"
+        r"|^(i am|i'm) (?-i:[A-Z])[\w'’.-]* (from|at|with|of)\b"
+        r"|^(i|we) (work|worked|volunteer|sit|lead|coordinate|chair|direct|head|manage|represent|serve|run"
+        r"|teach|study)\b(\s+\S+){0,5}?\s+(at|with|for|on|in|of)\s+(the\s+)?(?-i:[A-Z])",
+        # "I will go first", "Let me add ...", "Great question!", "A different question, which ...",
+        # "Responding to Joost's question, ...", "Reading this thread has helped me ...".
+        "meta": r"^(i will|i'll) go first\b"
+        r"|^(let me|allow me to|i'd like to|i would like to|i want to|i wanted to) (start off|kick off|chime in"
+        r"|jump in|introduce|try to answer|respond|reply|follow up|pick up on)\b"
+        r"|^(let me|allow me to|i'd like to|i would like to|i want to|i wanted to|i will|i'll)"
+        r" (add|share|say|offer|mention|give) (a few|a couple of|some|one|my|our|another|an?) (\w+ )?(words?"
+        r"|thoughts?|points?|comments?|perspectives?|examples?|story|stories|notes?|things?|tactics?"
+        r"|experiences?|reflections?|observations?|remarks?)\b"
+        r"|^(i am|i'm) (joining|replying|responding|writing|posting|here)\b"
+        # Only saying what it answers ("Responding to Joost's question, from the investor side.").
+        r"|^(responding|replying|in response|in reply|answering|following up|further to)\b[^,:;]*[,:;]?[^,:;]{0,30}$"
+        r"|^((?-i:[A-Z])[\w'’-]*'s|your) (point|question|comment|post|story|idea|example)\b.*\b(resonates?"
+        r"|resonated|stuck with me|made me (think|wonder)|reminded me)\b"
+        r"|^((a|what a) )?(great|good|excellent|interesting|fair|important|fantastic|wonderful|thoughtful)"
+        r" (question|point|story|example|post|comment|idea|observation)s?\b"
+        r"|^(a|one|another|my|some) (\w+ )?(question|thought|note|remark|summary|update|housekeeping"
+        r"|reflection)s?(?=\s*[,.!?]|\s*:$| (for|before)\b)"
+        r"|^(reading|following|hearing|joining|being part of|participating in|taking part in)"
+        r" (this|the) (thread|dialogue|discussion|conversation|forum)\b"
+        r"|\b(will be|are|am) (facilitating|moderating|hosting)\b|^(we are|we're) (halfway|half way)\b"
+        r"|^to (help )?(keep|start|focus|open) (the|this) (focus|conversation|discussion|dialogue|thread)\b"
+        r"|^(please|feel free to) (share|reply|answer|use|post|add|join|feel free|let (me|us) know|send"
+        r"|comment|get in touch|respond|introduce)\b",
+        # "Hope you find my thoughts useful.", "I look forward to hearing ...", "We welcome any comments."
+        "sign-off": r"^(i |we )?(hope|hoping) ((this|that|it|these|my \w+) (is|was|helps|will help|has been|hasn't"
+        r"|are|makes|answers|clarifies)|you (find|found|enjoy|are well|all)|i('ve| have) (answered|helped))\b"
+        r"|^(i |we )?(look|looking) forward to\b"
+        r"|^(i|we) (am|are|'m|'re) (eager|keen|excited) to (learn|hear|read|know)\b"
+        r"|\b(i|we) welcome (any|your|all|more)? ?(comments|feedback|thoughts|suggestions|questions|input"
+        r"|ideas)\b"
+        r"|^(best|kind|warm|many) (regards|wishes)\b",
+    }.items()
+}
+# A sentence opening by addressing a participant ("Priya, thank you, ...", "Sione, that is a moving
+# story.", "Nkechi, your point ... has stuck with me"): a name or two, a comma, then a courtesy.
+ADDRESS = re.compile(
+    r"^(?P<names>[A-ZÀ-ÖØ-Þ][\w'’.-]*( [A-ZÀ-ÖØ-Þ][\w'’.-]*)?((,| and| &) [A-ZÀ-ÖØ-Þ][\w'’.-]*)*)(,| [-–—]) "
+    r"(?i:thank|many thanks|welcome|congratulations|great|good|excellent|interesting|fascinating|wonderful"
+    r"|lovely|fair|agreed|exactly|absolutely|yes|indeed|not (bad|terrible)|what a|you are right|you're right"
+    r"|i (fully |completely |totally |strongly |really |do |very much )?(agree|respect|admire|appreciate|like"
+    r"|love|understand|hear you|sympathi[sz]e|second|echo)"
+    r"|i (have|had|feel) (deep|great|much|huge|a lot of|enormous) (respect|admiration|sympathy)"
+    r"|(this|that|it)( is|'s| was| sounds)( a| an| really| very| so| truly| such| exactly| also| indeed)*"
+    r" (great|good|interesting|moving|helpful|useful|fascinating|important|concrete|powerful|inspiring"
+    r"|excellent|wonderful|lovely|impressive|the kind|a fair|what i)"
+    r"|your (point|question|story|example|post|comment|idea)s?)\b"
+)
+# Capitalised words that open a sentence without naming anyone ("However, this is a good example").
+NOT_NAMES = frozenset(
+    """however yes no also again so well first second third finally overall still indeed today personally
+    honestly frankly sadly unfortunately fortunately interestingly similarly likewise anyway now then
+    meanwhile otherwise instead ultimately historically recently currently initially eventually""".split()
+)
+# Courtesy that turns into a disagreement ("Tomás, I respect your rule, but ...") is substance.
+CONTRAST = re.compile(r"\b(but|however|though|although|yet)\b", re.I)
+# A greeting in front of a sentence, cut off: "Hi Yan Yan and Ignacio - I agree that ...".
+GREETING_PREFIX = re.compile(
+    r"^\s*(hi|hello|hey|dear|greetings|good (morning|afternoon|evening))"
+    r"(,?\s+(all|everyone|everybody|folks|guys|friends|colleagues|team|there"
+    r"|(?-i:[A-Z])[\w'’.-]*((\s+(and|&))?\s+(?-i:[A-Z])[\w'’.-]*){0,3}))?\s*(,|!|:|\s*[-–—]+|\n)\s*",
+    re.I,
+)
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+")
 ALPHANUMERIC = re.compile(r"[a-z0-9]+")
 URL = re.compile(r"\b(https?://|www\.)\S+", re.I)
@@ -176,7 +269,8 @@ def candidate_posts(posts: Sequence[ThreadPost], replies_received: dict[int, int
 
 
 def candidate_sentences(posts: Sequence[ThreadPost]) -> list[CandidateSentence]:
-    """Sentences that may become key points: each post's own, first ones first, copies of earlier posts left out."""
+    """Sentences that may become key points: each post's own, first ones first, copies of earlier posts and
+    social sentences left out (so ``rank_in_post`` counts from the post's first sentence of substance)."""
     candidates: list[CandidateSentence] = []
     earlier_trigrams: set[tuple[str, ...]] = set()
     for post in posts:
@@ -188,7 +282,8 @@ def candidate_sentences(posts: Sequence[ThreadPost]) -> list[CandidateSentence]:
             post_trigrams.update(trigrams)
             if trigrams and sum(t in earlier_trigrams for t in trigrams) >= COPY_SHARE * len(trigrams):
                 continue
-            if rank < MAX_SENTENCES_PER_POST and is_key_point_material(sentence):
+            start, sentence = without_greeting(start, sentence)
+            if rank < MAX_SENTENCES_PER_POST and is_key_point_material(sentence) and phatic_kind(sentence) is None:
                 candidates.append(CandidateSentence(post.post_number, post.author, start, sentence, rank))
                 rank += 1
         earlier_trigrams |= post_trigrams
@@ -238,6 +333,27 @@ def is_key_point_material(sentence: str) -> bool:
         return False
     short_lines = sum(len(line.split()) <= 3 for line in sentence.splitlines())
     return short_lines <= 1
+
+
+def without_greeting(start: int, sentence: str) -> tuple[int, str]:
+    """The sentence without a greeting in front of it, and its new offset (the rest is still verbatim)."""
+    greeting = GREETING_PREFIX.match(sentence)
+    if greeting is None or not sentence[greeting.end() :].strip():
+        return start, sentence
+    return start + greeting.end(), sentence[greeting.end() :]
+
+
+def phatic_kind(sentence: str) -> str | None:
+    """Which kind of social sentence this is (a ``PHATIC_RULES`` name, or "address"), None for substance."""
+    flat = " ".join(sentence.split())
+    address = ADDRESS.match(flat)
+    first_word = address["names"].split()[0].lower() if address else ""
+    if address and first_word not in STOPWORDS and first_word not in NOT_NAMES:
+        return None if CONTRAST.search(flat, address.end()) else "address"
+    for kind, pattern in PHATIC_RULES.items():
+        if pattern.search(flat):
+            return kind
+    return None
 
 
 def guiding_questions(opening: ThreadPost) -> list[str]:

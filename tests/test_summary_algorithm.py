@@ -15,6 +15,7 @@ from bots.summaries import (
     candidate_sentences,
     count_replies,
     own_subject,
+    phatic_kind,
     summarize,
 )
 
@@ -163,9 +164,11 @@ def test_a_point_several_authors_make_is_chosen_once_and_credits_every_post():
     monitoring = [point for point in summary.key_points if "monitoring of" in point.text]
     assert len(monitoring) == 1
     assert set(monitoring[0].post_numbers) == {2, 3, 4}
-    # Three authors agreeing outweighs the opening post's head start: it is the first point chosen.
-    (top,) = summarize(TITLE, posts, max_words=1).key_points
-    assert top == monitoring[0]
+    # Three authors agreeing outweighs every single reply: after the opening post's first guiding question
+    # (10 words), it is the next point chosen, ahead of the opening post's second question.
+    first, second = summarize(TITLE, posts, max_words=11).key_points
+    assert first.post_numbers == (1,) and first.text.startswith("How can organizations")
+    assert second == monitoring[0]
 
 
 def test_guiding_questions_pull_an_answer_ahead_of_small_talk_that_comes_first():
@@ -179,8 +182,9 @@ def test_guiding_questions_pull_an_answer_ahead_of_small_talk_that_comes_first()
             reply_to_post_number=1,
         ),
     ]
-    # The opening post's three sentences take 39 words: room for one sentence of the reply.
-    texts = [point.text for point in summarize(TITLE, posts, max_words=40).key_points]
+    # The opening post's two questions take 24 words (its "please consider" lead-in is no key point):
+    # room for one sentence of the reply.
+    texts = [point.text for point in summarize(TITLE, posts, max_words=25).key_points]
     assert answer in texts
     assert all("weather" not in text for text in texts)
     # The answer is not "the same point" as the question it shares its words with.
@@ -276,3 +280,98 @@ def test_a_sentence_on_its_posts_own_subject_line_wins_a_tie():
     posts[1] = ThreadPost(3, "ben", posts[1].text, subject="Re: Week three")
     (top,) = summarize("Week three", posts, max_words=1).key_points
     assert top.post_numbers == (2,)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("Welcome, everyone, to this two-week dialogue.", "greeting"),
+        ("Thank you so much, Piero, for sharing this example of a government tool.", "courtesy"),
+        ("We are halfway through, and thank you for such rich contributions.", "courtesy"),
+        ("I work at Kapija Network, an anti-trafficking organisation.", "self-introduction"),
+        ("I sit on the council of the Volta Cocoa Standards Forum, with exporters and unions.", "self-introduction"),
+        ("My name is Josh, and I am part of the Conflict Resolution class.", "self-introduction"),
+        ("I'm a graduate student in Osaka researching voluntary standards.", "self-introduction"),
+        ("Priya, thank you, this is a concrete example and I like the co-facilitation.", "address"),
+        ("Sione, I have deep respect for what you describe, and I can imagine it working.", "address"),
+        ("Nkechi, your point about remedy has stuck with me.", "address"),
+        ("I will go first, since I started this.", "meta"),
+        ("Let me add a few thoughts on independence here.", "meta"),
+        ("Great question, and one we argued about for months.", "meta"),
+        ("Responding to Joost's question, from the investor side.", "meta"),
+        ("I hope this is of some value to the dialogue.", "sign-off"),
+        ("I look forward to hearing about your experience in Papua New Guinea.", "sign-off"),
+    ],
+)
+def test_social_sentences_are_recognised_by_kind(sentence, kind):
+    assert phatic_kind(sentence) == kind
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # Courtesy turning into a disagreement is a disagreement.
+        "Tomás, I respect your rule, but for an organisation like mine it is not realistic.",
+        "Thanks to the training, supervisors stopped shouting at workers.",
+        "I work with hotels to train their receptionists on trafficking signs.",
+        "I am a bit worried that the company will walk away from the agreement.",
+        "However, this is a good example of how audits fail in practice.",
+        "I would like to add that the union was never consulted.",
+        "Priya, who paid for those training sessions?",
+        "In Ghana, this is a great example of how audits fail.",
+    ],
+)
+def test_substance_that_looks_social_is_kept(sentence):
+    assert phatic_kind(sentence) is None
+
+
+def test_a_social_opening_is_not_chosen_when_its_post_has_substance():
+    posts = [
+        OPENING,
+        ThreadPost(
+            2,
+            "priya_k",
+            "I work at the Threadline Labour Trust, a workers' organisation in Dhaka.\n\n"
+            "Training supervisors together with worker representatives cut shouting on the factory floor by half.",
+            reply_to_post_number=1,
+        ),
+        ThreadPost(
+            3,
+            "daniel.o",
+            "Priya, thank you, this is a really interesting example.\n\n"
+            "Suspending a member from the cocoa forum moved the company faster than any letter we sent.",
+            reply_to_post_number=2,
+        ),
+    ]
+    for max_words in (1, 40, 500):
+        texts = [point.text for point in summarize(TITLE, posts, max_words=max_words).key_points]
+        assert texts
+        assert not any("I work at" in text or "thank you" in text for text in texts)
+    # The opening post's questions count: the first sentence of substance of a reply holds its own.
+    texts = [point.text for point in summarize(TITLE, posts, max_words=60).key_points]
+    assert any(text.startswith("Training supervisors") or text.startswith("Suspending") for text in texts)
+
+
+def test_a_post_made_only_of_courtesy_yields_no_key_point():
+    courtesy = ThreadPost(
+        2,
+        "amira_h",
+        "Dear all, thank you for two generous, honest weeks.\n\n"
+        "I hope this is of some value to the dialogue.\n\nI look forward to hearing from all of you again.",
+        reply_to_post_number=1,
+    )
+    summary = summarize(TITLE, [OPENING, courtesy], max_words=1_000)
+    assert summary.key_points
+    assert all(point.post_numbers == (1,) for point in summary.key_points)
+    assert summarize(TITLE, [ThreadPost(1, "amira_h", courtesy.text)], max_words=1_000).key_points == ()
+
+
+def test_a_greeting_in_front_of_a_point_is_cut_off_and_the_rest_stays_verbatim():
+    post = ThreadPost(
+        1,
+        "kristin",
+        "Hi Yan Yan and Ignacio - I agree that collaboration works in many sectors and on many rights issues.",
+    )
+    (point,) = summarize(TITLE, [post], max_words=500).key_points
+    assert point.text == "I agree that collaboration works in many sectors and on many rights issues."
+    assert_cited_verbatim(summarize(TITLE, [post]), [post])
