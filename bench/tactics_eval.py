@@ -38,8 +38,9 @@ PROTOCOL = """\
 ## Protocol
 
 - Team set (bench/data/tactics/team.jsonl) and seed thread are test sets: no threshold is chosen on them.
-  The default threshold (bots.tactics.DEFAULT_THRESHOLD) is the midpoint of a probability-like score, not tuned.
-  The model's settings were compared on bench/data/tactics/dev.jsonl, where a threshold sweep is shown too.
+  The model's settings, the seed tactics' examples and the default threshold (bots.tactics.DEFAULT_THRESHOLD)
+  were chosen by 5-fold CV on the dev posts only (bench/data/tactics/dev.jsonl + dev2.jsonl), where a threshold
+  sweep is shown too.
 - Keyword baseline: a tactic is suggested when its name (words of the tag, plural -s allowed, "carrot mob" and
   "carrotmob" alike) occurs in the post.
 - Model before decisions: fit(seed tactics) from forum/seeds/tactics.toml only; scored on every post.
@@ -330,7 +331,7 @@ def main() -> None:
     seed_tactics = load_tactics(SEED_TACTICS)
     names = [t.name for t in seed_tactics]
     team = load_posts(DATA / "team.jsonl")
-    dev = load_posts(DATA / "dev.jsonl")
+    dev = [*load_posts(DATA / "dev.jsonl"), *load_posts(DATA / "dev2.jsonl")]
     thread = load_seed_thread(DATA / "seed_thread_labels.jsonl", args.seed_thread)
     (new_tactic,) = load_tactics(DATA / "new_tactic.toml")
     scorecard_posts = load_posts(DATA / "scorecard.jsonl")

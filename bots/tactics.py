@@ -5,11 +5,13 @@ regression per tactic over TF-IDF features (stemmed words and pairs of neighbour
 
 - each tactic's name, description and examples are its first positive sentences (and negative ones
   for every other tactic), so a tactic added yesterday works before anyone has decided anything;
-- ``GENERIC_SENTENCES`` (what practitioners write when they show no tactic) are negative for all;
+- ``GENERIC_SENTENCES`` (what practitioners write when they show no tactic, and the tactics' words in
+  another sense) are negative for all;
 - a moderator's rejection makes every sentence of that post a negative for that tactic (the hard
-  negatives: a post that mentions training without being one);
+  negatives: a post that mentions training without being one), weighted ``DECISION_WEIGHT``, and the
+  sentence that scored highest for it (the one the bot was wrong about) ``REJECTED_WITNESS_WEIGHT``;
 - an approval makes the post's most telling sentence for that tactic (its "witness") positive, and
-  negative for the tactics not approved on it. Which sentence that is, is not known: the model without
+  negative for the tactics not approved on it, weighted ``DECISION_WEIGHT``. Which sentence that is, is not known: the model without
   decisions picks it, then the model refitted with those picks picks again (multiple-instance learning).
 
 A post's score for a tactic is the highest probability among its sentences, since a tactic usually
@@ -30,8 +32,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from segtok.segmenter import split_multi
 
-ALGORITHM = "tactics-sentence-lr-1"
-# The midpoint of a probability-like score (not tuned); bench/tactics_eval.py shows a sweep on the dev posts.
+ALGORITHM = "tactics-sentence-lr-2"
+# The midpoint of a probability-like score; 5-fold CV on the dev posts (dev.jsonl + dev2.jsonl, simulated
+# moderator) found it the best macro-F1 with precision >= 0.90 among 0.45, 0.5 and 0.55.
 DEFAULT_THRESHOLD = 0.5
 MAX_POST_CHARS = 8_000
 MAX_EVIDENCE_SENTENCES = 2
@@ -41,6 +44,14 @@ GRADIENT_STEPS = 400
 WITNESS_ROUNDS = 2
 # Share of the positive sentences in each tactic's total training weight: seed examples are few.
 POSITIVE_SHARE = 0.5
+# A moderator's decision counts more than a seed sentence (the bot must visibly learn from it), and the
+# sentence that made the bot suggest a rejected tactic counts most: it is the mistake to unlearn.
+# Both weights were compared by 5-fold CV on bench/data/tactics/dev.jsonl + dev2.jsonl only.
+DECISION_WEIGHT = 2.0
+REJECTED_WITNESS_WEIGHT = 4.0
+# The first few decisions of a forum together weigh at least this share of the seed sentences' weight,
+# however few they are: otherwise one rejection among dozens of seed sentences hardly moves the model.
+DECISIONS_MIN_SHARE = 0.3
 
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOPWORDS = frozenset(
@@ -78,6 +89,15 @@ GENERIC_SENTENCES = (
     "Partnerships between NGOs and businesses raise questions about independence.",
     "Human rights organizations and companies see the issue very differently.",
     "Here is the link to the article for more information.",
+    # The tactics' words in another sense (the labelling rule of bench/data/tactics/README.md).
+    "Our staff and volunteers received training on safe interviewing before the field visits.",
+    "We train judges, lawyers and our own researchers on business and human rights law.",
+    "Union members were dismissed after they joined the strike.",
+    "Our network's membership fee went up this year.",
+    "We are part of a learning circle of NGOs that meets every month.",
+    "Let me circle back to the question about audits.",
+    "The company promised the restoration of the land and the river after the mine closes.",
+    "Thank you for describing your example, it is inspiring.",
     "I hope this answers your question.",
 )
 
@@ -214,18 +234,22 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
     model = seed.fit(names, version, threshold)
     for _ in range(WITNESS_ROUNDS):
         training = seed.copy()
+        seed_rows = len(training.texts)
         for sentences, by_tactic in posts:
             if not sentences:
                 continue
             approved = {column[name] for name, ok in by_tactic.items() if ok}
             rejected = {column[name] for name, ok in by_tactic.items() if not ok}
-            for sentence in sentences:
-                training.add(sentence, {i: False for i in rejected})
             scores = model.sentence_probabilities(sentences)
+            for row, sentence in enumerate(sentences):
+                for i in rejected:
+                    weight = REJECTED_WITNESS_WEIGHT if row == int(np.argmax(scores[:, i])) else DECISION_WEIGHT
+                    training.add(sentence, {i: False}, weight)
             for i in approved:
                 # The witness shows tactic i, and not the tactics the moderator did not approve on this post.
                 others = {j: False for j in range(len(names)) if j not in approved and j not in rejected}
-                training.add(sentences[int(np.argmax(scores[:, i]))], {i: True} | others)
+                training.add(sentences[int(np.argmax(scores[:, i]))], {i: True} | others, DECISION_WEIGHT)
+        training.scale_from(seed_rows, DECISIONS_MIN_SHARE)
         model = training.fit(names, version, threshold)
     return model
 
@@ -237,15 +261,24 @@ class TrainingSet:
         self.tactic_count = tactic_count
         self.texts: list[str] = []
         self.labels: list[dict[int, bool]] = []
+        self.weights: list[float] = []
 
-    def add(self, text: str, labels: dict[int, bool]) -> None:
+    def add(self, text: str, labels: dict[int, bool], weight: float = 1.0) -> None:
         if labels:
             self.texts.append(text)
             self.labels.append(labels)
+            self.weights.append(weight)
+
+    def scale_from(self, first_row: int, min_share: float) -> None:
+        """Raise the weights of rows from ``first_row`` on until they weigh at least ``min_share`` of all rows."""
+        earlier, later = sum(self.weights[:first_row]), sum(self.weights[first_row:])
+        if later:
+            factor = max(1.0, min_share / (1 - min_share) * earlier / later)
+            self.weights[first_row:] = [w * factor for w in self.weights[first_row:]]
 
     def copy(self) -> "TrainingSet":
         other = TrainingSet(self.tactic_count)
-        other.texts, other.labels = list(self.texts), list(self.labels)
+        other.texts, other.labels, other.weights = list(self.texts), list(self.labels), list(self.weights)
         return other
 
     def fit(self, names: tuple[str, ...], version: str, threshold: float) -> TacticModel:
@@ -259,10 +292,10 @@ class TrainingSet:
         vectors = tfidf_matrix(counts, term_index, idf)
         targets = np.zeros((len(counts), self.tactic_count))
         sample_weights = np.zeros((len(counts), self.tactic_count))
-        for row, labels in enumerate(self.labels):
+        for row, (labels, weight) in enumerate(zip(self.labels, self.weights)):
             for i, positive in labels.items():
                 targets[row, i] = float(positive)
-                sample_weights[row, i] = 1.0
+                sample_weights[row, i] = weight
         weights, biases = fit_logistic(vectors, targets, balance(targets, sample_weights))
         return TacticModel(version=version, threshold=threshold, tactics=names, terms=terms, idf=idf, weights=weights, biases=biases)
 

@@ -97,12 +97,29 @@ def test_rejections_lower_the_score_of_similar_posts():
     assert after < before - 0.02
 
 
-def test_approvals_raise_the_score_of_similar_posts():
+def test_one_rejection_clearly_lowers_the_score_of_a_near_identical_post():
+    rejected = PostText("The brand says its own trainers ran a workshop for the managers of its suppliers. We were not invited.")
+    near_identical = PostText("The retailer says its own trainers ran a workshop for its suppliers' managers.")
+    before = scores(fit(TACTICS, threshold=0.0), near_identical)["training"]
+    after = scores(fit(TACTICS, [Decision(rejected, "training", approved=False)], threshold=0.0), near_identical)["training"]
+    assert before >= 0.5 > after
+    assert after < before - 0.2
+
+
+def test_one_approval_clearly_raises_the_score_of_a_similar_post():
     approved = PostText("The company asked us to coach its line supervisors on how to receive grievances.")
     similar = PostText("A brand asked us to coach the supervisors of its supplier on grievances.")
     before = scores(fit(TACTICS, threshold=0.0), similar)["training"]
     after = scores(fit(TACTICS, [Decision(approved, "training", approved=True)], threshold=0.0), similar)["training"]
-    assert after > before + 0.05
+    assert before < 0.5 <= after
+    assert after > before + 0.2
+
+
+def test_fit_with_decisions_is_deterministic():
+    decisions = [Decision(TRAINING_POST, "training", approved=True), Decision(OWN_STAFF_POST, "training", approved=False)]
+    first, second = fit(TACTICS, decisions), fit(TACTICS, list(decisions))
+    assert first.version == second.version
+    assert first.to_json() == second.to_json()
 
 
 def test_the_last_decision_on_a_post_counts_and_unknown_tactics_are_ignored():
