@@ -234,7 +234,10 @@ def current_model() -> tactics_model.TacticModel:
         return refit_model().model
     if newest.version not in _loaded:
         parameters = db.session.scalar(select(TacticModel.parameters).where(TacticModel.id == newest.id))
-        _loaded[newest.version] = tactics_model.TacticModel.from_json(parameters)
+        try:
+            _loaded[newest.version] = tactics_model.TacticModel.from_json(parameters)
+        except ValueError:  # stored by an earlier algorithm: after an upgrade the first scoring refits
+            return refit_model().model
     return _loaded[newest.version]
 
 

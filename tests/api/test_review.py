@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from bots.tactics import PostText, Suggestion
 from forum.extensions import db
-from forum.models import AuditLogEntry, Post, Reviewable, ReviewableStatus, Topic
+from forum.database import write_unit
+from forum.models import AuditLogEntry, Post, Reviewable, ReviewableStatus, TacticModel, Topic
 from forum.services import posts, review, tactics, topics
 
 TRAINING_POST = (
@@ -275,3 +276,12 @@ def test_a_tactic_added_through_the_tag_group_api_is_used_by_the_next_model(clie
     assert tactics.current_model().version == model.version
     text = PostText(text="Last year the brand adopted a supplier code of conduct that bans child labour. It audits against it twice a year.")
     assert "code-of-conduct" in [suggestion.tactic for suggestion in model.score(text)]
+
+
+def test_a_model_stored_by_an_earlier_algorithm_is_refitted_not_used(app):
+    with write_unit(db.session):
+        db.session.add(TacticModel(version="tactics-old-algorithm:1", parameters={"algorithm": "tactics-old-algorithm"}))
+    model = tactics.current_model()
+    assert model.version != "tactics-old-algorithm:1"
+    newest = db.session.scalar(select(TacticModel).order_by(TacticModel.id.desc()).limit(1))
+    assert newest.version == model.version
