@@ -6,7 +6,7 @@ from flask import current_app
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError
 
-from forum.services import rebake, summaries, tactics, timers, views
+from forum.services import rebake, review, summaries, tactics, timers, views
 
 # For bot tasks: acknowledged only when done, handed out again if the worker dies, retried with
 # jittered backoff on transient database or broker trouble. (Every task's time limit, well below
@@ -61,10 +61,19 @@ def suggest_tactics(post_id: int) -> int:
     return len(tactics.suggest_for_post(post_id))
 
 
+# Pending suggestions read again by a new model, at most: the rest wait for their posts' next edit.
+RESCORE_AFTER_REFIT = 500
+
+
 @shared_task(name="forum.refit_tactics_model", **BOT_TASK)
 def refit_tactics_model() -> str:
-    """Learn from the moderators' decisions so far (and the tactics as admins left them)."""
-    return tactics.refit_model().model.version
+    """Learn from the moderators' decisions so far (and the tactics as admins left them); a new model reads
+    the posts whose suggestions still wait, so the queue shows what it learned."""
+    fitted = tactics.refit_model()
+    if fitted.is_new:
+        for post_id in review.posts_with_pending_suggestions(RESCORE_AFTER_REFIT):
+            suggest_tactics.delay(post_id)
+    return fitted.model.version
 
 
 @shared_task(name="forum.refresh_summaries", **BOT_TASK)

@@ -398,5 +398,18 @@ def _bump(item: Reviewable) -> None:
     item.updated_at = utcnow()
 
 
+def posts_with_pending_suggestions(limit: int) -> list[int]:
+    """Posts whose tactic suggestions wait for a moderator, most recent first: a new model reads them again."""
+    return list(
+        db.session.scalars(
+            select(Reviewable.post_id)
+            .where(Reviewable.type == ReviewableType.TACTIC_TAG, Reviewable.status == ReviewableStatus.PENDING)
+            .group_by(Reviewable.post_id)
+            .order_by(func.max(Reviewable.id).desc())
+            .limit(limit)
+        )
+    )
+
+
 def pending_count() -> int:
     return db.session.scalar(select(func.count()).where(Reviewable.status == ReviewableStatus.PENDING))

@@ -166,6 +166,7 @@ def scorable_post(post_id: int) -> tuple[Post, tactics_model.PostText] | None:
 class FittedModel:
     model: tactics_model.TacticModel
     decisions_count: int
+    is_new: bool  # False when a model of these very inputs was stored already
 
 
 _loaded: dict[str, tactics_model.TacticModel] = {}  # version -> model, per process: versions never change
@@ -224,7 +225,7 @@ def refit_model() -> FittedModel:
         if exists is None:
             db.session.add(TacticModel(version=model.version, parameters=model.to_json(), decisions_count=len(learned_from)))
     _loaded[model.version] = model
-    return FittedModel(model, len(learned_from))
+    return FittedModel(model, len(learned_from), is_new=exists is None)
 
 
 def current_model() -> tactics_model.TacticModel:

@@ -285,3 +285,12 @@ def test_a_model_stored_by_an_earlier_algorithm_is_refitted_not_used(app):
     assert model.version != "tactics-old-algorithm:1"
     newest = db.session.scalar(select(TacticModel).order_by(TacticModel.id.desc()).limit(1))
     assert newest.version == model.version
+
+
+def test_a_refit_is_new_only_when_decisions_changed_and_names_the_posts_to_read_again(client, auth_headers, moderator, topic, make_user):
+    waiting = [suggest(posts.create_reply(make_user(), topic, raw=TRAINING_POST + f" Round {n}."), "training")[0] for n in range(2)]
+    assert tactics.refit_model().is_new is True
+    assert tactics.refit_model().is_new is False  # same tactics, same decisions
+    put(client, auth_headers, f"/review/{waiting[0].id}/perform/reject_tag.json", moderator, version=1)
+    assert tactics.refit_model().is_new is True
+    assert review.posts_with_pending_suggestions(10) == [waiting[1].post_id]
