@@ -45,6 +45,12 @@ class Config:
     TIMER_SCAN_INTERVAL = 60
     # Topic views are counted in memory and written by a worker task at most this often.
     VIEW_FLUSH_SECONDS = 10
+    # Anonymous visitors' topic views and lists are kept whole (forum/api/anonymous_cache.py). Every change
+    # made through the services drops what it staled at once; view counts and "days ago" may be this old.
+    PAGE_CACHE_ENABLED = True
+    PAGE_CACHE_SECONDS = 30
+    PAGE_CACHE_MAX_BYTES = 64 * 1024 * 1024  # per process
+    PAGE_CACHE_KEY_PREFIX = "forum-page-cache:"  # its keys in Redis, when REDIS_URL is set
     TIMER_SCAN_BATCH = 500
     TIMER_CLAIM_LEASE_SECONDS = 300
     # Tasks must finish well inside Redis's visibility timeout, or Redis would hand them out again.

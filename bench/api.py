@@ -125,10 +125,14 @@ def measure(backend: str, database_url: str, seconds: float, long_posts: int, tm
     server = Server("wsgi:app", env)
     try:
         rows = [("bare Flask JSON (ceiling)", ceiling)]
+        first_page = f"{server.url}/t/{seeded['long_id']}.json"
+        last_page = f"{server.url}/t/{seeded['long_slug']}/{seeded['long_id']}/{seeded['long_last']}.json"
         rows.append(("GET /t/{id}.json (27 posts)", wrk(f"{server.url}/t/{seeded['short_id']}.json", seconds)))
-        rows.append((f"GET /t/{{id}}.json ({long_posts} posts, first page)", wrk(f"{server.url}/t/{seeded['long_id']}.json", seconds)))
-        rows.append((f"GET last page of the {long_posts}-post topic",
-                     wrk(f"{server.url}/t/{seeded['long_slug']}/{seeded['long_id']}/{seeded['long_last']}.json", seconds)))
+        rows.append((f"GET /t/{{id}}.json ({long_posts} posts, first page)", wrk(first_page, seconds)))
+        rows.append((f"GET last page of the {long_posts}-post topic", wrk(last_page, seconds)))
+        # Signed in: never served from the anonymous cache, so these measure the topic view itself.
+        rows.append(("  the same first page, signed in", wrk(first_page, seconds, headers=api)))
+        rows.append(("  the same last page, signed in", wrk(last_page, seconds, headers=api)))
         rows.append(("GET /latest.json", wrk(f"{server.url}/latest.json", seconds)))
         rows.append(("POST /posts.json (reply)", wrk(f"{server.url}/posts.json", seconds, headers=api, script=str(post_script))))
     finally:

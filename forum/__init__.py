@@ -44,10 +44,11 @@ def create_app(config: Mapping | None = None) -> Flask:
     limiter.init_app(app)
     celery_init_app(app)
 
-    from forum.api import register_api
+    from forum.api import anonymous_cache, register_api
     from forum.cli import forum_cli
 
     register_api(app)
+    anonymous_cache.init_app(app)
     from bots import triggers
 
     triggers.connect()

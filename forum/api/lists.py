@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, request
 
+from forum.api import anonymous_cache
 from forum.api.auth import current_actor
 from forum.api.params import params
 from forum.api.routing import json_route
@@ -38,7 +39,9 @@ def _respond(result: TopicList, shape: serializers.ListShape, **extra) -> dict:
 
 @json_route(bp, "/latest", methods=["GET"])
 def latest():
-    return _respond(topic_lists.latest(current_actor(), _paging()), serializers.LATEST)
+    return anonymous_cache.serve(
+        anonymous_cache.LIST_DEPENDENCIES, lambda: _respond(topic_lists.latest(current_actor(), _paging()), serializers.LATEST)
+    )
 
 
 @json_route(bp, "/new", methods=["GET"])
@@ -53,6 +56,10 @@ def unread():
 
 @json_route(bp, "/top", methods=["GET"])
 def top():
+    return anonymous_cache.serve(anonymous_cache.LIST_DEPENDENCIES, _top)
+
+
+def _top() -> dict:
     period = params().string("period", topic_lists.DEFAULT_TOP_PERIOD)
     result = topic_lists.top(current_actor(), period, _paging(topic_lists.TOP_PER_PAGE))
     return _respond(result, serializers.TOP, for_period=period)
@@ -62,11 +69,18 @@ def top():
 @json_route(bp, "/c/<slug>/<int:category_id>", methods=["GET"])
 def category(category_id: int, slug: str | None = None):
     # The slug is decoration, as in Discourse's /c/{slug}/{id}: the id names the category.
-    return _respond(topic_lists.category_topics(current_actor(), category_id, _paging()), serializers.CATEGORY)
+    return anonymous_cache.serve(
+        anonymous_cache.LIST_DEPENDENCIES,
+        lambda: _respond(topic_lists.category_topics(current_actor(), category_id, _paging()), serializers.CATEGORY),
+    )
 
 
 @json_route(bp, "/tag/<name>", methods=["GET"])
 def tag(name: str):
+    return anonymous_cache.serve(anonymous_cache.LIST_DEPENDENCIES, lambda: _tag(name))
+
+
+def _tag(name: str) -> dict:
     viewer = current_actor()
     found = topic_lists.find_tag(name)
     result = topic_lists.tag_topics(viewer, found, _paging())

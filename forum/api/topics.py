@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint
 
+from forum.api import anonymous_cache
 from forum.api.auth import current_actor, require_actor
 from forum.api.params import params
 from forum.api.routing import json_route
@@ -25,9 +26,11 @@ MAX_POST_IDS = 1000
 @json_route(bp, "/t/<slug>/<int:topic_id>", methods=["GET"])
 @json_route(bp, "/t/<slug>/<int:topic_id>/<int:post_number>", methods=["GET"])
 def show(topic_id: int, post_number: int | None = None, slug: str | None = None):
-    view = topics.topic_view(current_actor(), topic_id, post_number)
-    topic_views.record(view.topic.id)  # counted in memory, written in batches by a worker: no database write here
-    return topic_view(view)
+    response = anonymous_cache.serve(
+        anonymous_cache.topic_dependencies(topic_id), lambda: topic_view(topics.topic_view(current_actor(), topic_id, post_number))
+    )
+    topic_views.record(topic_id)  # counted in memory, written in batches by a worker: no database write here
+    return response
 
 
 @json_route(bp, "/t/<int:topic_id>/posts", methods=["GET"])

@@ -1,12 +1,12 @@
 """Creating, showing and editing topics, and changing their status (close, open, archive, list, pin,
 delete, recover)."""
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
 from flask import current_app
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 
 from forum.content import cook
 from forum.database import write_unit
@@ -243,9 +243,9 @@ class TopicView:
 def topic_view(viewer: User | None, topic_id: int, post_number: int | None = None) -> TopicView:
     """The topic with the chunk of posts from its start, or around ``post_number``."""
     topic = get_visible_topic(viewer, topic_id)
-    rows = posts.stream(viewer, topic)
-    start = _chunk_start(rows, post_number)
-    chunk = posts.posts_in_order([row.id for row in rows[start : start + CHUNK_SIZE]])
+    stream = posts.stream(viewer, topic)
+    start = _chunk_start(stream.post_numbers, post_number)
+    chunk = posts.posts_in_order(stream.post_ids[start : start + CHUNK_SIZE])
     participants = _participants(topic)
     shown = participants[:PARTICIPANTS_SHOWN]
     context = posts.load_context(
@@ -256,16 +256,16 @@ def topic_view(viewer: User | None, topic_id: int, post_number: int | None = Non
     )
     return TopicView(
         topic=topic,
-        stream=[row.id for row in rows],
+        stream=stream.post_ids,
         posts=chunk,
         context=context,
         tags=list(topic.tags),
         participants=shown,
         participant_count=len(participants),
-        highest_post_number=rows[-1].post_number if rows else 0,
-        has_deleted=any(row.deleted for row in rows),
-        timeline_lookup=_timeline_lookup(rows),
-        current_post_number=_nearest_post_number(rows, post_number),
+        highest_post_number=stream.post_numbers[-1] if stream.post_numbers else 0,
+        has_deleted=stream.has_deleted,
+        timeline_lookup=_timeline_lookup(stream.post_ids),
+        current_post_number=_nearest_post_number(stream.post_numbers, post_number),
         timer=timers.pending_timer(topic),
     )
 
@@ -278,30 +278,31 @@ def topic_posts(
     topic = get_visible_topic(viewer, topic_id)
     if post_ids:
         return posts.visible_posts_of(viewer, topic, post_ids)
-    rows = posts.stream(viewer, topic)
+    stream = posts.stream(viewer, topic)
     if post_number is None:
-        chosen = rows[:CHUNK_SIZE]
+        chosen = stream.post_ids[:CHUNK_SIZE]
     elif asc:
-        chosen = [row for row in rows if row.post_number > post_number][:CHUNK_SIZE]
+        after = bisect_right(stream.post_numbers, post_number)
+        chosen = stream.post_ids[after : after + CHUNK_SIZE]
     else:
-        chosen = [row for row in rows if row.post_number < post_number][-CHUNK_SIZE:]
-    return posts.posts_in_order([row.id for row in chosen])
+        before = bisect_left(stream.post_numbers, post_number)
+        chosen = stream.post_ids[max(before - CHUNK_SIZE, 0) : before]
+    return posts.posts_in_order(chosen)
 
 
-def _chunk_start(rows: list[Row], post_number: int | None) -> int:
+def _chunk_start(post_numbers: list[int], post_number: int | None) -> int:
     """Where the chunk starts, as Discourse places it: a quarter of a chunk before the post asked for."""
     if post_number is None:
         return 0
-    at = bisect_left(rows, post_number, key=lambda row: row.post_number)
-    end = min(max(at - CHUNK_SIZE // 4, 0) + CHUNK_SIZE, len(rows))
+    at = bisect_left(post_numbers, post_number)
+    end = min(max(at - CHUNK_SIZE // 4, 0) + CHUNK_SIZE, len(post_numbers))
     return max(end - CHUNK_SIZE, 0)
 
 
-def _nearest_post_number(rows: list[Row], post_number: int | None) -> int | None:
-    if post_number is None or not rows:
+def _nearest_post_number(post_numbers: list[int], post_number: int | None) -> int | None:
+    if post_number is None or not post_numbers:
         return None
-    at = bisect_left(rows, post_number, key=lambda row: row.post_number)
-    return rows[min(at, len(rows) - 1)].post_number
+    return post_numbers[min(bisect_left(post_numbers, post_number), len(post_numbers) - 1)]
 
 
 def _participants(topic: Topic) -> list[tuple[int, int]]:
@@ -318,17 +319,17 @@ def _participants(topic: Topic) -> list[tuple[int, int]]:
     ]
 
 
-def _timeline_lookup(rows: list[Row]) -> list[list[int]]:
+def _timeline_lookup(post_ids: list[int]) -> list[list[int]]:
     """Discourse's TimelineLookup: [post index from 1, days ago] wherever the day changes, sampled to at most
     TIMELINE_LOOKUP_MAX pairs."""
     now = utcnow()
-    every = max(ceil(len(rows) / TIMELINE_LOOKUP_MAX), 1)
-    sampled = range(0, len(rows), every)
+    every = max(ceil(len(post_ids) / TIMELINE_LOOKUP_MAX), 1)
+    sampled = range(0, len(post_ids), every)
     # Only the sampled posts' dates are needed: one query for them, whatever the topic's length.
-    created = dict(db.session.execute(select(Post.id, Post.created_at).where(Post.id.in_([rows[i].id for i in sampled]))).all())
+    created = dict(db.session.execute(select(Post.id, Post.created_at).where(Post.id.in_([post_ids[i] for i in sampled]))).all())
     lookup: list[list[int]] = []
     for index in sampled:
-        days_ago = round((now - created[rows[index].id]).total_seconds() / 86400)
+        days_ago = round((now - created[post_ids[index]]).total_seconds() / 86400)
         if not lookup or lookup[-1][1] != days_ago:
             lookup.append([index + 1, days_ago])
     return lookup

@@ -1,0 +1,217 @@
+"""Discourse's anonymous cache: whole JSON answers kept for visitors who are not signed in.
+
+A page is kept per process, with the versions of what it shows (the site, one topic, the topic lists) as
+they were read before it was rendered. The domain events replace a version with a new random value once a
+change has committed (a reply, an edit, a like, a status change, a move, a deletion, a user or category
+change), so the next anonymous request renders afresh. The versions are shared by every process: in Redis
+when ``REDIS_URL`` is set, else in a memory-mapped file in the instance folder, which every process of this
+machine maps (the embedded default runs on one machine; a deployment over several machines sets
+``REDIS_URL``). Random values, never counters, so a version that was lost (a Redis restart, an expired key)
+can never come back equal to one a stale page was stored with.
+
+What changes without an event shows at most ``PAGE_CACHE_SECONDS`` late: view counts (written in batches
+by the worker) and what time alone changes ("days ago", a pin's end). Answers that depend on the viewer
+never come from here: a request with an API key or a signed-in session is always rendered.
+Responses say ``X-Discourse-Cached: true`` (served from the cache), ``store`` (rendered and kept) or
+``skip`` (not cacheable), as Discourse's do.
+"""
+import mmap
+import os
+import secrets
+import struct
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from flask import Flask, Response, current_app, request, session
+
+from forum.api.auth import SESSION_TOKEN
+from forum.services import events
+
+CACHED_HEADER = "X-Discourse-Cached"
+SITE = "site"
+TOPIC_LISTS = "lists"
+# What every topic list shows: any topic may enter or leave one, so any topic change stales them all.
+LIST_DEPENDENCIES = (SITE, TOPIC_LISTS)
+
+
+def _topic(topic_id: int) -> str:
+    return f"topic:{topic_id}"
+
+
+def topic_dependencies(topic_id: int) -> tuple[str, ...]:
+    return SITE, _topic(topic_id)
+
+
+class Versions(Protocol):
+    def read(self, names: tuple[str, ...]) -> tuple: ...
+
+    def replace(self, names: tuple[str, ...]) -> None: ...
+
+
+class SharedMemoryVersions:
+    """Versions in a file every process of this machine maps: a read is a memory access, no system call.
+
+    Names share SLOTS slots by a stable hash (crc32, the same in every process); two names in one slot only
+    make each other's pages render again sooner. An aligned 8-byte store is one machine write, and a value
+    read half-written would differ from every stored one, so neither side needs a lock.
+    """
+
+    SLOTS = 1 << 16
+    _SLOT = struct.Struct("<Q")
+
+    def __init__(self, path: Path):
+        size = self.SLOTS * self._SLOT.size
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(descriptor).st_size < size:
+                os.ftruncate(descriptor, size)  # the first process to open it; the same size if two race
+            self._map = mmap.mmap(descriptor, size)
+        finally:
+            os.close(descriptor)
+
+    def _offset(self, name: str) -> int:
+        return zlib.crc32(name.encode()) % self.SLOTS * self._SLOT.size
+
+    def read(self, names: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(self._SLOT.unpack_from(self._map, self._offset(name))[0] for name in names)
+
+    def replace(self, names: tuple[str, ...]) -> None:
+        for name in names:
+            self._SLOT.pack_into(self._map, self._offset(name), secrets.randbits(64))
+
+
+class RedisVersions:
+    """Versions as Redis keys under ``prefix``: one MGET per request. A key that expired (or was lost) gets a
+    new random value, which stales the pages stored with the old one, so expiry only costs a render."""
+
+    KEY_SECONDS = 3600
+
+    def __init__(self, url: str, prefix: str):
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+        self._prefix = prefix
+
+    def read(self, names: tuple[str, ...]) -> tuple[bytes, ...]:
+        keys = [self._prefix + name for name in names]
+        values = self._redis.mget(keys)
+        if None in values:
+            with self._redis.pipeline(transaction=False) as pipe:
+                for key, value in zip(keys, values):
+                    if value is None:
+                        pipe.set(key, secrets.token_hex(8), nx=True, ex=self.KEY_SECONDS)
+                pipe.mget(keys)
+                values = pipe.execute()[-1]
+        return tuple(values)
+
+    def replace(self, names: tuple[str, ...]) -> None:
+        with self._redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.set(self._prefix + name, secrets.token_hex(8), ex=self.KEY_SECONDS)
+            pipe.execute()
+
+
+@dataclass(frozen=True)
+class Page:
+    body: bytes
+    versions: tuple
+    expires_at: float  # time.monotonic()
+
+
+class Pages:
+    """This process's pages, the least recently used dropped first once they weigh more than ``max_bytes``."""
+
+    def __init__(self, max_bytes: int):
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._pages: OrderedDict[str, Page] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: Page) -> None:
+        with self._lock:
+            previous = self._pages.pop(key, None)
+            if previous is not None:
+                self._bytes -= len(previous.body)
+            self._pages[key] = page
+            self._bytes += len(page.body)
+            while self._bytes > self._max_bytes:
+                _, dropped = self._pages.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+
+class AnonymousCache:
+    def __init__(self, versions: Versions, pages: Pages, seconds: float):
+        self.versions = versions
+        self._pages = pages
+        self._seconds = seconds
+
+    def serve(self, depends_on: tuple[str, ...], render: Callable[[], dict]) -> Response | dict:
+        """The answer to this request: kept, or ``render()``ed (and kept when the visitor is anonymous)."""
+        if not _is_anonymous():
+            return _marked(current_app.json.response(render()), "skip")
+        key = request.full_path
+        # Read before rendering: a change that commits meanwhile replaces these, so what it staled is not served.
+        versions = self.versions.read(depends_on)
+        page = self._pages.get(key)
+        if page is not None and page.versions == versions and page.expires_at > time.monotonic():
+            return _marked(Response(page.body, mimetype=current_app.json.mimetype), "true")
+        response = current_app.json.response(render())
+        self._pages.put(key, Page(response.get_data(), versions, time.monotonic() + self._seconds))
+        return _marked(response, "store")
+
+
+def _is_anonymous() -> bool:
+    """No API key and no signed-in session: the request could not act as a user (see auth._load_user)."""
+    return "Api-Key" not in request.headers and SESSION_TOKEN not in session
+
+
+def _marked(response: Response, state: str) -> Response:
+    response.headers[CACHED_HEADER] = state
+    return response
+
+
+def serve(depends_on: tuple[str, ...], render: Callable[[], dict]) -> Response | dict:
+    """Answer with the current app's cache, or render when it has none (PAGE_CACHE_ENABLED off)."""
+    cache: AnonymousCache | None = current_app.extensions.get("anonymous_cache")
+    return cache.serve(depends_on, render) if cache is not None else render()
+
+
+def init_app(app: Flask) -> None:
+    if not app.config["PAGE_CACHE_ENABLED"]:
+        return
+    if app.config["REDIS_URL"]:
+        versions: Versions = RedisVersions(app.config["REDIS_URL"], app.config["PAGE_CACHE_KEY_PREFIX"])
+    else:
+        versions = SharedMemoryVersions(Path(app.instance_path) / "anonymous-cache-versions")
+    pages = Pages(app.config["PAGE_CACHE_MAX_BYTES"])
+    app.extensions["anonymous_cache"] = AnonymousCache(versions, pages, app.config["PAGE_CACHE_SECONDS"])
+
+
+def _replace(names: tuple[str, ...]) -> None:
+    cache: AnonymousCache | None = current_app.extensions.get("anonymous_cache")
+    if cache is not None:
+        cache.versions.replace(names)
+
+
+# The events are sent after commit, in whichever process made the change (a web worker, a Celery worker).
+@events.topic_changed.connect
+def _on_topic_changed(topic_id: int, **_) -> None:
+    _replace((_topic(topic_id), TOPIC_LISTS))
+
+
+@events.site_changed.connect
+def _on_site_changed(_sender, **__) -> None:
+    _replace((SITE,))
