@@ -179,18 +179,24 @@ def claim_due_timers(limit: int, now: datetime | None = None) -> list[int]:
 
 def fire_timer(timer_id: int) -> str | None:
     """Carry out one claimed timer; returns its outcome, or None when there was nothing to do."""
+    topic_id = db.session.scalar(select(TopicTimer.topic_id).where(TopicTimer.id == timer_id))
+    if topic_id is None:
+        return None
     with write_unit(db.session):
+        # The topic's row first, then the timer's: the order a reply takes them in (it re-arms "after the last
+        # post" timers), so the two never wait for each other.
+        topic = db.session.get(Topic, topic_id, with_for_update=True, populate_existing=True)
         timer = db.session.get(TopicTimer, timer_id, with_for_update=True, populate_existing=True)
         if timer is None or timer.state != TimerState.CLAIMED:
             return None
-        timer.state, timer.outcome = _carry_out(timer)
+        timer.state, timer.outcome = _carry_out(timer, topic)
         timer.fired_at = utcnow()
+        events.publish_topic_changed(topic_id)  # the pending timer readers saw is gone, whatever happened
         return timer.outcome
 
 
-def _carry_out(timer: TopicTimer) -> tuple[str, str]:
+def _carry_out(timer: TopicTimer, topic: Topic | None) -> tuple[str, str]:
     """(new state, outcome) for a due timer, re-checking everything that may have changed since it was set."""
-    topic = db.session.get(Topic, timer.topic_id, with_for_update=True, populate_existing=True)
     if topic is None or topic.is_deleted:
         return TimerState.SKIPPED, "topic no longer exists"
     try:

@@ -1,12 +1,11 @@
 """Topic view counts without a database write per view.
 
 Each process adds views up in memory and hands the totals to a Celery task at most every
-VIEW_FLUSH_SECONDS (config), which applies them in one UPDATE per topic, and once more when the process
-exits normally (a gunicorn worker's graceful shutdown). A crash loses the views of those last seconds:
+VIEW_FLUSH_SECONDS (config), which applies them in one UPDATE per topic, and once more when a gunicorn
+worker exits (``gunicorn.conf.py``). A crash loses the views of those last seconds:
 acceptable for a popularity figure, and it keeps the topic view free of database writes (a flush sends one
 broker message, at most that often).
 """
-import atexit
 import threading
 import time
 from collections import Counter
@@ -56,4 +55,3 @@ def add_views(counts: dict[str, int]) -> None:
 
 
 topic_views = ViewBuffer()
-atexit.register(topic_views.flush)

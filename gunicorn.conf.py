@@ -1,0 +1,9 @@
+"""gunicorn reads this file from the working directory: settings for every way the forum is served."""
+
+
+def worker_exit(server, worker):
+    """Send the topic views this worker still holds before it goes (a restart, a scale-down). Here, not in
+    an atexit hook: by then the interpreter refuses the threads a broker connection may start."""
+    from forum.services.views import topic_views
+
+    topic_views.flush()
