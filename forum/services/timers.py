@@ -179,9 +179,14 @@ def claim_due_timers(limit: int, now: datetime | None = None) -> list[int]:
 
 def fire_timer(timer_id: int) -> str | None:
     """Carry out one claimed timer; returns its outcome, or None when there was nothing to do."""
-    topic_id = db.session.scalar(select(TopicTimer.topic_id).where(TopicTimer.id == timer_id))
-    if topic_id is None:
+    # A fire task queued twice (a claim re-taken after its lease) mostly finds its timer done: say so without
+    # taking any lock (on SQLite, the database's one write lock).
+    claimed = db.session.execute(
+        select(TopicTimer.topic_id).where(TopicTimer.id == timer_id, TopicTimer.state == TimerState.CLAIMED)
+    ).first()
+    if claimed is None:
         return None
+    topic_id = claimed.topic_id
     with write_unit(db.session):
         # The topic's row first, then the timer's: the order a reply takes them in (it re-arms "after the last
         # post" timers), so the two never wait for each other.
