@@ -61,7 +61,7 @@ def perform(reviewable_id: int, action: str):
     actor = require_actor()
     values = params()
     item = review.perform(actor, reviewable_id, action, version=values.integer("version"), reason=values.string("reason"))
-    return perform_result(item)
+    return {"reviewable_perform_result": perform_result(item, review.pending_count())}
 
 
 @json_route(bp, "/review/bulk/perform/<action>", methods=["PUT"])
@@ -79,9 +79,10 @@ def perform_bulk(action: str):
         items = [{"id": item_id, "version": version} for item_id, version in zip(ids, versions)]
     reason = (body or {}).get("reason") if isinstance(body, dict) else params().string("reason")
     results = review.perform_bulk(actor, action, _versions(items), reason=reason if isinstance(reason, str) else None)
+    pending = review.pending_count()  # once for the whole answer, not once per item
     return {
         "results": [
-            {"id": result.id, "success": True, **perform_result(result.item)["reviewable_perform_result"]}
+            {"id": result.id, **perform_result(result.item, pending)}
             if result.error is None
             else {"id": result.id, "success": False, "errors": result.error.messages, "error_type": result.error.error_type, "status": result.error.status_code}
             for result in results

@@ -4,7 +4,6 @@ from forum.services import users
 
 SYSTEM_USERNAME = "system"
 TACTICS_BOT_USERNAME = "tactics-bot"
-SUMMARY_BOT_USERNAME = "summary-bot"
 
 
 def bot_user(username: str) -> User:

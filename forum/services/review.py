@@ -102,11 +102,10 @@ def file_tactic_suggestions(post: Post, suggestions: Iterable[Suggestion], tags:
     return filed
 
 
-def withdraw_tactic_suggestions(post_id: int, *, reason: str) -> list[Reviewable]:
+def withdraw_tactic_suggestions(post_id: int, *, reason: str) -> None:
     """Withdraw the post's pending tactic items (the post is gone, or its author opted out of bots)."""
     with write_unit(db.session):
         withdraw_pending_items(list(_tactic_items(post_id).values()), bots.bot_user(bots.TACTICS_BOT_USERNAME), reason=reason)
-    return []
 
 
 def withdraw_pending_items(items: list[Reviewable], bot: User, *, reason: str) -> None:
@@ -270,15 +269,17 @@ def perform(actor: User | None, reviewable_id: int, action: str, *, version: int
         if action not in available_actions(actor, item):
             raise NotAllowed(f"{action} is not possible on this item now.")
         if action == REOPEN:
-            _undo(actor, item)
+            changed_post = _undo(item)
             _transition(item, actor, REOPEN, ReviewableStatus.PENDING, reason=reason)
             item.reviewed_by_id, item.reviewed_at = None, None
         else:
-            details = _apply(actor, item, action)
+            details = _apply(item, action)
+            changed_post = bool(details)
             _transition(item, actor, action, TRANSITIONS[item.type][action], reason=reason, details=details)
             item.reviewed_by_id, item.reviewed_at = actor.id, utcnow()
         audit.record(actor, f"reviewable.{action}", item, after={"status": item.status, "version": item.version}, context={"reason": reason} if reason else None)
-        events.publish_topic_changed(item.topic_id)
+        if changed_post:  # tags or visibility readers see; a rejection or an ignore changes nothing they see
+            events.publish_topic_changed(item.topic_id)
     return item
 
 
@@ -305,8 +306,8 @@ def perform_bulk(actor: User | None, action: str, versions: Mapping[int, int], *
     return results
 
 
-def _apply(actor: User, item: Reviewable, action: str) -> dict:
-    """The decision's effect on the post; returns what undoing it needs to know."""
+def _apply(item: Reviewable, action: str) -> dict:
+    """The decision's effect on the post; returns what undoing it needs to know (empty: no effect)."""
     post = db.session.get(Post, item.post_id, with_for_update=True)
     if action == "approve_tag":
         tag = item.tag
@@ -326,11 +327,11 @@ def _apply(actor: User, item: Reviewable, action: str) -> dict:
     return {}
 
 
-def _undo(actor: User, item: Reviewable) -> None:
-    """Take back what the item's last decision did to the post and topic."""
+def _undo(item: Reviewable) -> bool:
+    """Take back what the item's last decision did to the post and topic; whether it had done anything."""
     decision = next((entry for entry in reversed(item.history) if entry.action in TRANSITIONS[item.type]), None)
-    if decision is None:
-        return
+    if decision is None or not decision.details:
+        return False
     post = db.session.get(Post, item.post_id, with_for_update=True)
     if decision.action == "approve_tag":
         tag = item.tag
@@ -350,6 +351,7 @@ def _undo(actor: User, item: Reviewable) -> None:
         post.hidden_at = None
     elif decision.details.get("unhid_post"):
         post.hidden_at = utcnow()
+    return True
 
 
 def _new_item(kind: ReviewableType, dedupe_key: str, post: Post, creator: User, *, score: float, payload: dict, tag_id: int | None = None) -> Reviewable:

@@ -247,7 +247,8 @@ def suggest_for_post(post_id: int) -> list[Reviewable]:
     Running it again with the same model and text changes nothing."""
     scorable = scorable_post(post_id)
     if scorable is None:
-        return review.withdraw_tactic_suggestions(post_id, reason="The post can no longer be scored.")
+        review.withdraw_tactic_suggestions(post_id, reason="The post can no longer be scored.")
+        return []
     post, text = scorable
     model = current_model()
     tags = {tag.name: tag for tag in tactic_tags()}

@@ -134,14 +134,13 @@ def review_item(actor: User | None, item: Reviewable) -> dict:
     return {"reviewable": reviewable(actor, item), "users": _users([item]), "topics": _topics([item])}
 
 
-def perform_result(item: Reviewable) -> dict:
+def perform_result(item: Reviewable, pending_count: int) -> dict:
+    """Discourse's answer to a perform; ``pending_count`` is the queue's length after it."""
     return {
-        "reviewable_perform_result": {
-            "success": "OK",
-            "transition_to": ReviewableStatus(item.status).name.lower(),
-            "transition_to_id": item.status,
-            "version": item.version,
-            "reviewable_count": review.pending_count(),
-            "remove_reviewable_ids": [item.id] if item.status != ReviewableStatus.PENDING else [],
-        }
+        "success": "OK",
+        "transition_to": ReviewableStatus(item.status).name.lower(),
+        "transition_to_id": item.status,
+        "version": item.version,
+        "reviewable_count": pending_count,
+        "remove_reviewable_ids": [item.id] if item.status != ReviewableStatus.PENDING else [],
     }
