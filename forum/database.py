@@ -6,7 +6,8 @@ units begin with ``BEGIN IMMEDIATE``: they queue for the write lock up front and
 that way. Read-only work keeps plain deferred transactions, which WAL lets run beside a writer.
 PostgreSQL needs none of this: its row locks serialise the writers that touch the same rows.
 """
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -14,8 +15,9 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 _in_write_unit: ContextVar[bool] = ContextVar("forum_in_write_unit", default=False)
-# Callbacks to run once the outermost write unit has committed (dropped if it rolls back).
-_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("forum_after_commit", default=None)
+# Callbacks to run once the outermost write unit has committed (dropped if it rolls back), by key.
+_after_commit: ContextVar[dict[Hashable, Callable[[], None]] | None] = ContextVar("forum_after_commit", default=None)
+logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -52,7 +54,7 @@ def write_unit(session: Session) -> Iterator[Session]:
     # Finish any read transaction first: the write must start from a fresh snapshot.
     session.commit()
     token = _in_write_unit.set(True)
-    callbacks_token = _after_commit.set([])
+    callbacks_token = _after_commit.set({})
     try:
         yield session
         session.commit()
@@ -63,16 +65,21 @@ def write_unit(session: Session) -> Iterator[Session]:
     finally:
         _after_commit.reset(callbacks_token)
         _in_write_unit.reset(token)
-    for callback in callbacks:
-        callback()
+    for callback in callbacks.values():
+        try:
+            callback()
+        except Exception:  # the write is stored: a broker or cache outage must not turn it into an error
+            logger.exception("an after-commit callback failed")
 
 
-def after_commit(callback: Callable[[], None]) -> None:
-    """Run ``callback`` when the current write unit commits, never if it rolls back.
+def after_commit(callback: Callable[[], None], key: Hashable | None = None) -> None:
+    """Run ``callback`` when the outermost write unit commits, never if it rolls back (a nested unit whose
+    error the caller caught commits with the outer one). Callbacks with the same ``key`` run once.
 
-    What it starts (a task, a cache eviction) then never sees uncommitted or discarded rows.
+    What it starts (a task, a cache eviction) then never sees uncommitted or discarded rows. A callback that
+    fails is logged and the others still run.
     """
     callbacks = _after_commit.get()
     if callbacks is None:
         raise RuntimeError("after_commit needs an open write unit")
-    callbacks.append(callback)
+    callbacks.setdefault(callback if key is None else key, callback)

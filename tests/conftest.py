@@ -22,7 +22,7 @@ os.environ["FORUM_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="forum-test-instance
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import Role, User  # noqa: E402
-from forum.services import users  # noqa: E402
+from forum.services import events, users  # noqa: E402
 from tests import databases  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +112,8 @@ def _empty_tables(app) -> None:
         for table in tables:
             connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(delete(User).where(User.id.not_in(app.config["SEEDED_USER_IDS"])))
+    # Rows went behind the services' backs: say so, or a cached page of this test could answer the next one.
+    events.site_changed.send(None)
 
 
 @pytest.fixture

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, request
 
-from forum.api.auth import SESSION_TOKEN
+from forum.api.auth import current_actor
 from forum.services import events
 
 CACHED_HEADER = "X-Discourse-Cached"
@@ -46,6 +46,10 @@ def _topic(topic_id: int) -> str:
 
 def topic_dependencies(topic_id: int) -> tuple[str, ...]:
     return SITE, _topic(topic_id)
+
+
+class VersionsUnavailable(Exception):
+    """The shared versions cannot be read now: the page is rendered, not served from or kept in the cache."""
 
 
 class Versions(Protocol):
@@ -91,23 +95,29 @@ class RedisVersions:
     new random value, which stales the pages stored with the old one, so expiry only costs a render."""
 
     KEY_SECONDS = 3600
+    # A Redis that is slow or gone costs a page this long at most; then it is rendered instead.
+    TIMEOUT_SECONDS = 0.5
 
     def __init__(self, url: str, prefix: str):
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, socket_timeout=self.TIMEOUT_SECONDS, socket_connect_timeout=self.TIMEOUT_SECONDS)
+        self._errors = redis.RedisError
         self._prefix = prefix
 
     def read(self, names: tuple[str, ...]) -> tuple[bytes, ...]:
         keys = [self._prefix + name for name in names]
-        values = self._redis.mget(keys)
-        if None in values:
-            with self._redis.pipeline(transaction=False) as pipe:
-                for key, value in zip(keys, values):
-                    if value is None:
-                        pipe.set(key, secrets.token_hex(8), nx=True, ex=self.KEY_SECONDS)
-                pipe.mget(keys)
-                values = pipe.execute()[-1]
+        try:
+            values = self._redis.mget(keys)
+            if None in values:
+                with self._redis.pipeline(transaction=False) as pipe:
+                    for key, value in zip(keys, values):
+                        if value is None:
+                            pipe.set(key, secrets.token_hex(8), nx=True, ex=self.KEY_SECONDS)
+                    pipe.mget(keys)
+                    values = pipe.execute()[-1]
+        except self._errors as error:
+            raise VersionsUnavailable from error
         return tuple(values)
 
     def replace(self, names: tuple[str, ...]) -> None:
@@ -160,22 +170,21 @@ class AnonymousCache:
 
     def serve(self, depends_on: tuple[str, ...], render: Callable[[], dict]) -> Response | dict:
         """The answer to this request: kept, or ``render()``ed (and kept when the visitor is anonymous)."""
-        if not _is_anonymous():
+        if current_actor() is not None:
             return _marked(current_app.json.response(render()), "skip")
         key = request.full_path
         # Read before rendering: a change that commits meanwhile replaces these, so what it staled is not served.
-        versions = self.versions.read(depends_on)
+        try:
+            versions = self.versions.read(depends_on)
+        except VersionsUnavailable:
+            current_app.logger.warning("page cache versions unavailable; rendering", exc_info=True)
+            return _marked(current_app.json.response(render()), "skip")
         page = self._pages.get(key)
         if page is not None and page.versions == versions and page.expires_at > time.monotonic():
             return _marked(Response(page.body, mimetype=current_app.json.mimetype), "true")
         response = current_app.json.response(render())
         self._pages.put(key, Page(response.get_data(), versions, time.monotonic() + self._seconds))
         return _marked(response, "store")
-
-
-def _is_anonymous() -> bool:
-    """No API key and no signed-in session: the request could not act as a user (see auth._load_user)."""
-    return "Api-Key" not in request.headers and SESSION_TOKEN not in session
 
 
 def _marked(response: Response, state: str) -> Response:

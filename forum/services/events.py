@@ -10,7 +10,7 @@ from forum.database import after_commit
 
 _signals = Namespace()
 
-# sender: the post's id; data: topic_id.
+# sender: the post's id; data: topic_id. A member's post (not a small-action post such as "closed this topic").
 post_created = _signals.signal("post-created")
 post_edited = _signals.signal("post-edited")
 # sender: the topic's id. Anything a reader of the topic or of topic lists sees changed: posts, status,
@@ -18,28 +18,35 @@ post_edited = _signals.signal("post-edited")
 topic_changed = _signals.signal("topic-changed")
 # sender: the tag group's id. Its tags or their descriptions changed (tactics are a tag group).
 tag_group_changed = _signals.signal("tag-group-changed")
-# sender: None. Something every page may show changed: categories, tag groups, users.
+# sender: None. Something every page may show changed: categories, tags, tag groups, groups.
 site_changed = _signals.signal("site-changed")
 
 
+# Each announcement is sent once per write unit, however often the unit's services make it.
+
+
+def _publish(signal, sender, **data) -> None:
+    after_commit(lambda: signal.send(sender, **data), key=(signal.name, sender))
+
+
 def publish_post_created(post_id: int, topic_id: int) -> None:
-    after_commit(lambda: post_created.send(post_id, topic_id=topic_id))
+    _publish(post_created, post_id, topic_id=topic_id)
     publish_topic_changed(topic_id)
 
 
 def publish_post_edited(post_id: int, topic_id: int) -> None:
-    after_commit(lambda: post_edited.send(post_id, topic_id=topic_id))
+    _publish(post_edited, post_id, topic_id=topic_id)
     publish_topic_changed(topic_id)
 
 
 def publish_topic_changed(topic_id: int) -> None:
-    after_commit(lambda: topic_changed.send(topic_id))
+    _publish(topic_changed, topic_id)
 
 
 def publish_site_changed() -> None:
-    after_commit(lambda: site_changed.send(None))
+    _publish(site_changed, None)
 
 
 def publish_tag_group_changed(tag_group_id: int) -> None:
-    after_commit(lambda: tag_group_changed.send(tag_group_id))
+    _publish(tag_group_changed, tag_group_id)
     publish_site_changed()

@@ -91,7 +91,10 @@ def append_post(
     db.session.add(post)
     db.session.flush()
     db.session.expire(topic)
-    events.publish_post_created(post.id, post.topic_id)
+    if post_type == PostType.REGULAR:
+        events.publish_post_created(post.id, post.topic_id)
+    else:
+        events.publish_topic_changed(post.topic_id)
     return post
 
 

@@ -15,7 +15,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
 from forum.models.base import utcnow
-from forum.services import audit, events, guardian, sessions
+from forum.services import audit, guardian, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,18}[A-Za-z0-9_]$")
@@ -88,7 +88,6 @@ def create_user(
     if errors:
         raise ValidationFailed(*errors)
     with write_unit(db.session):
-        events.publish_site_changed()
         user = User(
             username=username,
             email=email.lower() if email else None,
@@ -163,7 +162,6 @@ def activate(actor: User | None, user_id: int) -> User:
     """Staff let a signed-up account in. Activating an active account changes nothing."""
     guardian.ensure_staff(actor)
     with write_unit(db.session):
-        events.publish_site_changed()
         user = _get_for_update(user_id)
         if not user.active:
             user.active = True
@@ -285,7 +283,6 @@ def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str 
     guardian.ensure_staff(actor)
     suspended_till, suspend_reason = _parse_suspend_until(until), _parse_reason(reason)
     with write_unit(db.session):
-        events.publish_site_changed()
         user = _get_for_update(user_id)
         guardian.ensure_can_suspend(actor, user)
         if user.is_suspended:
@@ -308,7 +305,6 @@ def unsuspend(actor: User | None, user_id: int) -> User:
     """End a suspension early. Unsuspending a user who is not suspended changes nothing."""
     guardian.ensure_staff(actor)
     with write_unit(db.session):
-        events.publish_site_changed()
         user = _get_for_update(user_id)
         guardian.ensure_can_suspend(actor, user)
         if user.is_suspended:
