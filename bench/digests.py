@@ -23,6 +23,7 @@ from sqlalchemy import event, insert  # noqa: E402
 
 from forum import create_app  # noqa: E402
 from forum.content import cook  # noqa: E402
+from forum.content.digests import FORMATS  # noqa: E402
 from forum.database import write_unit  # noqa: E402
 from forum.demo import DIALOGUE_FILE  # noqa: E402
 from forum.extensions import db  # noqa: E402
@@ -30,7 +31,6 @@ from forum.models import Category, Topic, post_tags  # noqa: E402
 from forum.services import posts, tactics, topics, users  # noqa: E402
 from tests import databases  # noqa: E402
 
-FORMATS = ("json", "md", "html")
 EXAMPLE_EVERY = 10
 
 

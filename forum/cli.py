@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from forum.content.digests import FORMATS as DIGEST_FORMATS
 from forum.models import Role
 from forum.services import rebake, users
 from forum.services.errors import ServiceError
@@ -78,7 +79,7 @@ def rebake_command():
 @click.argument("topic_ids", nargs=-1, type=click.IntRange(min=1))
 @click.option("--category", "categories", multiple=True, metavar="ID_OR_SLUG", help="Every topic of a category (repeatable).")
 @click.option("--tactic", "tactic_names", multiple=True, metavar="NAME", help="A tactic notebook across topics (repeatable).")
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["md", "html", "json"]), default=("md",), show_default=True,
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(DIGEST_FORMATS), default=("md",), show_default=True,
               help="Repeat for several formats.")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="The folder to write to.")
 @click.option("--redact", is_flag=True, help="Pseudonymous participants; e-mail addresses and phone numbers masked.")

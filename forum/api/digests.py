@@ -17,7 +17,7 @@ from forum.services import digests
 
 bp = Blueprint("digests", __name__)
 
-FORMAT = "<any(md, html, json):format>"
+FORMAT = f"<any({', '.join(rendering.FORMATS)}):format>"
 # The pages load nothing: the inline stylesheet is all there is (the print view shows the posts' images).
 DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src http: https:; base-uri 'none'; form-action 'none'"

@@ -407,6 +407,16 @@ def _post_columns() -> tuple:
     )
 
 
+def _thread_rows(viewer: User | None, topic: Topic) -> list:
+    """The topic's regular posts the viewer sees, with their authors, in order: one query."""
+    return db.session.execute(
+        select(*_post_columns())
+        .join(User, User.id == Post.user_id)
+        .where(Post.topic_id == topic.id, *_content_conditions(viewer))
+        .order_by(Post.post_number)
+    ).all()
+
+
 def _content_conditions(viewer: User | None) -> tuple:
     return (Post.deleted_at.is_(None), Post.post_type == PostType.REGULAR, guardian.visible_posts(viewer))
 
@@ -453,15 +463,14 @@ def topic_digest(viewer: User | None, topic_id: int, *, redact: bool = False) ->
     if topic.is_deleted:
         raise NotFound("That topic does not exist.")
     category = topic.category.name if topic.category else None
-    rows = db.session.execute(
-        select(*_post_columns())
-        .join(User, User.id == Post.user_id)
-        .where(Post.topic_id == topic.id, *_content_conditions(viewer))
-        .order_by(Post.post_number)
-    ).all()
+    rows = _thread_rows(viewer, topic)
     thread = [_read(row) for row in rows]
-    people = list({row.user_id: Person(row.user_id, row.username, row.name) for row in rows}.values())
     opted_out = {row.user_id for row in rows if row.bot_opt_out}
+    # Named participants take the first pseudonyms, so "Participant A, C" never hints where an unnamed one posted.
+    people = sorted(
+        {row.user_id: Person(row.user_id, row.username, row.name) for row in rows}.values(),
+        key=lambda person: person.id in opted_out,
+    )
     redactor = Redactor(people, enabled=redact)
     quotable = [post for post in thread if post.quotable]
 
@@ -696,13 +705,7 @@ def printable_topic(viewer: User | None, topic_id: int) -> PrintableTopic:
     """The topic's regular posts the viewer sees; a post hidden by flags shows no text except to staff and
     its author, as in the topic view."""
     topic = topics.get_visible_topic(viewer, topic_id)
-    rows = db.session.execute(
-        select(*_post_columns())
-        .join(User, User.id == Post.user_id)
-        .where(Post.topic_id == topic.id, *_content_conditions(viewer))
-        .order_by(Post.post_number)
-    ).all()
-    sees_hidden = viewer is not None and viewer.is_staff
+    rows = _thread_rows(viewer, topic)
     return PrintableTopic(
         title=topic.title,
         url=permalink(topic.id, topic.slug, redacted=False),
@@ -713,7 +716,7 @@ def printable_topic(viewer: User | None, topic_id: int) -> PrintableTopic:
                 author=row.username,
                 name=row.name,
                 posted_at=row.created_at,
-                cooked=row.cooked if row.hidden_at is None or sees_hidden or (viewer is not None and viewer.id == row.user_id) else None,
+                cooked=row.cooked if row.hidden_at is None or guardian.can_see_hidden_post(viewer, row) else None,
                 reply_to_post_number=row.reply_to_post_number,
                 url=permalink(topic.id, topic.slug, row.post_number, redacted=False),
             )

@@ -9,7 +9,6 @@ against docs/digest-schema.json for the JSON.
 import json
 import os
 import re
-import time
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -523,10 +522,8 @@ def test_a_1000_post_topic_takes_as_many_queries_as_a_short_one(app, get, member
         queries[topic.id] = len(statements)
     assert queries[short.id] == queries[long.id], queries
 
-    started = time.perf_counter()
     document = digest(get, long.id)
     text, page = digest(get, long.id, "md"), digest(get, long.id, "html")
-    elapsed = time.perf_counter() - started
     assert document["counts"]["posts"] == 1000 and len(document["participants"]) == 13
     assert [e["post_number"] for e in document["tactics"][0]["examples"]] == [5, 500]
     # Posts 3, 6, 9, ... are replied to by none (n+1 replies to n unless n+1 is a multiple of 3), and post 1000 by none.
@@ -534,7 +531,6 @@ def test_a_1000_post_topic_takes_as_many_queries_as_a_short_one(app, get, member
     assert {r["url"] for r in document["resources"]} == {f"https://example.org/{k}" for k in range(7)}
     check_markdown(text, {document["topic"]["url"], *(r["url"] for r in document["resources"]), *(permalink(long, n) for n in range(1, 1001))})
     check_html(page)
-    assert elapsed < 30, elapsed  # a generous bound; bench/digests.py measures it
 
 
 # The XSS corpus, every payload a post of one topic and an approved example.
@@ -585,10 +581,12 @@ def test_print_view_shows_the_posts_as_the_reader_sees_them(client, get, demo, m
     for article, spec in zip(articles, DIALOGUE["posts"]):
         assert text_of(article.find(".//h2")) == spec["raw"].strip().splitlines()[0].removeprefix("## ")
         assert spec["author"] in text_of(article.find("p"))
-    assert not list(tree.iter("script"))
-    assert client.get(f"/t/{demo.id}/print").status_code == 200
+    assert client.get(f"/t/{demo.id}/print").get_data() == response.get_data()  # with or without the slug
 
     topic = topics.create_topic(member, title="A topic with a hidden post", raw="## Start\n\nThe opening post of the topic.")
+    posts.create_reply(member, topic, raw="## Payload\n\n<script>alert(1)</script><img src=x onerror=alert(2)> pasted here.")
+    printed = parse_html(get(f"/t/{topic.slug}/{topic.id}/print").get_data(as_text=True))
+    assert not list(printed.iter("script")) and all("onerror" not in element.attrib for element in printed.iter())
     hidden = posts.create_reply(member, topic, raw="## Flagged\n\nFLAGGED-TEXT in a post.")
     set_columns(Post, hidden.id, hidden_at=utcnow())
     assert "FLAGGED-TEXT" not in get(f"/t/{topic.slug}/{topic.id}/print").get_data(as_text=True)
@@ -599,3 +597,13 @@ def test_print_view_shows_the_posts_as_the_reader_sees_them(client, get, demo, m
     assert get(f"/t/{secret.slug}/{secret.id}/print").status_code == 404
     assert get(f"/t/{secret.slug}/{secret.id}/print", member).status_code == 200
     assert get(f"/raw/{demo.id}").status_code == 200  # Discourse's other export path
+
+
+def test_redacted_letters_go_to_named_participants_first(get, member, make_user):
+    quiet, named = make_user(), make_user()
+    topic = topics.create_topic(quiet, title="Who goes first in a redacted digest", raw="## Start\n\nHow did you approach the company?")
+    posts.create_reply(member, topic, raw="## Reply\n\nWe trained the company's supervisors first.")
+    posts.create_reply(named, topic, raw="## Another\n\nWe joined the sector association instead.")
+    bot_preferences.set_bot_opt_out(quiet, quiet.username, True)
+    document = digest(get, topic.id, query="?redact=1")
+    assert [participant["username"] for participant in document["participants"]] == ["Participant A", "Participant B"]
