@@ -215,10 +215,11 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
     names = tuple(dict.fromkeys(t.name for t in tactics))
     version = model_version(tactics, decisions, threshold)
     column = {name: i for i, name in enumerate(names)}
-    verdicts: dict[PostText, dict[str, bool]] = {}
+    # By the post's text alone: the fit reads nothing else of a post (see the module docstring).
+    verdicts: dict[str, dict[str, bool]] = {}
     for decision in decisions:
         if decision.tactic in column:
-            verdicts.setdefault(decision.post, {})[decision.tactic] = decision.approved
+            verdicts.setdefault(decision.post.text, {})[decision.tactic] = decision.approved
 
     seed = TrainingSet(len(names))
     for tactic in tactics:
@@ -230,7 +231,7 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
         return seed.fit(names, version, threshold)
     # Which sentence of an approved post shows the tactic is unknown: the model without decisions picks
     # it, then the model fitted with those picks picks again (the usual alternation of multiple-instance learning).
-    posts = [(post_sentences(post.text), by_tactic) for post, by_tactic in verdicts.items()]
+    posts = [(post_sentences(text), by_tactic) for text, by_tactic in verdicts.items()]
     model = seed.fit(names, version, threshold)
     for _ in range(WITNESS_ROUNDS):
         training = seed.copy()
@@ -381,10 +382,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def model_version(tactics: Sequence[Tactic], decisions: Sequence[Decision], threshold: float) -> str:
-    """A digest of everything the fit depends on: same inputs, same version."""
+    """A digest of everything the fit depends on (a post's text, not its title or context, which it does not
+    read): same inputs, same version."""
     payload = json.dumps(
         [ALGORITHM, threshold, [[t.name, t.description, list(t.examples)] for t in tactics],
-         [[d.post.text, d.post.reply_to_text, d.post.title, d.tactic, d.approved] for d in decisions]],
+         [[d.post.text, d.tactic, d.approved] for d in decisions]],
         ensure_ascii=False,
     )
     return f"{ALGORITHM}:{hashlib.sha256(payload.encode()).hexdigest()[:16]}"

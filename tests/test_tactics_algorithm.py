@@ -1,6 +1,7 @@
 """The tactics bot's pure functions (bots/tactics.py): no database, no app."""
 import json
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,7 @@ def test_from_json_refuses_another_algorithm():
 
 
 def test_a_tactic_added_later_is_used_without_code_change():
-    assert "scorecard" not in scores(fit(TACTICS, threshold=0.0), SCORECARD_POST)
+    assert fit(TACTICS).score(SCORECARD_POST) == []  # before: none of the seed tactics claims it
     model = fit([*TACTICS, SCORECARD])
     assert [s.tactic for s in model.score(SCORECARD_POST)] == ["scorecard"]
 
@@ -153,3 +154,19 @@ def test_the_seed_tactics_file_fits():
     assert [t.name for t in seeded] == ["training", "membership-association", "carrotmob", "restorative-circle"]
     assert all(3 <= len(t.examples) <= 6 for t in seeded)
     assert [s.tactic for s in fit(seeded).score(TRAINING_POST)] == ["training"]
+
+
+def test_the_version_follows_only_what_the_fit_reads():
+    decided = [Decision(TRAINING_POST, "training", True)]
+    retitled = [Decision(replace(TRAINING_POST, title="Another title", reply_to_text="Some context."), "training", True)]
+    assert fit(TACTICS, decided).version == fit(TACTICS, retitled).version
+    assert fit(TACTICS, decided).version != fit(TACTICS, [Decision(TRAINING_POST, "training", False)]).version
+
+
+def test_quoted_text_is_no_evidence_when_the_forum_reads_without_quotes():
+    from forum.content import cook
+    from forum.content.text import plain_text
+
+    quoting = cook("> We ran a two-day training for the managers of twelve garment suppliers.\n\nThanks, that sounds useful to us.")
+    assert fit(TACTICS).score(PostText(plain_text(quoting, without_quotes=True))) == []
+    assert fit(TACTICS).score(PostText(plain_text(quoting)))  # read with the quote, it would be suggested

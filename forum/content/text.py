@@ -23,9 +23,11 @@ ELLIPSIS = "…"
 class _TextCollector(HTMLParser):
     """Collects an HTML fragment's text block by block, with separators between blocks."""
 
-    def __init__(self):
+    def __init__(self, *, without_quotes: bool = False):
         # convert_charrefs decodes entities, also ones split across chunks of data.
         super().__init__(convert_charrefs=True)
+        self._without_quotes = without_quotes
+        self._quote_depth = 0
         self.chunks: list[str] = []
         self._pieces: list[str] = []  # the text of the block being collected
         self._separation = 0  # widest break seen since the last block with text
@@ -36,13 +38,19 @@ class _TextCollector(HTMLParser):
         self._separate(_SEPARATION.get(tag, 0))
         if tag == "pre":
             self._pre_depth += 1
+        elif tag == "blockquote":
+            self._quote_depth += 1
 
     def handle_endtag(self, tag):
         if tag == "pre":
             self._pre_depth = max(self._pre_depth - 1, 0)
+        elif tag == "blockquote":
+            self._quote_depth = max(self._quote_depth - 1, 0)
         self._separate(_SEPARATION.get(tag, 0))
 
     def handle_data(self, data):
+        if self._without_quotes and self._quote_depth:
+            return
         self._pieces.append(data)
         self._block_is_code = self._pre_depth > 0
 
@@ -75,10 +83,11 @@ class _TextCollector(HTMLParser):
         return " ".join(text.split())
 
 
-def plain_text(cooked: str) -> str:
+def plain_text(cooked: str, *, without_quotes: bool = False) -> str:
     """The text of `cooked`: blocks separated by blank lines, list items and table rows by
-    newlines, other whitespace collapsed, entities decoded."""
-    collector = _TextCollector()
+    newlines, other whitespace collapsed, entities decoded. ``without_quotes`` leaves out blockquotes:
+    what the author quoted is someone else's words (the bots read only the author's own)."""
+    collector = _TextCollector(without_quotes=without_quotes)
     collector.feed(cooked)
     collector.close()
     return "".join(collector.chunks)
@@ -103,11 +112,11 @@ def excerpt(cooked: str, max_length: int = 300) -> str:
 _LEADING_HEADING = re.compile(r"\A\s*<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
 
 
-def subject_and_body(cooked: str) -> tuple[str | None, str]:
+def subject_and_body(cooked: str, *, without_quotes: bool = False) -> tuple[str | None, str]:
     """A post's subject line (its leading heading, as the seed dialogue's posts have) and the plain text
     of the rest; (None, the whole text) for a post that opens with no heading."""
     match = _LEADING_HEADING.match(cooked)
     if match is None:
-        return None, plain_text(cooked)
+        return None, plain_text(cooked, without_quotes=without_quotes)
     subject = " ".join(plain_text(match.group(2)).split())
-    return subject or None, plain_text(cooked[match.end():])
+    return subject or None, plain_text(cooked[match.end():], without_quotes=without_quotes)

@@ -57,7 +57,7 @@ def summary_input(topic: Topic) -> SummaryInput:
     digest = hashlib.sha256(topic.title.encode())
     thread = []
     for row in rows:
-        subject, body = subject_and_body(row.cooked)
+        subject, body = subject_and_body(row.cooked, without_quotes=True)
         digest.update(f"\0{row.post_number}\0{row.username}\0{row.cooked}".encode())
         thread.append(
             summary_algorithm.ThreadPost(

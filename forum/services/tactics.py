@@ -38,6 +38,8 @@ SEED_FILE = Path(__file__).resolve().parent.parent / "seeds" / "tactics.toml"
 MAX_EXAMPLES = 50
 MAX_EXAMPLE_LENGTH = 500
 MAX_DESCRIPTION_LENGTH = 2000
+# The decisions a fit learns from, the most recent: enough for a new tactic's curve, and a fit in seconds.
+MAX_DECISIONS = 400
 
 
 def tactics_group() -> TagGroup:
@@ -138,7 +140,7 @@ def post_text(post: Post, *, reply_to: Post | None, title: str) -> tactics_model
     context = ""
     if reply_to is not None and not reply_to.user.bot_opt_out and not reply_to.is_deleted:
         context = plain_text(reply_to.cooked)
-    return tactics_model.PostText(text=plain_text(post.cooked), reply_to_text=context, title=title)
+    return tactics_model.PostText(text=plain_text(post.cooked, without_quotes=True), reply_to_text=context, title=title)
 
 
 def scorable_post(post_id: int) -> tuple[Post, tactics_model.PostText] | None:
@@ -173,7 +175,8 @@ _loaded: dict[str, tactics_model.TacticModel] = {}  # version -> model, per proc
 
 
 def decisions() -> list[tactics_model.Decision]:
-    """Every approved or rejected tactic suggestion, as training data (posts since opted out are left out)."""
+    """The latest MAX_DECISIONS approved or rejected tactic suggestions, as training data (posts since opted
+    out are left out). Bounded, because a fit takes longer than in proportion to its decisions."""
     rows = db.session.execute(
         select(Reviewable, Tag.name)
         .join(Tag, Tag.id == Reviewable.tag_id)
@@ -182,8 +185,9 @@ def decisions() -> list[tactics_model.Decision]:
             Reviewable.type == ReviewableType.TACTIC_TAG,
             Reviewable.status.in_([ReviewableStatus.APPROVED, ReviewableStatus.REJECTED]),
         )
-        .order_by(Reviewable.id)
-    ).all()
+        .order_by(Reviewable.reviewed_at.desc(), Reviewable.id.desc())
+        .limit(MAX_DECISIONS)
+    ).all()[::-1]  # oldest first: the fit lets a post's last decision win
     replied_to = _replied_to_posts([reviewable.post for reviewable, _ in rows])
     result = []
     for reviewable, tactic in rows:
