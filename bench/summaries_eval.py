@@ -7,7 +7,7 @@ Lead, the first sentence of each post, LexRank and TextRank (sumy), all cut to t
 words: the references' mean length, rounded. Every system's sentences are kept in thread order and the
 output is cut after that many words (the last sentence may be cut short), one sentence a line for
 ROUGE-Lsum. Also a paired bootstrap interval of ROUGE-1 (ours - Lead), a check that every key point is
-a verbatim sentence of the post it cites (exits non-zero otherwise), and the time taken on synthetic
+verbatim text of the post it cites (a substring; exits non-zero otherwise), and the time taken on synthetic
 threads of growing length. The weights in bots.summaries were chosen on val: report on test.
 """
 import argparse

@@ -39,8 +39,8 @@ PROTOCOL = """\
 
 - Team set (bench/data/tactics/team.jsonl) and seed thread are test sets: no threshold is chosen on them.
   The model's settings, the seed tactics' examples and the default threshold (bots.tactics.DEFAULT_THRESHOLD)
-  were chosen by 5-fold CV on the dev posts only (bench/data/tactics/dev.jsonl + dev2.jsonl), where a threshold
-  sweep is shown too.
+  were chosen on the dev posts only (bench/data/tactics/dev.jsonl + dev2.jsonl), by a 5-fold search that is not
+  part of this script; the threshold sweep shown below is this script's own 2-fold CV on the same dev posts.
 - Keyword baseline: a tactic is suggested when its name (words of the tag, plural -s allowed, "carrot mob" and
   "carrotmob" alike) occurs in the post.
 - Model before decisions: fit(seed tactics) from forum/seeds/tactics.toml only; scored on every post.

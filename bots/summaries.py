@@ -62,7 +62,8 @@ class ThreadSummary:
 class ScoringWeights:
     """How much each signal counts; each signal is scaled to [0, 1] within the thread first.
 
-    Chosen on ConvoSumm's validation threads (bench/summaries_eval.py --split val), never on test.
+    Chosen on ConvoSumm's validation threads, never on test, with sweeps outside the repository; running
+    bench/summaries_eval.py --split val shows the result of these values there.
     Subject lines of their own are rare there, so that weight is a prior rather than a measured choice.
     """
 

@@ -256,17 +256,23 @@ def test_each_post_gives_a_bounded_number_of_candidate_sentences_from_a_bounded_
     assert len(candidates) == MAX_SENTENCES_PER_POST
     assert all(c.start + len(c.text) <= MAX_POST_CHARS for c in candidates)
     assert [c.rank_in_post for c in candidates] == list(range(MAX_SENTENCES_PER_POST))
+    # Past the prefix nothing is read: real sentences after MAX_POST_CHARS of fragments give no candidate.
+    late = ThreadPost(2, "b", "Ok. " * (MAX_POST_CHARS // 4 + 1) + " ".join(sentences[:20]))
+    assert candidate_sentences([late]) == []
 
 
 def test_a_huge_thread_only_reads_the_capped_posts():
+    # Distinct words in every post, so no post is dropped as a copy of another: only the cap keeps them out.
     posts = [
-        ThreadPost(n, f"u{n % 7}", f"Member {n} thinks corporate audits need independent monitors.")
+        ThreadPost(n, f"u{n % 7}", f"Partner {n} in district {n * 7919 % 10007} reported audits of supplier {n * 31 % 977} going well.")
         for n in range(1, 20_001)
     ]
     summary = summarize(TITLE, posts, max_words=30)
     assert summary.key_points
     cited = {n for point in summary.key_points for n in point.post_numbers}
     assert max(cited) <= MAX_CANDIDATE_POSTS
+    read = {c.post_number for c in candidate_sentences(candidate_posts(posts, count_replies(posts)))}
+    assert len(read) > MAX_CANDIDATE_POSTS // 2 and max(read) <= MAX_CANDIDATE_POSTS
 
 
 def test_a_sentence_on_its_posts_own_subject_line_wins_a_tie():
