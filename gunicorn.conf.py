@@ -1,4 +1,4 @@
-"""gunicorn reads this file from the working directory: settings for every way the forum is served."""
+"""Settings gunicorn reads from the working directory (or from `--config`): the forum's web workers' exit hook."""
 
 
 def worker_exit(server, worker):
