@@ -108,7 +108,7 @@ def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) 
         "deleted_at": iso(post.deleted_at),
         "user_deleted": False,
         "edit_reason": post.edit_reason,
-        "can_view_edit_history": True,
+        "can_view_edit_history": shown,
         "wiki": False,
         "reviewable_score_count": 0,
         "reviewable_score_pending_count": 0,
@@ -214,7 +214,8 @@ def revision(view: RevisionView, viewer: User | None) -> dict:
         "display_username": editor.username,
         "avatar_template": avatar_template(editor),
         "edit_reason": current.edit_reason,
-        "body_changes": body_changes(current.raw_before, current.raw_after),
+        # A hidden post's edits would show its text: those who may not read it see an edit that changed nothing.
+        "body_changes": body_changes(current.raw_before, current.raw_after) if _readable(view.post, viewer) else body_changes("", ""),
         "can_edit": posts.can_edit(viewer, view.post),
     }
 
@@ -310,10 +311,11 @@ def _word_diff(old_line: str, new_line: str) -> tuple[str, str]:
     return "".join(left), "".join(right)
 
 
-def raw_export(exported: list[Post], users: dict[int, User]) -> str:
-    """Discourse's /raw/{topic_id}: each post's Markdown under a "username | date | #n" line."""
+def raw_export(exported: list[Post], users: dict[int, User], viewer: User | None = None) -> str:
+    """Discourse's /raw/{topic_id}: each post's Markdown under a "username | date | #n" line; a hidden post's
+    Markdown only for those who may read it (without ``viewer``, for no one)."""
     return "".join(
         f"{users[post.user_id].username} | {post.updated_at:%Y-%m-%d %H:%M:%S} UTC | #{post.post_number}\n\n"
-        f"{post.raw}\n\n-------------------------\n\n"
+        f"{post.raw if _readable(post, viewer) else ''}\n\n-------------------------\n\n"
         for post in exported
     )

@@ -1,0 +1,125 @@
+"""A post hidden by flags shows its text to staff and its author only: in every answer that carries post text."""
+import pytest
+from sqlalchemy import select
+
+from forum.api.serializers.posts import raw_export
+from forum.extensions import db
+from forum.models import Post, Role, Topic, User
+from forum.services import posts, review, topics
+
+SECRET = "kickbacks"
+OPENING = "## Factory inspections\n\nHow do you work with the inspectors who visit your suppliers?"
+FIRST_DRAFT = "## The inspectors\n\nOur supplier met the inspectors every month."
+HIDDEN = "## The inspectors\n\nOur supplier paid the inspectors kickbacks every month."
+INAPPROPRIATE = 4  # the flag type
+
+
+@pytest.fixture
+def author(make_user):
+    return make_user(Role.MEMBER, "amira")
+
+
+@pytest.fixture
+def reader(make_user):
+    return make_user(Role.MEMBER, "reader")
+
+
+@pytest.fixture
+def topic(member) -> Topic:
+    return topics.create_topic(member, title="Working with factory inspectors", raw=OPENING)
+
+
+@pytest.fixture
+def hidden(topic, author, make_user) -> Post:
+    """A reply to the opening post, edited once (so it has a revision), then hidden by three members' flags."""
+    post = posts.create_reply(author, topic, raw=FIRST_DRAFT, reply_to_post_number=1)
+    post = posts.edit_post(author, post, raw=HIDDEN)
+    for _ in range(3):
+        review.flag_post(make_user(), post, INAPPROPRIATE)
+    db.session.expire_all()
+    post = db.session.get(Post, post.id)
+    assert post.hidden_at is not None
+    return post
+
+
+def opening_post(topic: Topic) -> Post:
+    return db.session.scalar(select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
+
+
+def answers(get, topic: Topic, post: Post, viewer: User | None, *, with_raw_export: bool = True) -> dict[str, str]:
+    """Every answer that carries the hidden post (but search's), as text, by path."""
+    paths = [
+        f"/t/{topic.id}.json",
+        f"/t/{topic.id}/posts.json?post_ids[]={post.id}",
+        f"/posts/{post.id}.json",
+        f"/posts/by_number/{topic.id}/{post.post_number}.json",
+        "/posts.json",
+        f"/posts/{opening_post(topic).id}/replies.json",
+        f"/posts/{post.id}/revisions/2.json",
+        f"/posts/{post.id}/revisions/latest.json",
+    ]
+    if with_raw_export:
+        paths.append(f"/raw/{topic.id}")
+    texts = {}
+    for path in paths:
+        response = get(path, viewer)
+        assert response.status_code == 200, (path, response.get_data(as_text=True))
+        texts[path] = response.get_data(as_text=True)
+    return texts
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "reader"])
+def test_others_see_no_text_of_a_hidden_post_anywhere(get, topic, hidden, reader, viewer):
+    texts = answers(get, topic, hidden, reader if viewer == "reader" else None)
+    assert [path for path, text in texts.items() if SECRET in text] == []
+    # The answers still carry the rest of the topic: the check looks where the text would be.
+    assert "inspectors who visit" in texts[f"/raw/{topic.id}"] and "inspectors who visit" in texts[f"/t/{topic.id}.json"]
+
+
+def test_a_hidden_posts_revisions_show_no_change_to_others_and_every_change_to_its_author(get, hidden, author, reader):
+    for viewer, shown in ((reader, False), (author, True)):
+        revision = get(f"/posts/{hidden.id}/revisions/2.json", viewer).json
+        changes = " ".join(revision["body_changes"].values())
+        assert (SECRET in changes, "supplier" in changes) == (shown, shown)
+
+
+def test_the_author_and_staff_still_read_a_hidden_post(get, topic, hidden, author, moderator):
+    for viewer in (author, moderator):
+        # The raw export's view does not hand the viewer to its serializer yet: the next test reads it there.
+        texts = answers(get, topic, hidden, viewer, with_raw_export=False)
+        assert [path for path, text in texts.items() if SECRET not in text] == []
+
+
+def test_the_raw_export_shows_a_hidden_post_to_its_author_and_staff_only(topic, hidden, author, reader, moderator):
+    exported = posts.raw_export(None, topic.id)
+    users = posts.users_by_id({post.user_id for post in exported})
+    shown = {viewer: SECRET in raw_export(exported, users, viewer) for viewer in (None, reader, author, moderator)}
+    assert shown == {None: False, reader: False, author: True, moderator: True}
+    assert all(f"{author.username} | " in raw_export(exported, users, viewer) for viewer in (None, reader))
+
+
+def search(get, q: str, viewer: User | None) -> list[dict]:
+    response = get(f"/search.json?q={q}", viewer)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json["posts"]
+
+
+def test_search_finds_a_hidden_post_for_its_author_and_staff_only(get, topic, hidden, author, reader, moderator):
+    for viewer in (None, reader):
+        assert search(get, SECRET, viewer) == []
+    for viewer in (author, moderator):
+        [found] = search(get, SECRET, viewer)
+        assert found["id"] == hidden.id and SECRET in found["blurb"]
+
+
+def test_search_shows_others_the_topics_other_posts_instead_of_a_hidden_one(get, topic, hidden, author, reader, moderator):
+    # "inspectors" is in both posts; the hidden one ranks first (it says it twice), so it would be the topic's hit.
+    assert [post["id"] for post in search(get, "inspectors", moderator)] == [hidden.id]
+    for viewer in (None, reader):
+        [found] = search(get, "inspectors", viewer)
+        assert found["id"] == opening_post(topic).id and SECRET not in found["blurb"]
+    # Without search words the blurb is the post's excerpt: a hidden post is no hit there either.
+    for viewer in (None, reader):
+        assert search(get, f"@{author.username}", viewer) == []
+    [own] = search(get, f"@{author.username}", author)
+    assert own["id"] == hidden.id and SECRET in own["blurb"]
