@@ -1,15 +1,17 @@
 """Quality and speed of the tactics bot (bots/tactics.py) on the team's labelled posts and the seed thread.
 
     .venv/bin/python -m bench.tactics_eval [--seed-thread PATH] [--folds 5] [--smoke]
+    .venv/bin/python -m bench.tactics_eval --fit-calibration   # dev posts only: Platt constants, threshold sweep
 
 Prints Markdown tables: the protocol, the threshold chosen on the dev posts, per-tactic precision, recall
 and F1 (keyword baseline, model before any decision, model with moderators' decisions) on the team's set
-and on the seed thread, calibration, the learning curve of a tactic added after launch, and throughput
+and on the seed thread, calibration (score buckets, expected calibration error), the learning curve of a tactic added after launch, and throughput
 with peak memory. Data: bench/data/tactics/ (see its README) and the seed thread, read from
 ../shared/seeds/ (or --seed-thread / FORUM_TACTICS_SEED_THREAD).
 """
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -20,7 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bots.tactics import DEFAULT_THRESHOLD, Decision, PostText, Tactic, TacticModel, fit
+import numpy as np
+
+from bots.tactics import DECIDED_CALIBRATION, DEFAULT_THRESHOLD, SEED_CALIBRATION, Decision, PostText, Tactic, TacticModel, fit, post_sentences
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA = REPO_ROOT / "bench" / "data" / "tactics"
@@ -33,14 +37,16 @@ LEARNING_STEPS = (0, 5, 10, 20, 30, 40)
 # In the learning curve, every third decision is on a post the moderator picked, not one the bot suggested.
 RANDOM_DECISION_EVERY = 3
 RANDOM_SEED = 20240521
+CALIBRATION_BINS = 10
 
 PROTOCOL = """\
 ## Protocol
 
-- Team set (bench/data/tactics/team.jsonl) and seed thread are test sets: no threshold is chosen on them.
-  The model's settings, the seed tactics' examples and the default threshold (bots.tactics.DEFAULT_THRESHOLD)
-  were chosen on the dev posts only (bench/data/tactics/dev.jsonl + dev2.jsonl), by a 5-fold search that is not
-  part of this script; the threshold sweep shown below is this script's own 2-fold CV on the same dev posts.
+- Team set (bench/data/tactics/team.jsonl) and seed thread are test sets: nothing is chosen on them.
+  The model's settings, the seed tactics' examples, the Platt calibration constants and the default threshold
+  (bots.tactics.DEFAULT_THRESHOLD) were chosen on the dev posts only (bench/data/tactics/dev.jsonl + dev2.jsonl)
+  by 5-fold CV (`--fit-calibration` repeats the calibration fit and its threshold sweep); the threshold sweep shown
+  below is this script's own 2-fold CV on the same dev posts.
 - Keyword baseline: a tactic is suggested when its name (words of the tag, plural -s allowed, "carrot mob" and
   "carrotmob" alike) occurs in the post.
 - Model before decisions: fit(seed tactics) from forum/seeds/tactics.toml only; scored on every post.
@@ -49,6 +55,9 @@ PROTOCOL = """\
   far) suggests, the moderator approves the correct suggestions and rejects the wrong ones". Posts of the test fold
   are never decided on.
 - Model with decisions, seed thread: the same simulated moderator over the whole team set; scored on the thread.
+- Calibration: scores of every post x tactic (the model scoring at threshold 0), in buckets of width
+  {bin_width}: the share truly tagged next to the mean score; expected calibration error (ECE) is the
+  pairs-weighted mean gap between the two.
 - Learning curve: the new tactic "scorecard" (bench/data/tactics/new_tactic.toml) next to the seed tactics;
   {splits} seeded splits of scorecard.jsonl into a pool ({pool_share:.0%}) and held-out posts. Decisions on pool posts,
   in a seeded order: two of every three on the bot's current suggestions (highest score first), every third on a
@@ -197,10 +206,7 @@ def cross_validated(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], fo
             total[name].true_positive += c.true_positive
             total[name].false_positive += c.false_positive
             total[name].false_negative += c.false_negative
-        every_score = fit(tactics, decisions, threshold=0.0)
-        for item in test:
-            scores = {s.tactic: s.score for s in every_score.score(item.post)}
-            scored.extend((scores.get(name, 0.0), name in item.tactics) for name in names)
+        scored.extend(all_scores(fit(tactics, decisions, threshold=0.0), test, names))
     return total, scored
 
 
@@ -238,19 +244,102 @@ def choose_threshold(tactics: Sequence[Tactic], dev: Sequence[LabelledPost]) -> 
     return chosen, "\n".join(lines)
 
 
-def calibration_table(scored: Sequence[tuple[float, bool]]) -> str:
-    edges = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0001)
-    lines = ["### Calibration (team set, cross-validated scores of every post x tactic)", "",
-             "| score | pairs | mean score | share truly tagged |", "|---|---|---|---|"]
-    for low, high in zip(edges, edges[1:]):
-        inside = [(s, t) for s, t in scored if low <= s < high]
-        if inside:
-            mean = sum(s for s, _ in inside) / len(inside)
-            share = sum(t for _, t in inside) / len(inside)
-            lines.append(f"| {low:.1f}-{min(high, 1):.1f} | {len(inside)} | {mean:.2f} | {share:.2f} |")
-    brier = sum((s - t) ** 2 for s, t in scored) / len(scored)
-    lines.append("")
-    lines.append(f"Brier score: {brier:.4f} over {len(scored)} pairs.")
+def all_scores(model: TacticModel, posts: Sequence[LabelledPost], names: Sequence[str]) -> list[tuple[float, bool]]:
+    """(score, is a true tag) for every post and tactic; ``model`` must score at threshold 0."""
+    scored = []
+    for item in posts:
+        scores = {s.tactic: s.score for s in model.score(item.post)}
+        scored.extend((scores.get(name, 0.0), name in item.tactics) for name in names)
+    return scored
+
+
+def calibration_bins(scored: Sequence[tuple[float, bool]]) -> list[list[tuple[float, bool]]]:
+    bins: list[list[tuple[float, bool]]] = [[] for _ in range(CALIBRATION_BINS)]
+    for score, truth in scored:
+        bins[min(int(score * CALIBRATION_BINS), CALIBRATION_BINS - 1)].append((score, truth))
+    return bins
+
+
+def expected_calibration_error(scored: Sequence[tuple[float, bool]]) -> float:
+    return sum(abs(sum(s for s, _ in b) - sum(t for _, t in b)) for b in calibration_bins(scored)) / len(scored)
+
+
+def calibration_table(sets: dict[str, Sequence[tuple[float, bool]]]) -> str:
+    """Per score bucket and set: pairs, mean score, share truly tagged; then ECE and Brier score per set."""
+    lines = ["### Calibration (every post x tactic; cells: pairs / mean score / share truly tagged)", "",
+             "| score | " + " | ".join(sets) + " |", "|---|" + "---|" * len(sets)]
+    binned = {name: calibration_bins(scored) for name, scored in sets.items()}
+    for index in range(CALIBRATION_BINS):
+        cells = []
+        for bins in binned.values():
+            inside = bins[index]
+            cells.append(f"{len(inside)} / {sum(s for s, _ in inside) / len(inside):.2f} / {sum(t for _, t in inside) / len(inside):.2f}"
+                         if inside else "-")
+        lines.append(f"| {index / CALIBRATION_BINS:.1f}-{(index + 1) / CALIBRATION_BINS:.1f} | " + " | ".join(cells) + " |")
+    lines.append("| ECE | " + " | ".join(f"{expected_calibration_error(scored):.3f}" for scored in sets.values()) + " |")
+    lines.append("| Brier score | " + " | ".join(f"{sum((s - t) ** 2 for s, t in scored) / len(scored):.4f}" for scored in sets.values()) + " |")
+    return "\n".join(lines)
+
+
+def post_logits(model: TacticModel, post: PostText) -> np.ndarray | None:
+    """Per tactic, the uncalibrated logit of the post's best sentence (None for a post without words)."""
+    sentences = post_sentences(post.text)
+    return model.sentence_logits(sentences).max(axis=0) if sentences else None
+
+
+def fit_platt(pairs: Sequence[tuple[float, bool]]) -> tuple[float, float]:
+    """Slope and intercept of a one-feature logistic regression (Newton's method; a tiny ridge keeps it defined)."""
+    x = np.array([logit for logit, _ in pairs])
+    y = np.array([float(truth) for _, truth in pairs])
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    coefficients = np.array([1.0, 0.0])
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-design @ coefficients))
+        gradient = design.T @ (p - y) + 1e-6 * coefficients
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + 1e-6 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        coefficients -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(coefficients[0]), float(coefficients[1])
+
+
+def fit_calibration(tactics: Sequence[Tactic], dev: Sequence[LabelledPost], folds: int) -> str:
+    """Platt constants for both regimes from the dev posts, and a threshold sweep on the calibrated scores.
+
+    Seed regime: the seed-only model (it never sees a dev post) on every dev post. Decided regime: ``folds``-fold
+    CV, the simulated moderator deciding at DEFAULT_THRESHOLD on the other folds. The sweep applies each threshold to
+    those cross-validated scores, calibrated with the new constants.
+    """
+    names = [t.name for t in tactics]
+    seed_model = fit(tactics)
+    seed_pairs = [(logit, name in item.tactics) for item in dev if (logits := post_logits(seed_model, item.post)) is not None
+                  for name, logit in zip(names, logits)]
+    decided_pairs: list[tuple[float, bool, str]] = []
+    parts = folds_of(dev, folds)
+    for index, test in enumerate(parts):
+        training = [item for j, part in enumerate(parts) if j != index for item in part]
+        model = fit(tactics, simulated_decisions(tactics, training, DEFAULT_THRESHOLD))
+        decided_pairs.extend((logit, name in item.tactics, name) for item in test
+                             if (logits := post_logits(model, item.post)) is not None for name, logit in zip(names, logits))
+    seed_fit = fit_platt(seed_pairs)
+    decided_fit = fit_platt([(logit, truth) for logit, truth, _ in decided_pairs])
+    lines = [f"### Platt calibration fitted on the dev posts ({len(dev)} posts)", "",
+             "| regime | pairs | slope | intercept | in bots.tactics |", "|---|---|---|---|---|",
+             f"| seed only | {len(seed_pairs)} | {seed_fit[0]:.2f} | {seed_fit[1]:.2f} | {SEED_CALIBRATION} |",
+             f"| with decisions ({folds}-fold CV) | {len(decided_pairs)} | {decided_fit[0]:.2f} | {decided_fit[1]:.2f} | {DECIDED_CALIBRATION} |",
+             "", f"### Threshold sweep on the calibrated dev scores ({folds}-fold CV, decisions simulated at {DEFAULT_THRESHOLD})", "",
+             "| threshold | suggestions | precision | recall | macro-F1 |", "|---|---|---|---|---|"]
+    slope, intercept = decided_fit
+    for threshold in THRESHOLD_GRID:
+        counts = {name: Counts() for name in names}
+        for logit, truth, name in decided_pairs:
+            suggested = 1 / (1 + math.exp(-(slope * logit + intercept))) >= threshold
+            counts[name].true_positive += suggested and truth
+            counts[name].false_positive += suggested and not truth
+            counts[name].false_negative += truth and not suggested
+        overall = micro(counts)
+        lines.append(f"| {threshold:.2f} | {overall.true_positive + overall.false_positive} | {overall.precision:.3f} | {overall.recall:.3f} | {macro_f1(counts):.3f} |")
     return "\n".join(lines)
 
 
@@ -324,6 +413,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--splits", type=int, default=5, help="learning-curve splits")
     parser.add_argument("--smoke", action="store_true", help="2 folds, 1 split, few steps: proves the script runs")
+    parser.add_argument("--fit-calibration", action="store_true", help="dev posts only: fit the Platt constants, sweep thresholds")
     args = parser.parse_args()
     folds, splits, steps, seconds = (2, 1, LEARNING_STEPS[:3], 0.5) if args.smoke else (args.folds, args.splits, LEARNING_STEPS, 5.0)
     pool_share = 0.6
@@ -335,15 +425,18 @@ def main() -> None:
     thread = load_seed_thread(DATA / "seed_thread_labels.jsonl", args.seed_thread)
     (new_tactic,) = load_tactics(DATA / "new_tactic.toml")
     scorecard_posts = load_posts(DATA / "scorecard.jsonl")
+    if args.fit_calibration:
+        print(fit_calibration(seed_tactics, dev, args.folds))
+        return
 
     print("# Tactics bot evaluation" + (" (smoke)" if args.smoke else ""))
     print()
-    print(PROTOCOL.format(folds=folds, rounds=REVIEW_ROUNDS, splits=splits, pool_share=pool_share))
+    print(PROTOCOL.format(folds=folds, rounds=REVIEW_ROUNDS, splits=splits, pool_share=pool_share, bin_width=1 / CALIBRATION_BINS))
     print(f"Data: team {len(team)} posts, dev {len(dev)}, seed thread {len(thread)}, scorecard {len(scorecard_posts)}.")
     print()
     keyword = keyword_predictor(seed_tactics)
     before = fit(seed_tactics)
-    with_decisions_cv, scored = cross_validated(seed_tactics, team, folds, DEFAULT_THRESHOLD)
+    with_decisions_cv, team_scored = cross_validated(seed_tactics, team, folds, DEFAULT_THRESHOLD)
     team_rows = {
         "keyword baseline": evaluate(keyword, team, names),
         "model before decisions": evaluate(model_predictor(before), team, names),
@@ -367,7 +460,12 @@ def main() -> None:
         f"model with decisions on the team set ({len(team_decisions)} decisions)": evaluate(model_predictor(after), thread, names),
     }, names))
     print()
-    print(calibration_table(scored))
+    print(calibration_table({
+        "team, before decisions": all_scores(fit(seed_tactics, threshold=0.0), team, names),
+        f"team, with decisions ({folds}-fold CV)": team_scored,
+        "seed thread, before decisions": all_scores(fit(seed_tactics, threshold=0.0), thread, names),
+        "seed thread, with decisions": all_scores(fit(seed_tactics, team_decisions, threshold=0.0), thread, names),
+    }))
     print()
     print(learning_curve(seed_tactics, new_tactic, scorecard_posts, splits, steps, pool_share))
     print()

@@ -14,9 +14,11 @@ regression per tactic over TF-IDF features (stemmed words and pairs of neighbour
   negative for the tactics not approved on it, weighted ``DECISION_WEIGHT``. Which sentence that is, is not known: the model without
   decisions picks it, then the model refitted with those picks picks again (multiple-instance learning).
 
-A post's score for a tactic is the highest probability among its sentences, since a tactic usually
-shows in one or two sentences of a longer post; those sentences are the evidence, copied verbatim
-from ``PostText.text``.
+A post's score for a tactic comes from its highest-scoring sentence, since a tactic usually shows in
+one or two sentences of a longer post; those sentences are the evidence, copied verbatim from
+``PostText.text``. The regressions' outputs are not probabilities (their training weights are
+balanced and seed sentences are not posts), so a sentence's logit is mapped to a calibrated score by
+Platt scaling: ``sigmoid(slope * logit + intercept)``, fitted on cross-validated dev posts.
 
 The title and the replied-to post are not scored: a topic title is shared by every post of the
 thread, and a reply shows its tactic in its own words (evidence must come from the post itself).
@@ -32,10 +34,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from segtok.segmenter import split_multi
 
-ALGORITHM = "tactics-sentence-lr-2"
-# The midpoint of a probability-like score; 5-fold CV on the dev posts (dev.jsonl + dev2.jsonl, simulated
-# moderator) found it the best macro-F1 with precision >= 0.90 among 0.45, 0.5 and 0.55.
-DEFAULT_THRESHOLD = 0.5
+ALGORITHM = "tactics-sentence-lr-3"
+# Platt scaling (slope, intercept) of a post's best sentence logit, fitted by
+# `python -m bench.tactics_eval --fit-calibration` on 5-fold cross-validated scores of the dev posts
+# (dev.jsonl + dev2.jsonl, simulated moderator). A tactic nobody has decided on yet is scored by the seed-only
+# model's calibration; decisions spread the logits wider, so a tactic with decisions gets its own.
+SEED_CALIBRATION = (3.54, 0.92)
+DECIDED_CALIBRATION = (4.81, 0.38)
+# On calibrated scores; chosen by the same CV on the dev posts: the lowest threshold whose precision stays >= 0.90
+# there and above, with decisions simulated at that threshold (0.70 fails it, 0.89; the dev set is rich in hard
+# negatives, so a single-point "precision >= 0.90" flips between neighbouring thresholds from run to run).
+DEFAULT_THRESHOLD = 0.75
 MAX_POST_CHARS = 8_000
 MAX_EVIDENCE_SENTENCES = 2
 # L2 penalty of the logistic regressions (on sentences whose TF-IDF vectors have unit length).
@@ -130,14 +139,15 @@ class Decision:
 @dataclass(frozen=True)
 class Suggestion:
     tactic: str
-    score: float  # probability-like, 0..1
+    score: float  # calibrated probability that the post shows the tactic
     evidence: tuple[str, ...]  # sentences copied verbatim from the post's text, most telling first
     model_version: str
 
 
 @dataclass(frozen=True, eq=False)
 class TacticModel:
-    """A fitted model: per tactic, logistic regression weights over a TF-IDF vocabulary. Immutable."""
+    """A fitted model: per tactic, logistic regression weights over a TF-IDF vocabulary and the Platt
+    scaling of their logits. Immutable."""
 
     version: str
     threshold: float
@@ -146,10 +156,11 @@ class TacticModel:
     idf: np.ndarray  # (terms,)
     weights: np.ndarray  # (tactics, terms)
     biases: np.ndarray  # (tactics,)
+    calibration: np.ndarray  # (tactics, 2): Platt slope and intercept
     term_index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for array in (self.idf, self.weights, self.biases):
+        for array in (self.idf, self.weights, self.biases, self.calibration):
             array.flags.writeable = False
         object.__setattr__(self, "term_index", {term: i for i, term in enumerate(self.terms)})
 
@@ -158,20 +169,24 @@ class TacticModel:
         sentences = post_sentences(post.text)
         if not sentences or not self.tactics:
             return []
-        probabilities = self.sentence_probabilities(sentences)
+        scores = self.sentence_scores(sentences)
         suggestions = []
         for column, tactic in enumerate(self.tactics):
-            sentence_scores = probabilities[:, column]
+            sentence_scores = scores[:, column]
             best = float(sentence_scores.max())
             if best < self.threshold:
                 continue
             suggestions.append(Suggestion(tactic, round(best, 4), self.evidence(sentences, sentence_scores), self.version))
         return sorted(suggestions, key=lambda s: (-s.score, s.tactic))
 
-    def sentence_probabilities(self, sentences: Sequence[str]) -> np.ndarray:
-        """(sentences, tactics) probabilities."""
+    def sentence_logits(self, sentences: Sequence[str]) -> np.ndarray:
+        """(sentences, tactics) logits of the regressions, before calibration."""
         vectors = tfidf_matrix([text_terms(s) for s in sentences], self.term_index, self.idf)
-        return sigmoid(vectors @ self.weights.T + self.biases)
+        return vectors @ self.weights.T + self.biases
+
+    def sentence_scores(self, sentences: Sequence[str]) -> np.ndarray:
+        """(sentences, tactics) calibrated scores, 0..1."""
+        return sigmoid(self.sentence_logits(sentences) * self.calibration[:, 0] + self.calibration[:, 1])
 
     def evidence(self, sentences: Sequence[str], sentence_scores: np.ndarray) -> tuple[str, ...]:
         """The sentences reaching the threshold (at most ``MAX_EVIDENCE_SENTENCES``), best first."""
@@ -188,6 +203,7 @@ class TacticModel:
             "idf": self.idf.tolist(),
             "weights": self.weights.tolist(),
             "biases": self.biases.tolist(),
+            "calibration": self.calibration.tolist(),
         }
 
     @classmethod
@@ -203,6 +219,7 @@ class TacticModel:
             idf=np.array(data["idf"], dtype=float).reshape(len(terms)),
             weights=np.array(data["weights"], dtype=float).reshape(len(data["tactics"]), len(terms)),
             biases=np.array(data["biases"], dtype=float).reshape(len(data["tactics"])),
+            calibration=np.array(data["calibration"], dtype=float).reshape(len(data["tactics"]), 2),
         )
 
 
@@ -221,6 +238,8 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
         if decision.tactic in column:
             verdicts.setdefault(decision.post.text, {})[decision.tactic] = decision.approved
 
+    calibration = np.array([DECIDED_CALIBRATION if any(name in v for v in verdicts.values()) else SEED_CALIBRATION
+                            for name in names], dtype=float).reshape(len(names), 2)
     seed = TrainingSet(len(names))
     for tactic in tactics:
         for text in (tactic.name.replace("-", " "), tactic.description, *tactic.examples):
@@ -228,11 +247,11 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
     for text in GENERIC_SENTENCES:
         seed.add(text, {i: False for i in range(len(names))})
     if not verdicts:
-        return seed.fit(names, version, threshold)
+        return seed.fit(names, version, threshold, calibration)
     # Which sentence of an approved post shows the tactic is unknown: the model without decisions picks
     # it, then the model fitted with those picks picks again (the usual alternation of multiple-instance learning).
     posts = [(post_sentences(text), by_tactic) for text, by_tactic in verdicts.items()]
-    model = seed.fit(names, version, threshold)
+    model = seed.fit(names, version, threshold, calibration)
     for _ in range(WITNESS_ROUNDS):
         training = seed.copy()
         seed_rows = len(training.texts)
@@ -241,7 +260,7 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
                 continue
             approved = {column[name] for name, ok in by_tactic.items() if ok}
             rejected = {column[name] for name, ok in by_tactic.items() if not ok}
-            scores = model.sentence_probabilities(sentences)
+            scores = model.sentence_logits(sentences)
             for row, sentence in enumerate(sentences):
                 for i in rejected:
                     weight = REJECTED_WITNESS_WEIGHT if row == int(np.argmax(scores[:, i])) else DECISION_WEIGHT
@@ -251,7 +270,7 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
                 others = {j: False for j in range(len(names)) if j not in approved and j not in rejected}
                 training.add(sentences[int(np.argmax(scores[:, i]))], {i: True} | others, DECISION_WEIGHT)
         training.scale_from(seed_rows, DECISIONS_MIN_SHARE)
-        model = training.fit(names, version, threshold)
+        model = training.fit(names, version, threshold, calibration)
     return model
 
 
@@ -282,7 +301,7 @@ class TrainingSet:
         other.texts, other.labels, other.weights = list(self.texts), list(self.labels), list(self.weights)
         return other
 
-    def fit(self, names: tuple[str, ...], version: str, threshold: float) -> TacticModel:
+    def fit(self, names: tuple[str, ...], version: str, threshold: float, calibration: np.ndarray) -> TacticModel:
         counts = [text_terms(text) for text in self.texts]
         terms = tuple(sorted({term for c in counts for term in c}))
         term_index = {term: i for i, term in enumerate(terms)}
@@ -298,7 +317,8 @@ class TrainingSet:
                 targets[row, i] = float(positive)
                 sample_weights[row, i] = weight
         weights, biases = fit_logistic(vectors, targets, balance(targets, sample_weights))
-        return TacticModel(version=version, threshold=threshold, tactics=names, terms=terms, idf=idf, weights=weights, biases=biases)
+        return TacticModel(version=version, threshold=threshold, tactics=names, terms=terms, idf=idf, weights=weights, biases=biases,
+                           calibration=calibration)
 
 
 def balance(targets: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:

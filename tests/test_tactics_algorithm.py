@@ -4,9 +4,10 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bots.tactics import ALGORITHM, Decision, PostText, Tactic, TacticModel, fit
+from bots.tactics import ALGORITHM, DECIDED_CALIBRATION, DEFAULT_THRESHOLD, SEED_CALIBRATION, Decision, PostText, Tactic, TacticModel, fit, post_sentences
 
 SEED_TACTICS_FILE = Path(__file__).resolve().parent.parent / "forum" / "seeds" / "tactics.toml"
 
@@ -103,7 +104,7 @@ def test_one_rejection_clearly_lowers_the_score_of_a_near_identical_post():
     near_identical = PostText("The retailer says its own trainers ran a workshop for its suppliers' managers.")
     before = scores(fit(TACTICS, threshold=0.0), near_identical)["training"]
     after = scores(fit(TACTICS, [Decision(rejected, "training", approved=False)], threshold=0.0), near_identical)["training"]
-    assert before >= 0.5 > after
+    assert before >= DEFAULT_THRESHOLD > after
     assert after < before - 0.2
 
 
@@ -112,7 +113,7 @@ def test_one_approval_clearly_raises_the_score_of_a_similar_post():
     similar = PostText("A brand asked us to coach the supervisors of its supplier on grievances.")
     before = scores(fit(TACTICS, threshold=0.0), similar)["training"]
     after = scores(fit(TACTICS, [Decision(approved, "training", approved=True)], threshold=0.0), similar)["training"]
-    assert before < 0.5 <= after
+    assert before < DEFAULT_THRESHOLD <= after
     assert after > before + 0.2
 
 
@@ -170,3 +171,47 @@ def test_quoted_text_is_no_evidence_when_the_forum_reads_without_quotes():
     quoting = cook("> We ran a two-day training for the managers of twelve garment suppliers.\n\nThanks, that sounds useful to us.")
     assert fit(TACTICS).score(PostText(plain_text(quoting, without_quotes=True))) == []
     assert fit(TACTICS).score(PostText(plain_text(quoting)))  # read with the quote, it would be suggested
+
+
+def test_calibration_is_a_monotone_map_into_0_1():
+    model = fit(TACTICS, [Decision(TRAINING_POST, "training", approved=True)], threshold=0.0)
+    sentences = [
+        "We ran a human rights training for the company's managers.",
+        "Our workshop taught supervisors how to handle worker complaints.",
+        "The weather was fine.",
+        "We organised a carrotmob for the shop.",
+        "Xyzzy.",
+    ]
+    logits, calibrated = model.sentence_logits(sentences), model.sentence_scores(sentences)
+    assert ((0.0 <= calibrated) & (calibrated <= 1.0)).all()
+    for column in range(len(model.tactics)):
+        order = np.argsort(logits[:, column], kind="stable")
+        assert (np.diff(calibrated[order, column]) >= 0).all()
+    assert not np.allclose(calibrated, 1 / (1 + np.exp(-logits)))  # the raw sigmoid is not what is reported
+
+
+def test_a_tactic_with_decisions_gets_the_decided_calibration_the_others_the_seed_one():
+    model = fit(TACTICS, [Decision(OWN_STAFF_POST, "training", approved=False)])
+    by_tactic = dict(zip(model.tactics, map(tuple, model.calibration.tolist())))
+    assert by_tactic == {"training": DECIDED_CALIBRATION, "carrotmob": SEED_CALIBRATION}
+    assert fit(TACTICS).calibration.tolist() == [list(SEED_CALIBRATION)] * 2
+
+
+def test_the_post_score_is_the_calibrated_score_of_its_best_sentence():
+    model = fit(TACTICS, threshold=0.0)
+    best = model.sentence_scores(post_sentences(TRAINING_POST.text)).max(axis=0)
+    assert scores(model, TRAINING_POST) == {name: round(float(b), 4) for name, b in zip(model.tactics, best)}
+
+
+def test_a_stored_model_keeps_its_calibration():
+    model = fit(TACTICS, [Decision(OWN_STAFF_POST, "training", approved=False)], threshold=0.0)
+    restored = TacticModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert restored.calibration.tolist() == model.calibration.tolist()
+    assert restored.score(OWN_STAFF_LOOKALIKE) == model.score(OWN_STAFF_LOOKALIKE)
+
+
+def test_a_model_stored_by_the_previous_algorithm_is_refused_so_it_is_refitted():
+    previous = fit(TACTICS).to_json() | {"algorithm": "tactics-sentence-lr-2"}
+    del previous["calibration"]  # what lr-2 stored: raw sigmoid scores, no calibration
+    with pytest.raises(ValueError, match="refit"):
+        TacticModel.from_json(previous)
