@@ -12,9 +12,12 @@ can never come back equal to one a stale page was stored with.
 What changes without an event shows at most ``PAGE_CACHE_SECONDS`` late: view counts (written in batches
 by the worker) and what time alone changes ("days ago", a pin's end). Answers that depend on the viewer
 never come from here: a request with an API key or a signed-in session is always rendered.
+A page is kept per path and per value of the parameters its view reads, whatever else the query string
+holds, so made-up parameters neither fill the cache nor push useful pages out of it.
 Responses say ``X-Discourse-Cached: true`` (served from the cache), ``store`` (rendered and kept) or
 ``skip`` (not cacheable), as Discourse's do.
 """
+import functools
 import mmap
 import os
 import secrets
@@ -27,10 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, request
 
 from forum.api.auth import current_actor
+from forum.api.params import params
 from forum.services import events
 
 CACHED_HEADER = "X-Discourse-Cached"
@@ -44,7 +49,8 @@ def _topic(topic_id: int) -> str:
     return f"topic:{topic_id}"
 
 
-def topic_dependencies(topic_id: int) -> tuple[str, ...]:
+def topic_dependencies(topic_id: int, **_view_args) -> tuple[str, ...]:
+    """What a topic's page shows, whichever post it opens at."""
     return SITE, _topic(topic_id)
 
 
@@ -168,11 +174,11 @@ class AnonymousCache:
         self._pages = pages
         self._seconds = seconds
 
-    def serve(self, depends_on: tuple[str, ...], render: Callable[[], dict]) -> Response | dict:
+    def serve(self, depends_on: tuple[str, ...], reads: tuple[str, ...], render: Callable[[], dict]) -> Response | dict:
         """The answer to this request: kept, or ``render()``ed (and kept when the visitor is anonymous)."""
         if current_actor() is not None:
             return _marked(current_app.json.response(render()), "skip")
-        key = request.full_path
+        key = f"{request.path}?{urlencode(read_params(reads))}"
         # Read before rendering: a change that commits meanwhile replaces these, so what it staled is not served.
         try:
             versions = self.versions.read(depends_on)
@@ -192,10 +198,32 @@ def _marked(response: Response, state: str) -> Response:
     return response
 
 
-def serve(depends_on: tuple[str, ...], render: Callable[[], dict]) -> Response | dict:
-    """Answer with the current app's cache, or render when it has none (PAGE_CACHE_ENABLED off)."""
-    cache: AnonymousCache | None = current_app.extensions.get("anonymous_cache")
-    return cache.serve(depends_on, render) if cache is not None else render()
+def read_params(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The values a view reads for ``names`` (the first of each, from the query string or the body, as
+    ``params()`` gives them), in the order of ``names``: what its page is kept by."""
+    if not names:
+        return []  # nothing to read, so a body the view ignores (JSON that is no object, say) is no error
+    values = params()
+    return [(name, value) for name in names if (value := values.string(name)) is not None]
+
+
+def cached(depends_on: tuple[str, ...] | Callable[..., tuple[str, ...]], reads: tuple[str, ...] = ()):
+    """A view whose anonymous answers are kept: ``depends_on`` names what its page shows (or gives the names
+    from the view's arguments), ``reads`` the request parameters it reads. Without a cache (PAGE_CACHE_ENABLED
+    off) the view just runs."""
+
+    def decorator(view: Callable[..., dict]) -> Callable[..., Response | dict]:
+        @functools.wraps(view)
+        def cached_view(*args, **kwargs) -> Response | dict:
+            cache: AnonymousCache | None = current_app.extensions.get("anonymous_cache")
+            if cache is None:
+                return view(*args, **kwargs)
+            names = depends_on(*args, **kwargs) if callable(depends_on) else depends_on
+            return cache.serve(names, reads, lambda: view(*args, **kwargs))
+
+        return cached_view
+
+    return decorator
 
 
 def init_app(app: Flask) -> None:

@@ -14,6 +14,11 @@ from forum.services.topic_lists import Paging, TopicList
 bp = Blueprint("lists", __name__)
 
 
+# The parameters a list reads: its page is kept per their values, and its next page's link keeps them.
+LIST_PARAMS = ("page", "per_page", "order", "ascending")
+TOP_PARAMS = ("period", *LIST_PARAMS)
+
+
 def _paging(default_per_page: int = topic_lists.DEFAULT_PER_PAGE) -> Paging:
     args = params()
     return topic_lists.paging(
@@ -25,23 +30,23 @@ def _paging(default_per_page: int = topic_lists.DEFAULT_PER_PAGE) -> Paging:
     )
 
 
-def _more_topics_url(result: TopicList) -> str | None:
-    """This list's next page, as Discourse links it: the path without .json, the same parameters, the next page."""
+def _more_topics_url(result: TopicList, reads: tuple[str, ...]) -> str | None:
+    """This list's next page, as Discourse links it: the path without .json, the parameters the list read, the
+    next page (other parameters are dropped, as Discourse drops them, so a kept page never shows a visitor's)."""
     if not result.has_more:
         return None
-    query = [(name, value) for name, value in request.args.items(multi=True) if name != "page"]
+    query = [(name, value) for name, value in anonymous_cache.read_params(reads) if name != "page"]
     return f"{request.path.removesuffix('.json')}?{urlencode(query + [('page', result.page + 1)])}"
 
 
-def _respond(result: TopicList, shape: serializers.ListShape, **extra) -> dict:
-    return serializers.topic_list(result, shape, more_topics_url=_more_topics_url(result), **extra)
+def _respond(result: TopicList, shape: serializers.ListShape, reads: tuple[str, ...] = LIST_PARAMS, **extra) -> dict:
+    return serializers.topic_list(result, shape, more_topics_url=_more_topics_url(result, reads), **extra)
 
 
 @json_route(bp, "/latest", methods=["GET"])
+@anonymous_cache.cached(anonymous_cache.LIST_DEPENDENCIES, reads=LIST_PARAMS)
 def latest():
-    return anonymous_cache.serve(
-        anonymous_cache.LIST_DEPENDENCIES, lambda: _respond(topic_lists.latest(current_actor(), _paging()), serializers.LATEST)
-    )
+    return _respond(topic_lists.latest(current_actor(), _paging()), serializers.LATEST)
 
 
 @json_route(bp, "/new", methods=["GET"])
@@ -55,32 +60,24 @@ def unread():
 
 
 @json_route(bp, "/top", methods=["GET"])
+@anonymous_cache.cached(anonymous_cache.LIST_DEPENDENCIES, reads=TOP_PARAMS)
 def top():
-    return anonymous_cache.serve(anonymous_cache.LIST_DEPENDENCIES, _top)
-
-
-def _top() -> dict:
     period = params().string("period", topic_lists.DEFAULT_TOP_PERIOD)
     result = topic_lists.top(current_actor(), period, _paging(topic_lists.TOP_PER_PAGE))
-    return _respond(result, serializers.TOP, for_period=period)
+    return _respond(result, serializers.TOP, TOP_PARAMS, for_period=period)
 
 
 @json_route(bp, "/c/<int:category_id>", methods=["GET"])
 @json_route(bp, "/c/<slug>/<int:category_id>", methods=["GET"])
+@anonymous_cache.cached(anonymous_cache.LIST_DEPENDENCIES, reads=LIST_PARAMS)
 def category(category_id: int, slug: str | None = None):
     # The slug is decoration, as in Discourse's /c/{slug}/{id}: the id names the category.
-    return anonymous_cache.serve(
-        anonymous_cache.LIST_DEPENDENCIES,
-        lambda: _respond(topic_lists.category_topics(current_actor(), category_id, _paging()), serializers.CATEGORY),
-    )
+    return _respond(topic_lists.category_topics(current_actor(), category_id, _paging()), serializers.CATEGORY)
 
 
 @json_route(bp, "/tag/<name>", methods=["GET"])
+@anonymous_cache.cached(anonymous_cache.LIST_DEPENDENCIES, reads=LIST_PARAMS)
 def tag(name: str):
-    return anonymous_cache.serve(anonymous_cache.LIST_DEPENDENCIES, lambda: _tag(name))
-
-
-def _tag(name: str) -> dict:
     viewer = current_actor()
     found = topic_lists.find_tag(name)
     result = topic_lists.tag_topics(viewer, found, _paging())

@@ -26,11 +26,16 @@ MAX_POST_IDS = 1000
 @json_route(bp, "/t/<slug>/<int:topic_id>", methods=["GET"])
 @json_route(bp, "/t/<slug>/<int:topic_id>/<int:post_number>", methods=["GET"])
 def show(topic_id: int, post_number: int | None = None, slug: str | None = None):
-    response = anonymous_cache.serve(
-        anonymous_cache.topic_dependencies(topic_id), lambda: topic_view(topics.topic_view(current_actor(), topic_id, post_number))
-    )
-    topic_views.record(topic_id)  # counted in memory, written in batches by a worker: no database write here
+    response = _topic_page(topic_id=topic_id, post_number=post_number)
+    # Counted for cached answers too (in memory, written in batches by a worker: no database write here);
+    # after the page, so a topic that does not exist is not counted.
+    topic_views.record(topic_id)
     return response
+
+
+@anonymous_cache.cached(anonymous_cache.topic_dependencies)
+def _topic_page(topic_id: int, post_number: int | None) -> dict:
+    return topic_view(topics.topic_view(current_actor(), topic_id, post_number))
 
 
 @json_route(bp, "/t/<int:topic_id>/posts", methods=["GET"])

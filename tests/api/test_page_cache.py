@@ -42,6 +42,36 @@ def test_a_second_anonymous_request_is_served_from_the_cache(client, dialogue):
     assert [anonymous(client, "/latest.json")[1] for _ in range(2)] == ["store", "true"]
 
 
+def test_parameters_the_view_does_not_read_make_no_new_page(client, member):
+    for n in range(3):
+        topics.create_topic(member, title=f"A dialogue about buycotts, part {n}", raw=OPENING)
+    first, state = anonymous(client, "/latest.json?per_page=2&order=views")
+    assert state == "store" and first.json["topic_list"]["more_topics_url"] == "/latest?per_page=2&order=views&page=1"
+    # Made-up parameters, a repeated one (the view reads the first) and another order of the same ones: the same page.
+    for junk in ("x=1", "x=2&y=3", "per_page=2&per_page=9", "page="):
+        response, state = anonymous(client, f"/latest.json?order=views&{junk}&per_page=2")
+        assert (state, response.data) == ("true", first.data), junk
+    # Every parameter the list reads is a page of its own.
+    for other_page in ("per_page=2&order=views&page=1", "per_page=1&order=views", "per_page=2&order=created",
+                       "per_page=2&order=views&ascending=true"):
+        assert anonymous(client, f"/latest.json?{other_page}")[1] == "store", other_page
+    assert anonymous(client, "/top.json?period=all")[1] == "store"
+    assert anonymous(client, "/top.json?period=weekly&x=1")[1] == "store"
+    assert anonymous(client, "/top.json?x=2&period=weekly")[1] == "true"
+
+
+def test_a_kept_page_never_carries_a_visitors_own_parameters(client, member):
+    for n in range(2):
+        topics.create_topic(member, title=f"A dialogue about buycotts, part {n}", raw=OPENING)
+    response, state = anonymous(client, "/latest.json?per_page=1&utm_source=elsewhere")
+    assert state == "store" and response.json["topic_list"]["more_topics_url"] == "/latest?per_page=1&page=1"
+    # A parameter sent in the body is read too, so it keys the page as it would in the query string.
+    in_body = client.get("/latest.json", data={"per_page": "1"})
+    assert (in_body.headers[CACHED_HEADER], len(in_body.json["topic_list"]["topics"])) == ("true", 1)
+    plain, state = anonymous(client, "/latest.json")
+    assert state == "store" and len(plain.json["topic_list"]["topics"]) == 2
+
+
 def test_signed_in_requests_never_come_from_the_cache(client, auth_headers, dialogue, member):
     url = f"/t/{dialogue.id}.json"
     anonymous(client, url)
