@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from forum.api.serializers.posts import raw_export
+from forum.api.serializers.posts import raw_export, raw_markdown
 from forum.extensions import db
 from forum.models import Post, Role, Topic, User
 from forum.services import posts, review, topics
@@ -96,6 +96,8 @@ def test_the_raw_export_shows_a_hidden_post_to_its_author_and_staff_only(topic, 
     shown = {viewer: SECRET in raw_export(exported, users, viewer) for viewer in (None, reader, author, moderator)}
     assert shown == {None: False, reader: False, author: True, moderator: True}
     assert all(f"{author.username} | " in raw_export(exported, users, viewer) for viewer in (None, reader))
+    # /raw/{topic_id}/{post_number}'s view does not use it yet either.
+    assert {viewer: raw_markdown(hidden, viewer) for viewer in (None, reader, author)} == {None: "", reader: "", author: HIDDEN}
 
 
 def search(get, q: str, viewer: User | None) -> list[dict]:

@@ -311,11 +311,16 @@ def _word_diff(old_line: str, new_line: str) -> tuple[str, str]:
     return "".join(left), "".join(right)
 
 
+def raw_markdown(post: Post, viewer: User | None) -> str:
+    """A post's Markdown as /raw shows it: none of a hidden post's for those who may not read it."""
+    return post.raw if _readable(post, viewer) else ""
+
+
 def raw_export(exported: list[Post], users: dict[int, User], viewer: User | None = None) -> str:
-    """Discourse's /raw/{topic_id}: each post's Markdown under a "username | date | #n" line; a hidden post's
-    Markdown only for those who may read it (without ``viewer``, for no one)."""
+    """Discourse's /raw/{topic_id}: each post's Markdown under a "username | date | #n" line (without
+    ``viewer``, as an anonymous visitor sees it)."""
     return "".join(
         f"{users[post.user_id].username} | {post.updated_at:%Y-%m-%d %H:%M:%S} UTC | #{post.post_number}\n\n"
-        f"{post.raw if _readable(post, viewer) else ''}\n\n-------------------------\n\n"
+        f"{raw_markdown(post, viewer)}\n\n-------------------------\n\n"
         for post in exported
     )
