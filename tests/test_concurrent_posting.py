@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Post, Topic
-from forum.services import posts, topics
+from forum.services import post_actions, posts, topics
 from tests.conftest import run_together
 
 THREADS = 8
@@ -35,3 +35,28 @@ def test_concurrent_replies_get_gapless_unique_numbers(app, make_user):
     }
     assert per_author[author_ids[0]] == POSTS_PER_THREAD + 1
     assert all(count == POSTS_PER_THREAD for author_id, count in per_author.items() if author_id != author_ids[0])
+
+
+def test_likes_and_replies_to_the_same_post_never_deadlock(app, make_user):
+    """A like locks its post and then counts on the topic; a reply to that post must take the two rows in the same
+    order, or PostgreSQL aborts one of them as a deadlock."""
+    authors = [make_user() for _ in range(THREADS)]
+    topic = topics.create_topic(make_user(), title="Liking and replying at once", raw="## Start\n\nThe post everyone answers.")
+    topic_id, first_post_id = topic.id, posts.first_post(topic).id
+
+    def like_then_reply(start, author_id: int):
+        author = db.session.get(type(authors[0]), author_id)
+        start()
+        for n in range(POSTS_PER_THREAD):
+            if n % 2 == author_id % 2:
+                post = db.session.get(Post, first_post_id)
+                (post_actions.unlike if n >= 2 else post_actions.like)(author, post)
+            else:
+                target = db.session.get(Topic, topic_id)
+                posts.create_reply(author, target, raw=f"## Reply {n}\n\nAn answer to the first post.", reply_to_post_number=1)
+
+    errors = run_together(app, like_then_reply, [(author.id,) for author in authors])
+    assert [str(error) for error in errors] == []
+    first = db.session.get(Post, first_post_id)
+    stored_replies = db.session.scalar(select(db.func.count()).where(Post.topic_id == topic_id, Post.reply_to_post_number == 1))
+    assert first.reply_count == stored_replies > 0

@@ -93,6 +93,26 @@ def test_last_post_timer_is_rearmed_by_each_reply(app, moderator, member):
     assert timers.claim_due_timers(limit=10) == []
 
 
+def test_last_post_timer_that_missed_a_reply_waits_for_the_new_deadline_when_due(app, moderator, member):
+    """A reply written while the timer was being set does not move it (it read the timers first): at the old
+    deadline the timer finds the later post, and waits for the deadline that post sets instead of closing."""
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", based_on_last_post=True, duration_minutes=60)
+    posted_at = utcnow()
+    with write_unit(db.session):  # the reply's last-post time, without the re-arming create_reply does
+        db.session.execute(
+            update(Topic).where(Topic.id == topic.id).values(last_posted_at=posted_at),
+            execution_options={"synchronize_session": False},
+        )
+    _make_due(timer.id)
+    assert timers.claim_due_timers(limit=10) == [timer.id]
+    assert timers.fire_timer(timer.id) is None
+    waiting = _fresh(TopicTimer, timer.id)
+    assert (waiting.state, waiting.execute_at, waiting.claimed_at) == (TimerState.PENDING, posted_at + timedelta(minutes=60), None)
+    assert not _fresh(Topic, topic.id).closed and _close_actions(topic.id) == 0
+    assert timers.claim_due_timers(limit=10) == []
+
+
 # Firing ----------------------------------------------------------------------------------------
 
 

@@ -44,7 +44,7 @@ def create():
             tag_names=tuple(values.string_list("tags")),
         )
         post = posts.first_post(topic)
-    return written_post(post, posts.load_context(actor, [post]))
+    return written_post(post, posts.written_context(actor, post))
 
 
 @json_route(bp, "/posts/<int:post_id>", methods=["GET"])

@@ -54,32 +54,30 @@ def append_post(
     action_code: str | None = None,
     reply_to_post_number: int | None = None,
 ) -> Post:
-    """Number and store a post at the end of ``topic``. Call inside a write unit; no permission checks."""
+    """Number and store a post at the end of ``topic``. Call inside a write unit; no permission checks.
+
+    Takes the topic's row lock, and reloads ``topic`` as it is under that lock, with the statement that numbers the
+    post. Everything from here to the commit holds that lock, which every reply to the topic waits for: keep it short.
+    """
     now = utcnow()
     counts_as_reply = post_type in REPLY_TYPES and topic.highest_post_number > 0
-    bumps = post_type in REPLY_TYPES
     values = {
         "highest_post_number": Topic.highest_post_number + 1,
         "posts_count": Topic.posts_count + (0 if post_type == PostType.WHISPER else 1),
         "reply_count": Topic.reply_count + (1 if counts_as_reply else 0),
     }
-    if bumps:
+    if post_type in REPLY_TYPES:
         values.update(bumped_at=now, last_posted_at=now, last_post_user_id=author.id)
-    post_number = db.session.execute(
-        update(Topic).where(Topic.id == topic.id).values(**values).returning(Topic.highest_post_number),
-        execution_options={"synchronize_session": False},
-    ).scalar_one()
     if reply_to_post_number is not None:
-        db.session.execute(
-            update(Post)
-            .where(Post.topic_id == topic.id, Post.post_number == reply_to_post_number)
-            .values(reply_count=Post.reply_count + 1),
-            execution_options={"synchronize_session": False},
-        )
+        _count_reply_to(topic, reply_to_post_number)
+    topic = db.session.scalars(
+        update(Topic).where(Topic.id == topic.id).values(**values).returning(Topic),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).one()
     post = Post(
         topic_id=topic.id,
         user_id=author.id,
-        post_number=post_number,
+        post_number=topic.highest_post_number,
         reply_to_post_number=reply_to_post_number,
         raw=raw,
         cooked=cooked,
@@ -90,7 +88,6 @@ def append_post(
     )
     db.session.add(post)
     db.session.flush()
-    db.session.expire(topic)
     if post_type == PostType.REGULAR:
         events.publish_post_created(post.id, post.topic_id)
     else:
@@ -102,26 +99,29 @@ def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: 
     raw = validate_raw(raw)
     cooked = cook(raw)  # before the write unit: the topic row stays locked for as short a time as possible
     with write_unit(db.session):
-        # Every reply waits for the topic's row lock, so the lock is held for the writes alone: what can be
-        # read and checked first is (the author, reloaded by this first check; post numbers, which never go away).
+        # What can be read and checked before the topic's lock is (the author and the topic, reloaded by this
+        # first check), so that a refused reply never queues for it.
         guardian.ensure_can_reply(author, topic)
-        if reply_to_post_number is not None:
-            _ensure_post_number_exists(topic, reply_to_post_number)
-        # Checked again on the locked row: the topic may have been closed since.
-        db.session.refresh(topic, with_for_update=True)
-        guardian.ensure_can_reply(author, topic)
+        last_post_timers = timers.last_post_timers(topic.id)
         post = append_post(topic, author, raw=raw, cooked=cooked, reply_to_post_number=reply_to_post_number)
-        # post.topic_id, not topic.id: append_post expired the topic, and reloading it would cost a query under the lock.
-        timers.rearm_after_post(post.topic_id, post.created_at)  # "close N hours after the last post"
+        # Checked again on the locked row: the topic may have been closed since (a refusal rolls the post back).
+        guardian.ensure_can_reply(author, topic)
+        timers.rearm_after_post(last_post_timers, post.created_at)  # "close N hours after the last post"
         reading.advance_read_position(author.id, post.topic_id, post.post_number, 0, post.created_at)  # authors have read their own post
         return post
 
 
-def _ensure_post_number_exists(topic: Topic, post_number: int) -> None:
-    exists = db.session.scalar(
-        select(Post.id).where(Post.topic_id == topic.id, Post.post_number == post_number)
+def _count_reply_to(topic: Topic, post_number: int) -> None:
+    """Count a reply on the post it answers, which must be a post of ``topic``. Before the topic's lock: a post's
+    row is always locked before its topic's (a like counts on the post, then on the topic), or the two deadlock."""
+    answered = db.session.scalar(
+        update(Post)
+        .where(Post.topic_id == topic.id, Post.post_number == post_number)
+        .values(reply_count=Post.reply_count + 1)
+        .returning(Post.id),
+        execution_options={"synchronize_session": False},
     )
-    if exists is None:
+    if answered is None:
         raise ValidationFailed(f"reply_to_post_number {post_number} is not a post of this topic.")
 
 
@@ -244,6 +244,12 @@ def load_context(
             ).all()
         )
     return PostsContext(viewer, users, known_topics, liked, last_read)
+
+
+def written_context(author: User, post: Post) -> PostsContext:
+    """The context of a post its author has just written, known without a query: no one has liked it yet, and the
+    author has read it."""
+    return PostsContext(author, {author.id: author}, {post.topic_id: post.topic}, frozenset(), {post.topic_id: post.post_number})
 
 
 def users_by_id(user_ids: set[int | None]) -> dict[int, User]:

@@ -139,13 +139,21 @@ def apply_category_default(topic: Topic, category: Category | None) -> None:
     )
 
 
-def rearm_after_post(topic_id: int, posted_at: datetime) -> None:
-    """"Close N hours after the last post": every new post moves the deadline. Call in the post's write unit."""
-    for timer in db.session.scalars(
-        select(TopicTimer).where(
-            TopicTimer.topic_id == topic_id, TopicTimer.state == TimerState.PENDING, TopicTimer.based_on_last_post
+def last_post_timers(topic_id: int) -> list[TopicTimer]:
+    """The topic's pending "N hours after the last post" timers: read before a reply takes the topic's lock."""
+    return list(
+        db.session.scalars(
+            select(TopicTimer).where(
+                TopicTimer.topic_id == topic_id, TopicTimer.state == TimerState.PENDING, TopicTimer.based_on_last_post
+            )
         )
-    ):
+    )
+
+
+def rearm_after_post(last_post_timers: list[TopicTimer], posted_at: datetime) -> None:
+    """Every new post moves such a timer's deadline. Call in the post's write unit. A timer this missed (set while
+    the post was being written) is moved when it falls due instead (``fire_timer``)."""
+    for timer in last_post_timers:
         timer.execute_at = posted_at + timedelta(minutes=timer.duration_minutes)
 
 
@@ -194,6 +202,12 @@ def fire_timer(timer_id: int) -> str | None:
         timer = db.session.get(TopicTimer, timer_id, with_for_update=True, populate_existing=True)
         if timer is None or timer.state != TimerState.CLAIMED:
             return None
+        if timer.based_on_last_post and topic is not None and topic.last_posted_at is not None:
+            deadline = topic.last_posted_at + timedelta(minutes=timer.duration_minutes)
+            if deadline > utcnow():  # a post came after the deadline was set: wait for the new one
+                timer.state, timer.execute_at, timer.claimed_at = TimerState.PENDING, deadline, None
+                events.publish_topic_changed(topic_id)  # readers see the later deadline
+                return None
         timer.state, timer.outcome = _carry_out(timer, topic)
         timer.fired_at = utcnow()
         events.publish_topic_changed(topic_id)  # the pending timer readers saw is gone, whatever happened
