@@ -5,7 +5,7 @@ from flask import Blueprint, Response
 from forum.api.auth import current_actor, require_actor
 from forum.api.params import params
 from forum.api.routing import json_route
-from forum.api.serializers.posts import latest_post, post_detail, raw_export, reply, revision, written_post
+from forum.api.serializers.posts import latest_post, post_detail, raw_export, raw_markdown, reply, revision, written_post
 from forum.services import post_actions, posts, review, topics
 from forum.services.errors import InvalidParameters
 
@@ -128,11 +128,13 @@ def unlike(post_id: int):
 
 @bp.get("/raw/<int:topic_id>")
 def raw_topic(topic_id: int):
-    exported = posts.raw_export(current_actor(), topic_id, params().integer("page", 1, minimum=1))
-    return Response(raw_export(exported, posts.users_by_id({post.user_id for post in exported})), mimetype="text/plain")
+    viewer = current_actor()
+    exported = posts.raw_export(viewer, topic_id, params().integer("page", 1, minimum=1))
+    return Response(raw_export(exported, posts.users_by_id({post.user_id for post in exported}), viewer), mimetype="text/plain")
 
 
 @bp.get("/raw/<int:topic_id>/<int:post_number>")
 def raw_post(topic_id: int, post_number: int):
-    post = posts.get_visible_post_by_number(current_actor(), topic_id, post_number)
-    return Response(post.raw, mimetype="text/plain")
+    viewer = current_actor()
+    post = posts.get_visible_post_by_number(viewer, topic_id, post_number)
+    return Response(raw_markdown(post, viewer), mimetype="text/plain")

@@ -167,7 +167,7 @@ def _list(
     topic_ids = [topic.id for topic, _, _ in rows]
     tag_names = _tag_names(topic_ids)
     liked = _liked_topic_ids(viewer, topic_ids)
-    first_post_excerpts = _excerpts(topic_ids) if excerpts else {}
+    first_post_excerpts = _excerpts(viewer, topic_ids) if excerpts else {}
     new_since = reading.new_topic_start(viewer) if viewer is not None else None
     items = [
         TopicListItem(
@@ -267,11 +267,16 @@ def _liked_topic_ids(viewer: User | None, topic_ids: list[int]) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
-def _excerpts(topic_ids: list[int]) -> dict[int, str]:
+def _excerpts(viewer: User | None, topic_ids: list[int]) -> dict[int, str]:
+    """The opening posts' excerpts; none of an opening post flags hid, for those who may not read it."""
     if not topic_ids:
         return {}
-    stmt = select(Post.topic_id, Post.cooked).where(Post.topic_id.in_(topic_ids), Post.post_number == 1)
-    return {topic_id: excerpt(cooked, EXCERPT_LENGTH) for topic_id, cooked in db.session.execute(stmt)}
+    first_posts = db.session.scalars(select(Post).where(Post.topic_id.in_(topic_ids), Post.post_number == 1))
+    return {
+        post.topic_id: excerpt(post.cooked, EXCERPT_LENGTH)
+        for post in first_posts
+        if post.hidden_at is None or guardian.can_see_hidden_post(viewer, post)
+    }
 
 
 def _top_tags(viewer: User | None, scope: ColumnElement[bool] | None) -> list[Tag]:

@@ -316,9 +316,8 @@ def raw_markdown(post: Post, viewer: User | None) -> str:
     return post.raw if _readable(post, viewer) else ""
 
 
-def raw_export(exported: list[Post], users: dict[int, User], viewer: User | None = None) -> str:
-    """Discourse's /raw/{topic_id}: each post's Markdown under a "username | date | #n" line (without
-    ``viewer``, as an anonymous visitor sees it)."""
+def raw_export(exported: list[Post], users: dict[int, User], viewer: User | None) -> str:
+    """Discourse's /raw/{topic_id}: each post's Markdown under a "username | date | #n" line."""
     return "".join(
         f"{users[post.user_id].username} | {post.updated_at:%Y-%m-%d %H:%M:%S} UTC | #{post.post_number}\n\n"
         f"{raw_markdown(post, viewer)}\n\n-------------------------\n\n"
