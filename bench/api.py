@@ -3,9 +3,13 @@
     .venv/bin/python -m bench.api [--seconds 10] [--long-posts 10000] [--backends sqlite,postgresql] [--smoke]
 
 Needs wrk (Debian: apt-get install wrk) as the load generator: a C client, so the client is not the
-bottleneck on a 2-core machine. PostgreSQL is taken from FORUM_TEST_DATABASE_URL (default
-postgresql://postgres@127.0.0.1:5432/forum_bench); a fresh database is created and dropped.
+bottleneck on a 2-core machine. Each backend runs as it is deployed, bots on: SQLite with the embedded broker
+(Kombu's SQLAlchemy transport), PostgreSQL with Redis as the broker and for the page cache's versions. PostgreSQL
+is taken from FORUM_TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/forum_bench), Redis from
+FORUM_TEST_BROKER_URL (default redis://127.0.0.1:6379/13); a fresh database and a key prefix of the run's own are
+made, and removed afterwards.
 """
+import json
 import argparse
 import os
 import re
@@ -108,10 +112,10 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def measure(backend: str, database_url: str, seconds: float, long_posts: int, tmp: Path) -> list[tuple]:
+def measure(backend: str, database_url: str, services: dict, seconds: float, long_posts: int, tmp: Path) -> list[tuple]:
     seeded = seed(database_url, long_posts)
     env = {"FORUM_ENV": "production", "FORUM_SECRET_KEY": "benchmark", "FORUM_DATABASE_URL": database_url,
-           "FORUM_RATELIMIT_ENABLED": "false", "FORUM_BROKER_URL": f"sqla+sqlite:///{tmp / 'broker.sqlite'}"}
+           "FORUM_RATELIMIT_ENABLED": "false", **services}
     ceiling_server = Server("bench.ceiling:app", env)
     try:
         ceiling = wrk(ceiling_server.url + "/ping.json", seconds)
@@ -153,18 +157,26 @@ def main() -> int:
         print("bench/api.py needs wrk: apt-get install wrk", file=sys.stderr)
         return 2
     os.environ.setdefault("FORUM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/forum_bench")
+    os.environ.setdefault("FORUM_TEST_BROKER_URL", "redis://127.0.0.1:6379/13")
     results = []
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             tmp_path = Path(tmp)
             if backend == "sqlite":
                 database_url = databases.new_sqlite_url(tmp_path)
+                broker_url, transport_options = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}", {}
+                services = {"FORUM_BROKER_URL": broker_url}
             else:
                 database_url = databases.new_server_database(os.environ["FORUM_TEST_DATABASE_URL"])
+                broker_url, transport_options = databases.new_broker(tmp_path)
+                services = {"FORUM_BROKER_URL": broker_url, "FORUM_BROKER_TRANSPORT_OPTIONS": json.dumps(transport_options),
+                            "FORUM_REDIS_URL": broker_url,
+                            "FORUM_PAGE_CACHE_KEY_PREFIX": transport_options["global_keyprefix"] + "page-cache:"}
             try:
-                results += measure(backend, database_url, args.seconds, args.long_posts, tmp_path)
+                results += measure(backend, database_url, services, args.seconds, args.long_posts, tmp_path)
             finally:
                 databases.drop_database(database_url)
+                databases.remove_broker_keys(broker_url, transport_options)
     print(f"\n{'backend':<11}{'endpoint':<46}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'of ceiling':>12}")
     for backend, name, result, ratio in results:
         print(f"{backend:<11}{name:<46}{result['rps']:>9.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}"

@@ -1,4 +1,7 @@
 """Flask extensions: created here, bound to an app in ``create_app`` with ``init_app``."""
+import sqlite3
+from pathlib import Path
+
 from celery import Celery, Task
 from flask import Flask
 from flask_limiter import Limiter
@@ -33,6 +36,21 @@ def _transport_options(app: Flask) -> dict:
     return options
 
 
+SQLITE_BROKER_PREFIX = "sqla+sqlite:///"
+
+
+def _use_wal_for_sqlite_broker(broker_url: str) -> None:
+    """The embedded broker's file in WAL mode (kept by the file once set): a task is sent with one write to the
+    log, not a rollback journal's several synced writes, which halves what every post's bot task costs to send."""
+    if not broker_url.startswith(SQLITE_BROKER_PREFIX):
+        return
+    path = Path(broker_url.removeprefix(SQLITE_BROKER_PREFIX))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path, timeout=30) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    connection.close()
+
+
 def celery_init_app(app: Flask) -> Celery:
     """One Celery app per Flask app, as Flask's documentation does it.
 
@@ -45,6 +63,7 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    _use_wal_for_sqlite_broker(app.config["BROKER_URL"])
     celery_app = Celery(app.import_name, task_cls=FlaskTask)
     celery_app.config_from_object(
         {

@@ -1,3 +1,5 @@
+import sqlite3
+
 import pytest
 
 from forum import ConfigurationError, create_app
@@ -53,3 +55,13 @@ def test_wrong_method_is_a_json_error(client):
     response = client.delete("/")
     assert response.status_code == 405
     assert response.json["error_type"] == "invalid_parameters"
+
+
+def test_the_embedded_broker_keeps_its_file_in_wal_mode(tmp_path):
+    broker_file = tmp_path / "queues" / "broker.sqlite"
+    create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "BROKER_URL": f"sqla+sqlite:///{broker_file}"})
+    connection = sqlite3.connect(broker_file)
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        connection.close()
