@@ -1,7 +1,7 @@
 """Quality and speed of the tactics bot (bots/tactics.py) on the team's labelled posts and the seed thread.
 
     .venv/bin/python -m bench.tactics_eval [--seed-thread PATH] [--folds 5] [--smoke]
-    .venv/bin/python -m bench.tactics_eval --fit-calibration   # dev posts only: Platt constants, threshold sweep
+    .venv/bin/python -m bench.tactics_eval --fit-calibration   # dev posts only: Platt constants, then the threshold rule
 
 Prints Markdown tables: the protocol, the threshold chosen on the dev posts, per-tactic precision, recall
 and F1 (keyword baseline, model before any decision, model with moderators' decisions) on the team's set
@@ -10,8 +10,8 @@ with peak memory. Data: bench/data/tactics/ (see its README) and the seed thread
 ../shared/seeds/ (or --seed-thread / FORUM_TACTICS_SEED_THREAD).
 """
 import argparse
+import contextlib
 import json
-import math
 import os
 import random
 import re
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+import bots.tactics
 from bots.tactics import DECIDED_CALIBRATION, DEFAULT_THRESHOLD, SEED_CALIBRATION, Decision, PostText, Tactic, TacticModel, fit, post_sentences
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,11 @@ DATA = REPO_ROOT / "bench" / "data" / "tactics"
 SEED_THREAD = Path(os.environ.get("FORUM_TACTICS_SEED_THREAD", REPO_ROOT.parent / "shared" / "seeds" / "001_c33945696f15a490.txt"))
 SEED_TACTICS = REPO_ROOT / "forum" / "seeds" / "tactics.toml"
 THRESHOLD_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+# The dev posts: everything is chosen on these (see bench/data/tactics/README.md), nothing on the test sets.
+DEV_FILES = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl")
+# The threshold rule: among the grid's thresholds whose dev precision (5-fold CV, decisions simulated at that
+# threshold) is >= this, the one with the best dev macro-F1; ties go to the higher threshold.
+MIN_DEV_PRECISION = 0.9
 # Review rounds of the simulated moderator: the bot suggests, the moderator decides, the bot is refitted.
 REVIEW_ROUNDS = 3
 LEARNING_STEPS = (0, 5, 10, 20, 30, 40)
@@ -44,9 +50,12 @@ PROTOCOL = """\
 
 - Team set (bench/data/tactics/team.jsonl) and seed thread are test sets: nothing is chosen on them.
   The model's settings, the seed tactics' examples, the Platt calibration constants and the default threshold
-  (bots.tactics.DEFAULT_THRESHOLD) were chosen on the dev posts only (bench/data/tactics/dev.jsonl + dev2.jsonl)
-  by 5-fold CV (`--fit-calibration` repeats the calibration fit and its threshold sweep); the threshold sweep shown
-  below is this script's own 2-fold CV on the same dev posts.
+  (bots.tactics.DEFAULT_THRESHOLD) were chosen on the dev posts only (bench/data/tactics/dev.jsonl + dev2.jsonl
+  + dev3.jsonl) by {folds}-fold CV. Threshold rule, fixed before any test figure was seen: the grid's threshold
+  with the best dev macro-F1 among those whose dev precision is >= 0.90, ties to the higher threshold, each
+  threshold scored by {folds}-fold CV of the dev posts with the simulated moderator (below) deciding at that
+  threshold. The sweep below applies it with the shipped constants; `--fit-calibration` refits the constants
+  (decisions simulated at DEFAULT_THRESHOLD) and applies it with them.
 - Keyword baseline: a tactic is suggested when its name (words of the tag, plural -s allowed, "carrot mob" and
   "carrotmob" alike) occurs in the post.
 - Model before decisions: fit(seed tactics) from forum/seeds/tactics.toml only; scored on every post.
@@ -192,8 +201,10 @@ def folds_of(posts: Sequence[LabelledPost], folds: int) -> list[list[LabelledPos
     return [shuffled[i::folds] for i in range(folds)]
 
 
-def cross_validated(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], folds: int, threshold: float) -> tuple[dict[str, Counts], list[tuple[float, bool]]]:
-    """Counts over all test folds, and (score, is a true tag) for every post and tactic, for calibration."""
+def cross_validated(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], folds: int, threshold: float,
+                    with_scores: bool = True) -> tuple[dict[str, Counts], list[tuple[float, bool]]]:
+    """Counts over all test folds, and (score, is a true tag) for every post and tactic, for calibration
+    (left empty without ``with_scores``)."""
     names = [t.name for t in tactics]
     total = {name: Counts() for name in names}
     scored: list[tuple[float, bool]] = []
@@ -206,7 +217,8 @@ def cross_validated(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], fo
             total[name].true_positive += c.true_positive
             total[name].false_positive += c.false_positive
             total[name].false_negative += c.false_negative
-        scored.extend(all_scores(fit(tactics, decisions, threshold=0.0), test, names))
+        if with_scores:
+            scored.extend(all_scores(fit(tactics, decisions, threshold=0.0), test, names))
     return total, scored
 
 
@@ -219,29 +231,40 @@ def counts_table(title: str, rows: dict[str, dict[str, Counts]], names: Sequence
     return "\n".join(lines)
 
 
-def choose_threshold(tactics: Sequence[Tactic], dev: Sequence[LabelledPost]) -> tuple[float, str]:
-    """Two-fold CV on the dev posts: the threshold with the best macro-F1 among those with precision >= 0.9."""
-    names = [t.name for t in tactics]
-    halves = folds_of(dev, 2)
-    lines = ["### Threshold on the dev posts (2-fold CV, model with decisions; chosen: best macro-F1 with precision >= 0.90)", "",
-             "| threshold | precision | recall | macro-F1 |", "|---|---|---|---|"]
+def choose_threshold(tactics: Sequence[Tactic], dev: Sequence[LabelledPost], folds: int) -> tuple[float, str]:
+    """The threshold rule on the dev posts, with the calibration constants bots.tactics holds when called.
+
+    Each threshold of the grid: ``folds``-fold CV, the simulated moderator deciding at that threshold on the other
+    folds, the refitted model suggesting at it on the test fold. Chosen: the best macro-F1 among the thresholds
+    whose precision is >= MIN_DEV_PRECISION (all of them if none is), ties to the higher threshold.
+    """
+    lines = [f"### Threshold on the dev posts ({len(dev)} posts, {folds}-fold CV, model with decisions at each threshold; "
+             f"chosen: best macro-F1 with precision >= {MIN_DEV_PRECISION:.2f}, ties to the higher)", "",
+             f"Calibration: seed only {bots.tactics.SEED_CALIBRATION}, with decisions {bots.tactics.DECIDED_CALIBRATION}.", "",
+             "| threshold | suggestions | precision | recall | macro-F1 |", "|---|---|---|---|---|"]
     results = []
     for threshold in THRESHOLD_GRID:
-        total = {name: Counts() for name in names}
-        for train, test in ((halves[0], halves[1]), (halves[1], halves[0])):
-            model = fit(tactics, simulated_decisions(tactics, train, threshold), threshold=threshold)
-            for name, c in evaluate(model_predictor(model), test, names).items():
-                total[name].true_positive += c.true_positive
-                total[name].false_positive += c.false_positive
-                total[name].false_negative += c.false_negative
+        total = cross_validated(tactics, dev, folds, threshold, with_scores=False)[0]
         overall = micro(total)
         results.append((threshold, overall.precision, macro_f1(total)))
-        lines.append(f"| {threshold:.2f} | {overall.precision:.3f} | {overall.recall:.3f} | {macro_f1(total):.3f} |")
-    precise = [r for r in results if r[1] >= 0.9] or results
+        lines.append(f"| {threshold:.2f} | {overall.true_positive + overall.false_positive} | {overall.precision:.3f} | "
+                     f"{overall.recall:.3f} | {macro_f1(total):.3f} |")
+    precise = [r for r in results if r[1] >= MIN_DEV_PRECISION] or results
     chosen = max(precise, key=lambda r: (r[2], r[0]))[0]
     lines.append("")
-    lines.append(f"Chosen on dev: **{chosen:.2f}**; bots.tactics.DEFAULT_THRESHOLD = **{DEFAULT_THRESHOLD:.2f}** (both reported below).")
+    lines.append(f"Chosen on dev: **{chosen:.2f}**; bots.tactics.DEFAULT_THRESHOLD = **{DEFAULT_THRESHOLD:.2f}**.")
     return chosen, "\n".join(lines)
+
+
+@contextlib.contextmanager
+def calibration_constants(seed: tuple[float, float], decided: tuple[float, float]):
+    """Fit with these Platt constants instead of the shipped ones (fit reads them from bots.tactics)."""
+    shipped = bots.tactics.SEED_CALIBRATION, bots.tactics.DECIDED_CALIBRATION
+    bots.tactics.SEED_CALIBRATION, bots.tactics.DECIDED_CALIBRATION = seed, decided
+    try:
+        yield
+    finally:
+        bots.tactics.SEED_CALIBRATION, bots.tactics.DECIDED_CALIBRATION = shipped
 
 
 def all_scores(model: TacticModel, posts: Sequence[LabelledPost], names: Sequence[str]) -> list[tuple[float, bool]]:
@@ -305,41 +328,37 @@ def fit_platt(pairs: Sequence[tuple[float, bool]]) -> tuple[float, float]:
 
 
 def fit_calibration(tactics: Sequence[Tactic], dev: Sequence[LabelledPost], folds: int) -> str:
-    """Platt constants for both regimes from the dev posts, and a threshold sweep on the calibrated scores.
+    """Platt constants for both regimes from the dev posts, then the threshold rule with those constants.
 
     Seed regime: the seed-only model (it never sees a dev post) on every dev post. Decided regime: ``folds``-fold
-    CV, the simulated moderator deciding at DEFAULT_THRESHOLD on the other folds. The sweep applies each threshold to
-    those cross-validated scores, calibrated with the new constants.
+    CV, the simulated moderator deciding at DEFAULT_THRESHOLD on the other folds. The constants are rounded to two
+    decimals, as shipped, and the threshold rule (choose_threshold) is applied with them: the shipped values are
+    reproduced when the fitted constants equal bots.tactics' and the chosen threshold equals DEFAULT_THRESHOLD.
     """
     names = [t.name for t in tactics]
     seed_model = fit(tactics)
     seed_pairs = [(logit, name in item.tactics) for item in dev if (logits := post_logits(seed_model, item.post)) is not None
                   for name, logit in zip(names, logits)]
-    decided_pairs: list[tuple[float, bool, str]] = []
+    decided_pairs: list[tuple[float, bool]] = []
     parts = folds_of(dev, folds)
     for index, test in enumerate(parts):
         training = [item for j, part in enumerate(parts) if j != index for item in part]
         model = fit(tactics, simulated_decisions(tactics, training, DEFAULT_THRESHOLD))
-        decided_pairs.extend((logit, name in item.tactics, name) for item in test
+        decided_pairs.extend((logit, name in item.tactics) for item in test
                              if (logits := post_logits(model, item.post)) is not None for name, logit in zip(names, logits))
-    seed_fit = fit_platt(seed_pairs)
-    decided_fit = fit_platt([(logit, truth) for logit, truth, _ in decided_pairs])
-    lines = [f"### Platt calibration fitted on the dev posts ({len(dev)} posts)", "",
+    seed_fit = tuple(round(v, 2) for v in fit_platt(seed_pairs))
+    decided_fit = tuple(round(v, 2) for v in fit_platt(decided_pairs))
+    with calibration_constants(seed_fit, decided_fit):
+        chosen, sweep = choose_threshold(tactics, dev, folds)
+    same = seed_fit == tuple(SEED_CALIBRATION) and decided_fit == tuple(DECIDED_CALIBRATION) and chosen == DEFAULT_THRESHOLD
+    lines = [f"### Platt calibration fitted on the dev posts ({len(dev)} posts; decisions simulated at {DEFAULT_THRESHOLD})", "",
              "| regime | pairs | slope | intercept | in bots.tactics |", "|---|---|---|---|---|",
              f"| seed only | {len(seed_pairs)} | {seed_fit[0]:.2f} | {seed_fit[1]:.2f} | {SEED_CALIBRATION} |",
              f"| with decisions ({folds}-fold CV) | {len(decided_pairs)} | {decided_fit[0]:.2f} | {decided_fit[1]:.2f} | {DECIDED_CALIBRATION} |",
-             "", f"### Threshold sweep on the calibrated dev scores ({folds}-fold CV, decisions simulated at {DEFAULT_THRESHOLD})", "",
-             "| threshold | suggestions | precision | recall | macro-F1 |", "|---|---|---|---|---|"]
-    slope, intercept = decided_fit
-    for threshold in THRESHOLD_GRID:
-        counts = {name: Counts() for name in names}
-        for logit, truth, name in decided_pairs:
-            suggested = 1 / (1 + math.exp(-(slope * logit + intercept))) >= threshold
-            counts[name].true_positive += suggested and truth
-            counts[name].false_positive += suggested and not truth
-            counts[name].false_negative += truth and not suggested
-        overall = micro(counts)
-        lines.append(f"| {threshold:.2f} | {overall.true_positive + overall.false_positive} | {overall.precision:.3f} | {overall.recall:.3f} | {macro_f1(counts):.3f} |")
+             "", sweep, "",
+             "Shipped constants and threshold reproduced." if same else
+             f"Not what bots.tactics ships: set SEED_CALIBRATION = {seed_fit}, DECIDED_CALIBRATION = {decided_fit}, "
+             f"DEFAULT_THRESHOLD = {chosen} and run this again (the decided regime's constants depend on the threshold)."]
     return "\n".join(lines)
 
 
@@ -413,21 +432,21 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--splits", type=int, default=5, help="learning-curve splits")
     parser.add_argument("--smoke", action="store_true", help="2 folds, 1 split, few steps: proves the script runs")
-    parser.add_argument("--fit-calibration", action="store_true", help="dev posts only: fit the Platt constants, sweep thresholds")
+    parser.add_argument("--fit-calibration", action="store_true", help="dev posts only: fit the Platt constants, apply the threshold rule")
     args = parser.parse_args()
     folds, splits, steps, seconds = (2, 1, LEARNING_STEPS[:3], 0.5) if args.smoke else (args.folds, args.splits, LEARNING_STEPS, 5.0)
     pool_share = 0.6
 
     seed_tactics = load_tactics(SEED_TACTICS)
     names = [t.name for t in seed_tactics]
+    dev = [post for name in DEV_FILES for post in load_posts(DATA / name)]
+    if args.fit_calibration:  # dev posts only: the test sets are not even read
+        print(fit_calibration(seed_tactics, dev, args.folds))
+        return
     team = load_posts(DATA / "team.jsonl")
-    dev = [*load_posts(DATA / "dev.jsonl"), *load_posts(DATA / "dev2.jsonl")]
     thread = load_seed_thread(DATA / "seed_thread_labels.jsonl", args.seed_thread)
     (new_tactic,) = load_tactics(DATA / "new_tactic.toml")
     scorecard_posts = load_posts(DATA / "scorecard.jsonl")
-    if args.fit_calibration:
-        print(fit_calibration(seed_tactics, dev, args.folds))
-        return
 
     print("# Tactics bot evaluation" + (" (smoke)" if args.smoke else ""))
     print()
@@ -443,13 +462,14 @@ def main() -> None:
         f"model with decisions ({folds}-fold CV)": with_decisions_cv,
     }
     if not args.smoke:
-        dev_threshold, sweep = choose_threshold(seed_tactics, dev)
+        dev_threshold, sweep = choose_threshold(seed_tactics, dev, folds)
         print(sweep)
         print()
-        team_rows[f"model before decisions, dev threshold {dev_threshold}"] = evaluate(
-            model_predictor(fit(seed_tactics, threshold=dev_threshold)), team, names)
-        team_rows[f"model with decisions ({folds}-fold CV), dev threshold {dev_threshold}"] = cross_validated(
-            seed_tactics, team, folds, dev_threshold)[0]
+        if dev_threshold != DEFAULT_THRESHOLD:
+            team_rows[f"model before decisions, dev threshold {dev_threshold}"] = evaluate(
+                model_predictor(fit(seed_tactics, threshold=dev_threshold)), team, names)
+            team_rows[f"model with decisions ({folds}-fold CV), dev threshold {dev_threshold}"] = cross_validated(
+                seed_tactics, team, folds, dev_threshold)[0]
     print(counts_table(f"Team set ({len(team)} posts), threshold {DEFAULT_THRESHOLD} unless said", team_rows, names))
     print()
     team_decisions = simulated_decisions(seed_tactics, team, DEFAULT_THRESHOLD)

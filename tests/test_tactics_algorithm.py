@@ -68,7 +68,7 @@ def test_version_changes_with_decisions_and_threshold():
     base = fit(TACTICS)
     with_decision = fit(TACTICS, [Decision(OWN_STAFF_POST, "training", approved=False)])
     assert with_decision.version != base.version
-    assert fit(TACTICS, threshold=0.7).version != base.version
+    assert fit(TACTICS, threshold=DEFAULT_THRESHOLD - 0.05).version != base.version
     assert with_decision.version.startswith(ALGORITHM)
 
 
