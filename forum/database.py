@@ -20,6 +20,10 @@ _after_commit: ContextVar[dict[Hashable, Callable[[], None]] | None] = ContextVa
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Row locks for a read-then-write (PostgreSQL's FOR NO KEY UPDATE, the lock an UPDATE of non-key columns takes):
+# unlike FOR UPDATE it lets rows that refer to the locked one be inserted meanwhile (a post of a locked topic, a
+# tag on it), so such an insert, holding other rows, can never deadlock with it. SQLite ignores it.
+ROW_LOCK = {"key_share": True}
 
 
 def configure_engine(engine: Engine) -> None:

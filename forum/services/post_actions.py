@@ -5,7 +5,7 @@ the post's row locked first so that two requests from the same user cannot both 
 """
 from sqlalchemy import delete, select, update
 
-from forum.database import write_unit
+from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Post, PostAction, PostActionType, Topic, User
 from forum.models.post_actions import FLAG_TYPES
@@ -26,7 +26,7 @@ def ensure_supported(post_action_type_id: int) -> None:
 
 def like(user: User, post: Post) -> Post:
     with write_unit(db.session):
-        db.session.refresh(post, with_for_update=True)
+        db.session.refresh(post, with_for_update=ROW_LOCK)
         guardian.ensure_can_like(user, post)
         if _find_like(user, post) is not None:
             return post
@@ -38,7 +38,7 @@ def like(user: User, post: Post) -> Post:
 
 def unlike(user: User, post: Post) -> Post:
     with write_unit(db.session):
-        db.session.refresh(post, with_for_update=True)
+        db.session.refresh(post, with_for_update=ROW_LOCK)
         guardian.ensure_can_like(user, post)
         like_id = _find_like(user, post)
         if like_id is None:

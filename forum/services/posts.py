@@ -16,7 +16,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import audit, events, guardian, post_actions, reading, timers, topics
+from forum.services import audit, events, guardian, post_actions, reading, review, timers, topics
 from forum.services.errors import NotFound, ValidationFailed
 
 # Post types that count as a reply in the topic's reply_count.
@@ -35,6 +35,9 @@ def validate_raw(raw: str | None) -> str:
     if length > max_length:
         raise ValidationFailed(f"Body is too long (maximum is {max_length} characters).")
     return raw
+
+
+DELETED_POST_REASON = "The post was deleted."
 
 
 def get_post(post_id: int) -> Post:
@@ -164,6 +167,8 @@ def delete_post(actor: User, post: Post) -> Post:
         guardian.ensure_can_delete_post(actor, post)
         if post.is_deleted:
             return post
+        # The review items' rows before the post's and the topic's: the order a moderator's decision takes them in.
+        review.withdraw_tactic_suggestions(post.id, reason=DELETED_POST_REASON)
         post.deleted_at = utcnow()
         post.deleted_by_id = actor.id
         _adjust_topic_counts(post, -1)
@@ -183,6 +188,7 @@ def recover_post(actor: User, post: Post) -> Post:
         post.deleted_at = None
         post.deleted_by_id = None
         _adjust_topic_counts(post, +1)
+        events.publish_post_edited(post.id, post.topic_id)  # readable again: the bots read it again
         audit.record(actor, "post.recover", post)
     return post
 

@@ -108,6 +108,17 @@ def withdraw_tactic_suggestions(post_id: int, *, reason: str) -> None:
         withdraw_pending_items(list(_tactic_items(post_id).values()), bots.bot_user(bots.TACTICS_BOT_USERNAME), reason=reason)
 
 
+def withdraw_topic_tactic_suggestions(topic_id: int, *, reason: str) -> None:
+    """Withdraw the pending tactic items of every post of the topic (the topic is gone)."""
+    with write_unit(db.session):
+        items = db.session.scalars(
+            select(Reviewable)
+            .where(Reviewable.type == ReviewableType.TACTIC_TAG, Reviewable.topic_id == topic_id, Reviewable.status == ReviewableStatus.PENDING)
+            .with_for_update()
+        )
+        withdraw_pending_items(list(items), bots.bot_user(bots.TACTICS_BOT_USERNAME), reason=reason)
+
+
 def withdraw_pending_items(items: list[Reviewable], bot: User, *, reason: str) -> None:
     """Withdraw those of ``items`` still pending (call inside a write unit, with the items locked)."""
     for item in items:

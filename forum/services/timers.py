@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from forum.database import write_unit
+from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Category, TimerState, TimerType, Topic, TopicTimer, User
 from forum.models.base import utcnow
@@ -198,7 +198,7 @@ def fire_timer(timer_id: int) -> str | None:
     with write_unit(db.session):
         # The topic's row first, then the timer's: the order a reply takes them in (it re-arms "after the last
         # post" timers), so the two never wait for each other.
-        topic = db.session.get(Topic, topic_id, with_for_update=True, populate_existing=True)
+        topic = db.session.get(Topic, topic_id, with_for_update=ROW_LOCK, populate_existing=True)
         timer = db.session.get(TopicTimer, timer_id, with_for_update=True, populate_existing=True)
         if timer is None or timer.state != TimerState.CLAIMED:
             return None

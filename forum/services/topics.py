@@ -9,11 +9,11 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from forum.content import cook
-from forum.database import write_unit
+from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Category, Post, PostType, Tag, Topic, TopicTimer, User
 from forum.models.base import utcnow
-from forum.services import audit, events, guardian, posts, reading, timers
+from forum.services import audit, events, guardian, posts, reading, review, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 from forum.services.slugs import slugify
 from forum.services.tags import find_or_create_tags
@@ -105,7 +105,7 @@ def update_topic(actor: User, topic: Topic, *, title: str | None = None, categor
         title = validate_title(title)
     category = find_category(actor, category_id) if category_id is not None else None
     with write_unit(db.session):
-        db.session.refresh(topic, with_for_update=True)
+        db.session.refresh(topic, with_for_update=ROW_LOCK)
         guardian.ensure_can_edit_topic(actor, topic)  # again: the topic may have been closed meanwhile
         before, after = {}, {}
         if title is not None and title != topic.title:
@@ -149,7 +149,7 @@ def set_status(
         raise InvalidParameters("until must be in the future.")
     guardian.ensure_can_change_topic_status(actor)
     with write_unit(db.session):
-        db.session.refresh(topic, with_for_update=True)
+        db.session.refresh(topic, with_for_update=ROW_LOCK)
         before = _status(topic, status)
         if before == enabled:
             return topic
@@ -195,7 +195,10 @@ def _unpin(topic: Topic) -> None:
 def delete_topic(actor: User, topic: Topic, *, context: dict | None = None) -> Topic:
     """Soft-delete a topic (``context`` goes into the audit record: which timer did it, say)."""
     with write_unit(db.session):
-        db.session.refresh(topic, with_for_update=True)
+        # The review items' rows before the topic's: the order a moderator's decision takes them in (a refusal
+        # below rolls the withdrawal back).
+        review.withdraw_topic_tactic_suggestions(topic.id, reason="The topic was deleted.")
+        db.session.refresh(topic, with_for_update=ROW_LOCK)
         guardian.ensure_can_delete_topic(actor, topic)
         if topic.is_deleted:
             return topic
@@ -208,7 +211,7 @@ def delete_topic(actor: User, topic: Topic, *, context: dict | None = None) -> T
 
 def recover_topic(actor: User, topic: Topic) -> Topic:
     with write_unit(db.session):
-        db.session.refresh(topic, with_for_update=True)
+        db.session.refresh(topic, with_for_update=ROW_LOCK)
         guardian.ensure_staff(actor)
         if not topic.is_deleted:
             return topic

@@ -248,6 +248,23 @@ def test_opting_out_withdraws_pending_suggestions_and_is_the_users_own_choice(cl
     assert put(client, auth_headers, f"/u/{author.username}/bot-preferences.json", author, bot_opt_out="perhaps").status_code == 400
 
 
+def test_deleting_a_post_or_its_topic_withdraws_its_pending_suggestions_and_leaves_decisions(client, auth_headers, moderator, topic, make_user):
+    first, second, third = (posts.create_reply(make_user(), topic, raw=TRAINING_POST) for _ in range(3))
+    [pending_first], [pending_second], [decided] = suggest(first, "training"), suggest(second, "training"), suggest(third, "training")
+    assert put(client, auth_headers, f"/review/{decided.id}/perform/approve_tag.json", moderator, version=1).status_code == 200
+    assert client.delete(f"/posts/{first.id}.json", headers=auth_headers(moderator)).status_code == 200
+    db.session.expire_all()
+    withdrawn = db.session.get(Reviewable, pending_first.id)
+    assert withdrawn.status == ReviewableStatus.DELETED and withdrawn.history[-1].reason == posts.DELETED_POST_REASON
+    assert db.session.get(Reviewable, pending_second.id).status == ReviewableStatus.PENDING
+    assert client.delete(f"/t/{topic.id}.json", headers=auth_headers(moderator)).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Reviewable, pending_second.id).status == ReviewableStatus.DELETED
+    assert db.session.get(Reviewable, decided.id).status == ReviewableStatus.APPROVED
+    queue = client.get("/review.json", headers=auth_headers(moderator)).json["reviewables"]
+    assert [item["id"] for item in queue] == []
+
+
 def test_admins_describe_tactics_and_rename_them(client, auth_headers, admin, moderator):
     body = {"description": "Consumers reward a company for doing better.", "examples": ["a buycott", "spend money to reward"]}
     assert client.put("/tactics/carrotmob.json", json=body, headers=auth_headers(moderator)).status_code == 403
