@@ -10,8 +10,6 @@ from forum.services import categories, groups, guardian, tags
 
 bp = Blueprint("site", __name__)
 
-TOP_TAGS_LIMIT = 30  # Discourse's max_tags_in_filter_list default
-
 
 @json_route(bp, "/site", methods=["GET"])
 def site():
@@ -23,7 +21,7 @@ def site():
         counts=categories.category_counts(viewer, [category.id for category in visible]),
         children=categories.children_by_parent(visible),
         groups=groups.all_groups(),
-        top_tags=tags.top_tags(viewer, TOP_TAGS_LIMIT),
+        top_tags=tags.top_tags(viewer),
         # Topics take tags from anyone who may create them (forum.services.topics).
         can_tag_topics=guardian.allows(guardian.ensure_can_create_topic, viewer),
         likes_used=categories.likes_given(),

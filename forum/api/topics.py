@@ -1,5 +1,5 @@
 """Discourse's topic endpoints: the topic view, a topic's posts, editing, status, deleting and recovering."""
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import Blueprint
 
@@ -9,6 +9,7 @@ from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.posts import stream_post
 from forum.api.serializers.topics import basic_topic, topic_view
+from forum.models.base import parse_utc
 from forum.services import posts, topics
 from forum.services.views import topic_views
 from forum.services.errors import InvalidParameters
@@ -104,7 +105,6 @@ def _moment(text: str | None, name: str) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_utc(text)
     except ValueError:
         raise InvalidParameters(f"{name} must be an ISO 8601 date or time.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -18,6 +18,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 date or date and time as a UTC moment: a date alone is its midnight, and a time that names no
+    offset is UTC. ValueError for anything else (an offset that takes it past year 9999 too)."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range") from None
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every backend (SQLite stores none of its own)."""
 

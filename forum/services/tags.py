@@ -4,7 +4,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import selectinload
 
 from forum.database import write_unit
@@ -94,11 +94,22 @@ def tag_counts(user: User | None) -> list[tuple[Tag, int]]:
     return [(tag, count) for tag, count in db.session.execute(query)]
 
 
-def top_tags(user: User | None, limit: int) -> list[Tag]:
-    """The tags on most of the topics ``user`` may see (Discourse's Tag.top_tags), most used first."""
-    used = [(tag, count) for tag, count in tag_counts(user) if count > 0]
-    used.sort(key=lambda pair: (-pair[1], pair[0].name))
-    return [tag for tag, _ in used[:limit]]
+TOP_TAGS_LIMIT = 30  # Discourse's max_tags_in_filter_list
+
+
+def top_tags(user: User | None, scope: ColumnElement[bool] | None = None) -> list[Tag]:
+    """The tags on most of the topics ``user`` may see (within ``scope``), most used first (Discourse's
+    Tag.top_tags): restricted topics count for no one else."""
+    stmt = (
+        select(Tag)
+        .join(topic_tags, topic_tags.c.tag_id == Tag.id)
+        .join(Topic, Topic.id == topic_tags.c.topic_id)
+        .where(guardian.listed_topics(user), true() if scope is None else scope)
+        .group_by(Tag.id)
+        .order_by(func.count().desc(), Tag.name)
+        .limit(TOP_TAGS_LIMIT)
+    )
+    return list(db.session.scalars(stmt))
 
 
 # Tag groups: staff only, as Discourse's TagGroupsController.

@@ -6,7 +6,7 @@ scans never claim one timer. Firing locks the timer row and acts only on a claim
 task that runs twice (redelivery, a re-claimed lease, two workers) acts once. A claim whose fire task
 was lost (worker killed, broker restarted) expires after TIMER_CLAIM_LEASE_SECONDS and is claimed again.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select, update
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Category, TimerState, TimerType, Topic, TopicTimer, User
-from forum.models.base import utcnow
+from forum.models.base import parse_utc, utcnow
 from forum.services import audit, bots, events, guardian, topics
 from forum.services.errors import InvalidParameters, NotAllowed, ServiceError
 
@@ -40,10 +40,9 @@ def parse_time(value: str | float | None, now: datetime) -> datetime | None:
             raise InvalidParameters("time must be a positive number of hours or a future timestamp.")
         return now + timedelta(hours=hours)
     try:
-        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+        moment = parse_utc(text)
     except ValueError:
         raise InvalidParameters(f"time {text!r} is neither a number of hours nor an ISO 8601 timestamp.") from None
-    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     if moment <= now:
         raise InvalidParameters("time must be in the future.")
     return moment

@@ -15,14 +15,13 @@ from forum.content import excerpt
 from forum.extensions import db
 from forum.models import Category, Post, PostAction, PostActionType, PostType, Tag, Topic, TopicUser, User, topic_tags
 from forum.models.base import utcnow
-from forum.services import guardian, reading
+from forum.services import guardian, reading, tags
 from forum.services.errors import InvalidParameters, NotFound
 
 DEFAULT_PER_PAGE = 30  # Discourse's TopicQuery::DEFAULT_PER_PAGE_COUNT
 TOP_PER_PAGE = 50  # Discourse's topics_per_period_in_top_page
 MAX_PER_PAGE = 100
 MAX_PAGE = 2_147_483_647  # Discourse refuses pages beyond PostgreSQL's integer range
-TOP_TAGS_LIMIT = 30  # Discourse's max_tags_in_filter_list
 EXCERPT_LENGTH = 220  # Discourse's topic_excerpt_maxlength
 
 # /top's periods: topics created within the period, ranked by their likes, posts and views.
@@ -185,7 +184,7 @@ def _list(
     return TopicList(
         items=items,
         users=_posters([item.topic for item in items]),
-        top_tags=_top_tags(viewer, scope),
+        top_tags=tags.top_tags(viewer, scope),
         page=options.page,
         per_page=options.per_page,
         has_more=has_more,
@@ -279,15 +278,3 @@ def _excerpts(viewer: User | None, topic_ids: list[int]) -> dict[int, str]:
     }
 
 
-def _top_tags(viewer: User | None, scope: ColumnElement[bool] | None) -> list[Tag]:
-    """The tags most used on the topics ``viewer`` may see (within ``scope``): restricted topics count for no one else."""
-    stmt = (
-        select(Tag)
-        .join(topic_tags, topic_tags.c.tag_id == Tag.id)
-        .join(Topic, Topic.id == topic_tags.c.topic_id)
-        .where(guardian.listed_topics(viewer), true() if scope is None else scope)
-        .group_by(Tag.id)
-        .order_by(func.count().desc(), Tag.name)
-        .limit(TOP_TAGS_LIMIT)
-    )
-    return list(db.session.scalars(stmt))

@@ -3,7 +3,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, false, func, select, true
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
-from forum.models.base import utcnow
+from forum.models.base import parse_utc, utcnow
 from forum.services import audit, guardian, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
@@ -256,11 +256,8 @@ def _parse_suspend_until(text: str | None) -> datetime:
     if not (text or "").strip():
         raise InvalidParameters("param is missing or the value is empty: suspend_until")
     try:
-        until = datetime.fromisoformat(text.strip())
-        if until.tzinfo is None:
-            until = until.replace(tzinfo=timezone.utc)
-        until = until.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
+        until = parse_utc(text)
+    except ValueError:
         raise InvalidParameters("suspend_until must be an ISO 8601 date or time, such as 2121-02-22.") from None
     if until <= utcnow():
         raise InvalidParameters("suspend_until must be in the future.")
