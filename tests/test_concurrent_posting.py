@@ -1,10 +1,14 @@
-"""Post numbers stay 1..n without gaps or duplicates when many clients post into one topic at once."""
-from sqlalchemy import select
+"""Post numbers stay 1..n without gaps or duplicates when many clients post into one topic at once; counts stay
+right, and nothing deadlocks, when other writes to the same rows race them."""
+import pytest
+from sqlalchemy import select, update
 
 from forum.extensions import db
 from forum.models import Post, Topic
-from forum.services import post_actions, posts, topics
+from forum.services import events, post_actions, posts, timers, topics
+from forum.services.errors import NotAllowed
 from tests.conftest import run_together
+from tests.test_events import listening
 
 THREADS = 8
 POSTS_PER_THREAD = 15
@@ -60,3 +64,43 @@ def test_likes_and_replies_to_the_same_post_never_deadlock(app, make_user):
     first = db.session.get(Post, first_post_id)
     stored_replies = db.session.scalar(select(db.func.count()).where(Post.topic_id == topic_id, Post.reply_to_post_number == 1))
     assert first.reply_count == stored_replies > 0
+
+
+def test_a_post_deleted_by_many_at_once_is_counted_out_once(app, make_user, moderator):
+    topic = topics.create_topic(make_user(), title="Deleting one reply from many tabs", raw="## Start\n\nThe opening post.")
+    reply = posts.create_reply(make_user(), topic, raw="## A reply\n\nThe reply everyone deletes at once.")
+    topic_id, reply_id, moderator_id = topic.id, reply.id, moderator.id
+
+    def delete(start):
+        actor, post = db.session.get(type(moderator), moderator_id), db.session.get(Post, reply_id)
+        start()
+        posts.delete_post(actor, post)
+
+    assert run_together(app, delete, [()] * THREADS) == []
+    stored = db.session.get(Topic, topic_id)
+    assert (stored.posts_count, stored.reply_count) == (1, 0)
+
+
+def test_a_reply_refused_on_the_locked_row_stores_and_announces_nothing(app, member, make_user, monkeypatch):
+    """The topic is closed by another request after the reply's first check and before it takes the topic's lock."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's one writer: no other write comes between a write unit's checks")
+    topic = topics.create_topic(member, title="A dialogue closed while a reply is written", raw="## Start\n\nWhat has worked?")
+    topic_id = topic.id
+    read_timers = timers.last_post_timers
+
+    def timers_while_the_topic_is_closed(read_topic_id: int):
+        found = read_timers(read_topic_id)
+        with db.engine.begin() as other_request:
+            other_request.execute(update(Topic).where(Topic.id == read_topic_id).values(closed=True))
+        return found
+
+    monkeypatch.setattr(timers, "last_post_timers", timers_while_the_topic_is_closed)
+    with listening(events.post_created) as created, listening(events.topic_changed) as changed:
+        with pytest.raises(NotAllowed):
+            posts.create_reply(make_user(), topic, raw="## Late\n\nWritten as the topic was closed.", reply_to_post_number=1)
+    assert (created, changed) == ([], [])
+    db.session.rollback()
+    stored = db.session.get(Topic, topic_id)
+    numbers = db.session.scalars(select(Post.post_number).where(Post.topic_id == topic_id)).all()
+    assert (stored.highest_post_number, stored.posts_count, numbers, posts.first_post(stored).reply_count) == (1, 1, [1], 0)

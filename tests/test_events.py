@@ -57,7 +57,7 @@ def test_posting_and_editing_announce_the_post_and_the_topic(app, member):
     assert edited == [(reply.id, {"topic_id": topic.id})]
 
 
-def test_a_recovered_post_is_announced_for_the_bots_to_read_again(app, member, moderator):
+def test_a_recovered_post_or_topic_is_announced_for_the_bots_to_read_again(app, member, moderator):
     topic = topics.create_topic(member, title="Trainings for supplier managers", raw="Who has trained supplier managers?")
     reply = posts.create_reply(member, topic, raw="We trained the managers of two suppliers.")
     posts.delete_post(moderator, reply)
@@ -65,6 +65,10 @@ def test_a_recovered_post_is_announced_for_the_bots_to_read_again(app, member, m
         posts.recover_post(moderator, reply)
         posts.recover_post(moderator, reply)  # not deleted any more: nothing happens
     assert edited == [(reply.id, {"topic_id": topic.id})]
+    topics.delete_topic(moderator, topic)
+    with listening(events.post_edited) as edited:
+        topics.recover_topic(moderator, topic)
+    assert sorted(edited) == [(posts.first_post(topic).id, {"topic_id": topic.id}), (reply.id, {"topic_id": topic.id})]
 
 
 def test_a_refused_reply_announces_nothing(app, member, moderator, make_user):

@@ -6,7 +6,7 @@ Decided suggestions stay: a moderator's decision is the forum's record, not the 
 """
 from sqlalchemy import delete, select
 
-from forum.database import write_unit
+from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Post, Reviewable, ReviewableStatus, ReviewableType, TopicSummary, User
 from forum.services import audit, bots, events, guardian, users
@@ -24,7 +24,7 @@ def set_bot_opt_out(actor: User | None, username: str, opt_out: bool) -> User:
     user = _user(username)
     guardian.ensure_can_change_preferences(actor, user)
     with write_unit(db.session):
-        db.session.refresh(user, with_for_update=True)
+        db.session.refresh(user, with_for_update=ROW_LOCK)
         if user.bot_opt_out == opt_out:
             return user
         user.bot_opt_out = opt_out
@@ -38,6 +38,7 @@ def set_bot_opt_out(actor: User | None, username: str, opt_out: bool) -> User:
                     Reviewable.status == ReviewableStatus.PENDING,
                     Reviewable.post_id.in_(their_posts),
                 )
+                .order_by(Reviewable.id)
                 .with_for_update()
             )
             withdraw_pending_items(list(pending), bots.bot_user(bots.TACTICS_BOT_USERNAME), reason="The author opted out of bots.")

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from forum.content import cook
-from forum.database import write_unit
+from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
 from forum.models import Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
@@ -62,6 +62,7 @@ def append_post(
     Takes the topic's row lock, and reloads ``topic`` as it is under that lock, with the statement that numbers the
     post. Everything from here to the commit holds that lock, which every reply to the topic waits for: keep it short.
     """
+    db.session.flush()  # the UPDATE below reloads the topic: what the caller changed on it must be stored first
     now = utcnow()
     counts_as_reply = post_type in REPLY_TYPES and topic.highest_post_number > 0
     values = {
@@ -132,7 +133,7 @@ def edit_post(editor: User, post: Post, *, raw: str, edit_reason: str | None = N
     """Change a post's body, keeping what it said before as a revision. An unchanged body is a no-op."""
     raw = validate_raw(raw)
     with write_unit(db.session):
-        db.session.refresh(post)
+        db.session.refresh(post, with_for_update=ROW_LOCK)  # two edits at once would both write the next revision
         guardian.ensure_can_edit_post(editor, post)
         if raw == post.raw:
             return post
@@ -163,12 +164,11 @@ def delete_post(actor: User, post: Post) -> Post:
         topics.delete_topic(actor, post.topic)
         return post
     with write_unit(db.session):
-        db.session.refresh(post)
+        db.session.refresh(post, with_for_update=ROW_LOCK)  # two deletions at once would both count it out
         guardian.ensure_can_delete_post(actor, post)
         if post.is_deleted:
             return post
-        # The review items' rows before the post's and the topic's: the order a moderator's decision takes them in.
-        review.withdraw_tactic_suggestions(post.id, reason=DELETED_POST_REASON)
+        withdraw_suggestions_when_stored(post.id)
         post.deleted_at = utcnow()
         post.deleted_by_id = actor.id
         _adjust_topic_counts(post, -1)
@@ -181,7 +181,7 @@ def recover_post(actor: User, post: Post) -> Post:
         topics.recover_topic(actor, post.topic)
         return post
     with write_unit(db.session):
-        db.session.refresh(post)
+        db.session.refresh(post, with_for_update=ROW_LOCK)
         guardian.ensure_can_recover_post(actor, post)
         if not post.is_deleted:
             return post
@@ -191,6 +191,13 @@ def recover_post(actor: User, post: Post) -> Post:
         events.publish_post_edited(post.id, post.topic_id)  # readable again: the bots read it again
         audit.record(actor, "post.recover", post)
     return post
+
+
+def withdraw_suggestions_when_stored(post_id: int) -> None:
+    """Withdraw the post's pending tactic suggestions once its deletion is stored: in a unit of its own, so that a
+    deletion never holds review items' rows while it waits for the topic's (a timer deleting the topic holds the
+    topic's and waits for the items'). A failure there is logged and leaves the items shown on a deleted post."""
+    after_commit(lambda: review.withdraw_tactic_suggestions(post_id, reason=DELETED_POST_REASON), key=("withdraw", post_id))
 
 
 def _adjust_topic_counts(post: Post, delta: int) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from bots.tactics import Suggestion
-from forum.database import write_unit
+from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import (
     Post,
@@ -114,6 +114,7 @@ def withdraw_topic_tactic_suggestions(topic_id: int, *, reason: str) -> None:
         items = db.session.scalars(
             select(Reviewable)
             .where(Reviewable.type == ReviewableType.TACTIC_TAG, Reviewable.topic_id == topic_id, Reviewable.status == ReviewableStatus.PENDING)
+            .order_by(Reviewable.id)
             .with_for_update()
         )
         withdraw_pending_items(list(items), bots.bot_user(bots.TACTICS_BOT_USERNAME), reason=reason)
@@ -130,6 +131,7 @@ def _tactic_items(post_id: int) -> dict[int, Reviewable]:
     items = db.session.scalars(
         select(Reviewable)
         .where(Reviewable.type == ReviewableType.TACTIC_TAG, Reviewable.post_id == post_id)
+        .order_by(Reviewable.id)  # many rows locked: always in the same order
         .with_for_update()
     )
     return {item.tag_id: item for item in items}
@@ -151,7 +153,7 @@ def flag_post(actor: User | None, post: Post, post_action_type_id: int, *, messa
     if message is not None and len(message) > MAX_REASON_LENGTH:
         raise InvalidParameters(f"The message is too long (maximum is {MAX_REASON_LENGTH} characters).")
     with write_unit(db.session):
-        db.session.refresh(post, with_for_update=True)
+        db.session.refresh(post, with_for_update=ROW_LOCK)  # the post's row before its review item, as every path
         already = db.session.scalar(
             select(PostAction.id).where(
                 PostAction.post_id == post.id, PostAction.user_id == actor.id, PostAction.post_action_type_id == post_action_type_id
@@ -272,6 +274,11 @@ def perform(actor: User | None, reviewable_id: int, action: str, *, version: int
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
         raise InvalidParameters(f"The reason is too long (maximum is {MAX_REASON_LENGTH} characters).")
     with write_unit(db.session):
+        # The post's row before the item's: the order in which flags and the bot take them.
+        post_id = db.session.scalar(select(Reviewable.post_id).where(Reviewable.id == reviewable_id))
+        if post_id is None:
+            raise NotFound("That review item does not exist.")
+        db.session.get(Post, post_id, with_for_update=ROW_LOCK, populate_existing=True)
         item = db.session.get(Reviewable, reviewable_id, with_for_update=True, populate_existing=True)
         if item is None:
             raise NotFound("That review item does not exist.")
@@ -318,8 +325,8 @@ def perform_bulk(actor: User | None, action: str, versions: Mapping[int, int], *
 
 
 def _apply(item: Reviewable, action: str) -> dict:
-    """The decision's effect on the post; returns what undoing it needs to know (empty: no effect)."""
-    post = db.session.get(Post, item.post_id, with_for_update=True)
+    """The decision's effect on the post (locked by ``perform``); returns what undoing it needs to know (empty: no effect)."""
+    post = db.session.get(Post, item.post_id)
     if action == "approve_tag":
         tag = item.tag
         if tag not in post.tags:
@@ -343,7 +350,7 @@ def _undo(item: Reviewable) -> bool:
     decision = next((entry for entry in reversed(item.history) if entry.action in TRANSITIONS[item.type]), None)
     if decision is None or not decision.details:
         return False
-    post = db.session.get(Post, item.post_id, with_for_update=True)
+    post = db.session.get(Post, item.post_id)
     if decision.action == "approve_tag":
         tag = item.tag
         if tag in post.tags:

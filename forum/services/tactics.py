@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from bots import tactics as tactics_model
 from forum.content.text import plain_text
-from forum.database import write_unit
+from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import (
     Post,
@@ -143,13 +143,20 @@ def post_text(post: Post, *, reply_to: Post | None, title: str) -> tactics_model
     return tactics_model.PostText(text=plain_text(post.cooked, without_quotes=True), reply_to_text=context, title=title)
 
 
+def _may_score(post: Post) -> bool:
+    return (
+        not post.is_deleted
+        and post.post_type == PostType.REGULAR
+        and not (post.user.bot_opt_out or post.user.is_bot)
+        and not post.topic.is_deleted
+    )
+
+
 def scorable_post(post_id: int) -> tuple[Post, tactics_model.PostText] | None:
     """The post and its text, or None when the bot must not score it (gone, not a regular post, author
     opted out of bots, a bot's own post)."""
     post = db.session.get(Post, post_id, options=[selectinload(Post.user), selectinload(Post.topic)])
-    if post is None or post.is_deleted or post.post_type != PostType.REGULAR:
-        return None
-    if post.user.bot_opt_out or post.user.is_bot or post.topic.is_deleted:
+    if post is None or not _may_score(post):
         return None
     reply_to = None
     if post.reply_to_post_number is not None:
@@ -257,4 +264,13 @@ def suggest_for_post(post_id: int) -> list[Reviewable]:
     model = current_model()
     tags = {tag.name: tag for tag in tactic_tags()}
     suggestions = [suggestion for suggestion in model.score(text) if suggestion.tactic in tags]  # retired tactics drop out
-    return review.file_tactic_suggestions(post, suggestions, tags)
+    with write_unit(db.session):
+        # The post's row before its review items, as every path takes them. Under it the post is read again: one
+        # deleted (or whose author opted out) while it was being scored gets its suggestions withdrawn, not filed.
+        db.session.refresh(post, with_for_update=ROW_LOCK)
+        db.session.refresh(post.user)
+        db.session.refresh(post.topic)
+        if not _may_score(post):
+            review.withdraw_tactic_suggestions(post_id, reason="The post can no longer be scored.")
+            return []
+        return review.file_tactic_suggestions(post, suggestions, tags)

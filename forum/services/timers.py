@@ -6,6 +6,7 @@ scans never claim one timer. Firing locks the timer row and acts only on a claim
 task that runs twice (redelivery, a re-claimed lease, two workers) acts once. A claim whose fire task
 was lost (worker killed, broker restarted) expires after TIMER_CLAIM_LEASE_SECONDS and is claimed again.
 """
+import math
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -17,6 +18,9 @@ from forum.models import Category, TimerState, TimerType, Topic, TopicTimer, Use
 from forum.models.base import parse_utc, utcnow
 from forum.services import audit, bots, events, guardian, topics
 from forum.services.errors import InvalidParameters, NotAllowed, ServiceError
+
+# The furthest a timer may be set in hours (ten years): past it, "hours from now" is a mistake, not a plan.
+MAX_HOURS = 24 * 365 * 10
 
 # What firing each kind of timer does: (topic status, enabled, Discourse's small-action code, silent).
 _ACTIONS = {
@@ -36,8 +40,8 @@ def parse_time(value: str | float | None, now: datetime) -> datetime | None:
     except ValueError:
         pass
     else:
-        if hours <= 0:
-            raise InvalidParameters("time must be a positive number of hours or a future timestamp.")
+        if not 0 < hours <= MAX_HOURS:  # NaN too
+            raise InvalidParameters(f"time must be a positive number of hours (at most {MAX_HOURS}) or a future timestamp.")
         return now + timedelta(hours=hours)
     try:
         moment = parse_utc(text)
@@ -73,9 +77,10 @@ def set_topic_timer(
     now = utcnow()
     if based_on_last_post:
         if duration_minutes is None and time not in (None, ""):
-            duration_minutes = round(float(time) * 60) if _is_number(time) else None
-        if duration_minutes is None or duration_minutes <= 0:
-            raise InvalidParameters("based_on_last_post needs a positive duration_minutes (or time in hours).")
+            hours = float(time) if _is_number(time) else math.nan
+            duration_minutes = round(hours * 60) if 0 < hours <= MAX_HOURS else None
+        if duration_minutes is None or not 0 < duration_minutes <= MAX_HOURS * 60:
+            raise InvalidParameters(f"based_on_last_post needs a positive duration_minutes (or time in hours), at most {MAX_HOURS} hours.")
         execute_at = (topic.last_posted_at or now) + timedelta(minutes=duration_minutes)
         execute_at = max(execute_at, now)
     else:
@@ -151,9 +156,15 @@ def last_post_timers(topic_id: int) -> list[TopicTimer]:
 
 def rearm_after_post(last_post_timers: list[TopicTimer], posted_at: datetime) -> None:
     """Every new post moves such a timer's deadline. Call in the post's write unit. A timer this missed (set while
-    the post was being written) is moved when it falls due instead (``fire_timer``)."""
+    the post was being written) is moved when it falls due instead (``fire_timer``); one claimed, fired or
+    cancelled since it was read is left as it is."""
     for timer in last_post_timers:
-        timer.execute_at = posted_at + timedelta(minutes=timer.duration_minutes)
+        db.session.execute(
+            update(TopicTimer)
+            .where(TopicTimer.id == timer.id, TopicTimer.state == TimerState.PENDING)
+            .values(execute_at=posted_at + timedelta(minutes=timer.duration_minutes)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def claim_due_timers(limit: int, now: datetime | None = None) -> list[int]:

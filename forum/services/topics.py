@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from forum.content import cook
-from forum.database import ROW_LOCK, write_unit
+from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
 from forum.models import Category, Post, PostType, Tag, Topic, TopicTimer, User
 from forum.models.base import utcnow
@@ -195,13 +195,12 @@ def _unpin(topic: Topic) -> None:
 def delete_topic(actor: User, topic: Topic, *, context: dict | None = None) -> Topic:
     """Soft-delete a topic (``context`` goes into the audit record: which timer did it, say)."""
     with write_unit(db.session):
-        # The review items' rows before the topic's: the order a moderator's decision takes them in (a refusal
-        # below rolls the withdrawal back).
-        review.withdraw_topic_tactic_suggestions(topic.id, reason="The topic was deleted.")
         db.session.refresh(topic, with_for_update=ROW_LOCK)
         guardian.ensure_can_delete_topic(actor, topic)
         if topic.is_deleted:
             return topic
+        topic_id = topic.id  # withdrawn once stored, in a unit of its own: see posts.withdraw_suggestions_when_stored
+        after_commit(lambda: review.withdraw_topic_tactic_suggestions(topic_id, reason="The topic was deleted."), key=("withdraw-topic", topic_id))
         topic.deleted_at = utcnow()
         topic.deleted_by_id = actor.id
         events.publish_topic_changed(topic.id)
@@ -218,6 +217,10 @@ def recover_topic(actor: User, topic: Topic) -> Topic:
         topic.deleted_at = None
         topic.deleted_by_id = None
         events.publish_topic_changed(topic.id)
+        for post_id, post_topic_id in db.session.execute(
+            select(Post.id, Post.topic_id).where(Post.topic_id == topic.id, Post.post_type == PostType.REGULAR, Post.deleted_at.is_(None))
+        ):
+            events.publish_post_edited(post_id, post_topic_id)  # readable again: the bots read them again
         audit.record(actor, "topic.recover", topic)
     return topic
 

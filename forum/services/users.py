@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import ColumnElement, ScalarSelect, false, func, select, true
 
-from forum.database import write_unit
+from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
 from forum.models.base import parse_utc, utcnow
@@ -67,7 +67,7 @@ def get_by_username(username: str) -> User:
 
 def _get_for_update(user_id: int) -> User:
     """The user with that id, locked for the rest of the write unit."""
-    user = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
+    user = db.session.get(User, user_id, with_for_update=ROW_LOCK, populate_existing=True)
     if user is None:
         raise NotFound("That user does not exist.")
     return user

@@ -311,3 +311,20 @@ def test_a_refit_is_new_only_when_decisions_changed_and_names_the_posts_to_read_
     put(client, auth_headers, f"/review/{waiting[0].id}/perform/reject_tag.json", moderator, version=1)
     assert tactics.refit_model().is_new is True
     assert review.posts_with_pending_suggestions(10) == [waiting[1].post_id]
+
+
+def test_a_post_deleted_while_the_bot_scores_it_gets_no_suggestions(moderator, topic, make_user, monkeypatch):
+    """The bot reads the post, and the post is deleted before it files what it found: it files nothing."""
+    post = posts.create_reply(make_user(), topic, raw=TRAINING_POST)
+    [earlier] = suggest(post, "training")
+    real_model = tactics.current_model
+
+    def model_while_a_moderator_deletes_the_post():
+        posts.delete_post(moderator, db.session.get(Post, post.id))
+        return real_model()
+
+    monkeypatch.setattr(tactics, "current_model", model_while_a_moderator_deletes_the_post)
+    assert tactics.suggest_for_post(post.id) == []
+    db.session.expire_all()
+    items = db.session.scalars(select(Reviewable).where(Reviewable.post_id == post.id)).all()
+    assert [(item.id, item.status) for item in items] == [(earlier.id, ReviewableStatus.DELETED)]

@@ -49,6 +49,12 @@ def test_empty_time_cancels(client, auth_headers, moderator, topic):
     ({"time": "3", "status_type": "explode"}, 400),
     ({"status_type": "close", "based_on_last_post": "true"}, 400),
     ({"time": "1", "duration_minutes": "99999999999999999999"}, 400),
+    ({"status_type": "close", "time": "nan"}, 400),
+    ({"status_type": "close", "time": "inf"}, 400),
+    ({"status_type": "close", "time": "1e12"}, 400),
+    ({"status_type": "close", "time": "nan", "based_on_last_post": "true"}, 400),
+    ({"status_type": "close", "time": "1e12", "based_on_last_post": "true"}, 400),
+    ({"status_type": "close", "duration_minutes": "2000000000", "based_on_last_post": "true"}, 400),
 ])
 def test_bad_timer_requests_are_refused_and_store_nothing(client, auth_headers, moderator, topic, body, status):
     response = client.post(f"/t/{topic.id}/timer.json", data=body, headers=auth_headers(moderator))
