@@ -1,4 +1,5 @@
 """Flask extensions: created here, bound to an app in ``create_app`` with ``init_app``."""
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from forum.models.base import Base
 
+logger = logging.getLogger(__name__)
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
@@ -44,11 +46,15 @@ def _use_wal_for_sqlite_broker(broker_url: str) -> None:
     log, not a rollback journal's several synced writes, which halves what every post's bot task costs to send."""
     if not broker_url.startswith(SQLITE_BROKER_PREFIX):
         return
-    path = Path(broker_url.removeprefix(SQLITE_BROKER_PREFIX))
+    path = Path(broker_url.removeprefix(SQLITE_BROKER_PREFIX).partition("?")[0])
     path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path, timeout=30) as connection:
+    connection = sqlite3.connect(path, timeout=5)
+    try:
         connection.execute("PRAGMA journal_mode=WAL")
-    connection.close()
+    except sqlite3.OperationalError as error:  # the first switch needs the file idle; it works without, only slower
+        logger.warning("the broker file %s stays out of WAL mode for now: %s", path, error)
+    finally:
+        connection.close()
 
 
 def celery_init_app(app: Flask) -> Celery:

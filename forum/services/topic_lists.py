@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, case, distinct, func, select, true
+from sqlalchemy.orm import load_only
 
 from forum.content import excerpt
 from forum.extensions import db
@@ -270,7 +271,11 @@ def _excerpts(viewer: User | None, topic_ids: list[int]) -> dict[int, str]:
     """The opening posts' excerpts; none of an opening post flags hid, for those who may not read it."""
     if not topic_ids:
         return {}
-    first_posts = db.session.scalars(select(Post).where(Post.topic_id.in_(topic_ids), Post.post_number == 1))
+    first_posts = db.session.scalars(
+        select(Post)
+        .options(load_only(Post.topic_id, Post.user_id, Post.cooked, Post.hidden_at))
+        .where(Post.topic_id.in_(topic_ids), Post.post_number == 1)
+    )
     return {
         post.topic_id: excerpt(post.cooked, EXCERPT_LENGTH)
         for post in first_posts
