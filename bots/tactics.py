@@ -43,7 +43,8 @@ ALGORITHM = "tactics-sentence-lr-3"
 SEED_CALIBRATION = (3.56, 1.08)
 DECIDED_CALIBRATION = (4.16, -0.11)
 # On calibrated scores; the threshold rule of bench/data/tactics/README.md (best 5-fold CV dev macro-F1 among the grid's
-# thresholds with dev precision >= 0.90, ties to the higher), applied by `--fit-calibration` with the constants above.
+# thresholds with dev precision >= 0.90, ties to the higher), as the full bench's dev sweep applies it with the constants
+# above. `--fit-calibration` run now refits them to (4.36, 0.05) and picks 0.70: see CALIBRATION_DECISIONS_AT there.
 DEFAULT_THRESHOLD = 0.65
 MAX_POST_CHARS = 8_000
 MAX_EVIDENCE_SENTENCES = 2
