@@ -75,7 +75,8 @@ def available_actions(actor: User | None, item: Reviewable) -> list[str]:
 def file_tactic_suggestions(post: Post, suggestions: Iterable[Suggestion], tags: Mapping[str, Tag]) -> list[Reviewable]:
     """Make the post's tactic items say what the bot suggests now: new suggestions become pending items,
     pending items follow the new score and evidence, and pending items the bot no longer supports are
-    withdrawn. Decided items stay as the moderator left them."""
+    withdrawn. Decided items stay as the moderator left them. The caller has locked the post and found it may
+    still be scored (``tactics.suggest_for_post``), so that a post deleted meanwhile gets nothing filed."""
     bot = bots.bot_user(bots.TACTICS_BOT_USERNAME)
     with write_unit(db.session):
         existing = _tactic_items(post.id)
