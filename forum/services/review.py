@@ -62,6 +62,8 @@ def available_actions(actor: User | None, item: Reviewable) -> list[str]:
     """What ``actor`` may do with ``item`` now: clients show these and need no rules of their own."""
     if not guardian.allows(guardian.ensure_can_review, actor):
         return []
+    if item.type == ReviewableType.TACTIC_TAG and (item.post.is_deleted or item.post.topic.is_deleted):
+        return []  # a deleted post is nobody's example: its suggestions are withdrawn and its decisions kept as they are
     if item.status == ReviewableStatus.PENDING:
         return list(TRANSITIONS[item.type])
     if item.status in DECIDED:

@@ -263,6 +263,10 @@ def test_deleting_a_post_or_its_topic_withdraws_its_pending_suggestions_and_leav
     assert db.session.get(Reviewable, decided.id).status == ReviewableStatus.APPROVED
     queue = client.get("/review.json", headers=auth_headers(moderator)).json["reviewables"]
     assert [item["id"] for item in queue] == []
+    shown = client.get(f"/review/{decided.id}.json", headers=auth_headers(moderator)).json["reviewable"]
+    assert shown["bundled_actions"] == []  # nothing to reopen on a deleted post
+    refused = put(client, auth_headers, f"/review/{decided.id}/perform/reopen.json", moderator, version=shown["version"])
+    assert refused.status_code == 403
 
 
 def test_admins_describe_tactics_and_rename_them(client, auth_headers, admin, moderator):
