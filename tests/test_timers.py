@@ -276,8 +276,9 @@ def test_replies_racing_the_lock_are_stored_or_refused_cleanly(app, moderator, m
     threads = [threading.Thread(target=keep_replying, args=(author_id,)) for author_id in author_ids]
     for thread in threads:
         thread.start()
-    _make_due(timer.id)
     start.wait()
+    wait_until(lambda: accepted, timeout=60)  # replies are going in: the timer falls due among them, not before them
+    _make_due(timer.id)
     _scan()
     for thread in threads:
         thread.join()
