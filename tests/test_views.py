@@ -50,3 +50,18 @@ def test_views_still_buffered_are_sent_when_a_gunicorn_worker_exits(app, member,
         return db.session.get(Topic, topic.id).views == 2
 
     wait_until(counted, timeout=60)
+
+
+def test_a_broker_that_is_down_never_fails_a_topic_view_and_its_views_are_kept(app, member, settings, monkeypatch):
+    from forum import create_app
+
+    topic = topics.create_topic(member, title="A topic read while the broker is down", raw="## Hello\n\nSomething worth reading.")
+    broker_down = create_app(
+        {"DATABASE_URL": settings["FORUM_DATABASE_URL"], "BROKER_URL": "redis://127.0.0.1:1/0", "VIEW_FLUSH_SECONDS": 0, "PAGE_CACHE_ENABLED": False}
+    )
+    broker_down.extensions["celery"].conf.broker_connection_timeout = 1
+    topic_views = ViewBuffer()
+    monkeypatch.setattr("forum.api.topics.topic_views", topic_views)
+    client = broker_down.test_client()
+    assert [client.get(f"/t/{topic.id}.json").status_code for _ in range(2)] == [200, 200]
+    assert topic_views._counts == {topic.id: 2}  # kept for the next flush, which may find the broker back

@@ -6,6 +6,7 @@ worker exits (``gunicorn.conf.py``). A crash loses the views of those last secon
 acceptable for a popularity figure, and it keeps the topic view free of database writes (a flush sends one
 broker message, at most that often).
 """
+import logging
 import threading
 import time
 from collections import Counter
@@ -16,6 +17,8 @@ from sqlalchemy import update
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Topic
+
+logger = logging.getLogger(__name__)
 
 
 class ViewBuffer:
@@ -30,19 +33,25 @@ class ViewBuffer:
             if time.monotonic() - self._last_flush < current_app.config["VIEW_FLUSH_SECONDS"]:
                 return
             counts, self._counts, self._last_flush = self._counts, Counter(), time.monotonic()
-        _send(counts)
+        self._send(counts)
 
     def flush(self) -> None:
         with self._lock:
             counts, self._counts, self._last_flush = self._counts, Counter(), time.monotonic()
         if counts:
-            _send(counts)
+            self._send(counts)
 
+    def _send(self, counts: Counter) -> None:
+        """Hand the totals to the worker. A broker that cannot take them now must not fail the page that was
+        being shown: they are logged and kept for the next flush."""
+        from bots.tasks import add_topic_views
 
-def _send(counts: Counter) -> None:
-    from bots.tasks import add_topic_views
-
-    add_topic_views.delay({str(topic_id): n for topic_id, n in counts.items()})
+        try:
+            add_topic_views.delay({str(topic_id): n for topic_id, n in counts.items()})
+        except Exception:
+            logger.exception("topic views could not be sent to the worker; kept for the next flush")
+            with self._lock:
+                self._counts.update(counts)
 
 
 def add_views(counts: dict[str, int]) -> None:
