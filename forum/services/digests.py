@@ -716,7 +716,7 @@ def printable_topic(viewer: User | None, topic_id: int) -> PrintableTopic:
                 author=row.username,
                 name=row.name,
                 posted_at=row.created_at,
-                cooked=row.cooked if row.hidden_at is None or guardian.can_see_hidden_post(viewer, row) else None,
+                cooked=row.cooked if guardian.can_read_post_text(viewer, row) else None,
                 reply_to_post_number=row.reply_to_post_number,
                 url=permalink(topic.id, topic.slug, row.post_number, redacted=False),
             )

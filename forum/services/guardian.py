@@ -113,6 +113,21 @@ def can_see_hidden_post(user: User | None, post: Post) -> bool:
     return user is not None and (user.is_staff or user.id == post.user_id)
 
 
+def can_read_post_text(user: User | None, post: Post) -> bool:
+    """Whether ``user`` may read the post's text (and what it says of it: edits, their reasons, excerpts):
+    not when flags hid it, unless ``can_see_hidden_post``."""
+    return post.hidden_at is None or can_see_hidden_post(user, post)
+
+
+def readable_post_texts(user: User | None) -> ColumnElement[bool]:
+    """``can_read_post_text`` as a condition on Post, for queries that must not find what they may not show."""
+    if user is None:
+        return Post.hidden_at.is_(None)
+    if user.is_staff:
+        return true()
+    return Post.hidden_at.is_(None) | (Post.user_id == user.id)
+
+
 def ensure_can_edit_categories(user: User | None) -> None:
     """Categories are admins' to create and change, as Discourse's CategoriesController."""
     ensure_admin(user)

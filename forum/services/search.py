@@ -302,7 +302,13 @@ def _page_of_post_ids(
     caller: User | None, query: SearchQuery, conditions: list[ColumnElement[bool]], page: int
 ) -> tuple[list[int], bool]:
     """The ids of one page of results, one post per topic as Discourse shows them, and whether more follow."""
-    candidates: Select = select(Post.id).join(Topic, Topic.id == Post.topic_id).where(_searchable(caller), *conditions)
+    # Hidden posts the caller may not read are left out before ranking, so that a topic whose best match is hidden
+    # shows its next best post instead, and no blurb shows a hidden post's words.
+    candidates: Select = (
+        select(Post.id)
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(_searchable(caller), guardian.readable_post_texts(caller), *conditions)
+    )
     order = query.order
     if query.terms:
         matches = _index().matches(query)
@@ -311,8 +317,6 @@ def _page_of_post_ids(
     else:
         score = literal(0.0)
         order = "latest" if order == "relevance" else order  # nothing to rank by
-    # Left out before ranking, so that a topic whose best match is hidden shows its next best post instead.
-    candidates = candidates.where(Post.id.not_in(_unreadable_hidden_post_ids(caller, candidates)))
     # Within a topic the best match is shown (the newest for order:latest); topics are ranked by it.
     if order == "latest":
         best_first = [Post.created_at.desc(), Post.id.desc()]
@@ -341,13 +345,6 @@ def _page_of_post_ids(
         )
     )
     return post_ids[:PER_PAGE], len(post_ids) > PER_PAGE
-
-
-def _unreadable_hidden_post_ids(caller: User | None, candidates: Select) -> list[int]:
-    """The posts among ``candidates`` that flags hid and ``caller`` may not read: neither matched nor blurbed.
-    The guardian's rule decides post by post; a search matches few hidden posts."""
-    hidden = db.session.scalars(select(Post).where(Post.id.in_(candidates.where(Post.hidden_at.is_not(None)))))
-    return [post.id for post in hidden if not guardian.can_see_hidden_post(caller, post)]
 
 
 def _hits(query: SearchQuery, post_ids: list[int]) -> list[PostHit]:

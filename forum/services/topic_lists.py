@@ -279,7 +279,7 @@ def _excerpts(viewer: User | None, topic_ids: list[int]) -> dict[int, str]:
     return {
         post.topic_id: excerpt(post.cooked, EXCERPT_LENGTH)
         for post in first_posts
-        if post.hidden_at is None or guardian.can_see_hidden_post(viewer, post)
+        if guardian.can_read_post_text(viewer, post)
     }
 
 

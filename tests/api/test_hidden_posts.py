@@ -31,9 +31,10 @@ def topic(member) -> Topic:
 
 @pytest.fixture
 def hidden(topic, author, make_user) -> Post:
-    """A reply to the opening post, edited once (so it has a revision), then hidden by three members' flags."""
+    """A reply to the opening post, edited once (so it has a revision, whose reason says what it added), then
+    hidden by three members' flags."""
     post = posts.create_reply(author, topic, raw=FIRST_DRAFT, reply_to_post_number=1)
-    post = posts.edit_post(author, post, raw=HIDDEN)
+    post = posts.edit_post(author, post, raw=HIDDEN, edit_reason=f"named the {SECRET}")
     for _ in range(3):
         review.flag_post(make_user(), post, INAPPROPRIATE)
     db.session.expire_all()

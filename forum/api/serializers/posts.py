@@ -55,7 +55,7 @@ def _actions_summary(post: Post, context: PostsContext, *, detailed: bool) -> li
 
 def _readable(post: Post, viewer: User | None) -> bool:
     """Whether the viewer may read the post's text: not when flags hid it, unless staff or its author."""
-    return post.hidden_at is None or guardian.can_see_hidden_post(viewer, post)
+    return guardian.can_read_post_text(viewer, post)
 
 
 def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) -> dict:
@@ -107,7 +107,7 @@ def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) 
         "trust_level": trust_level(user),
         "deleted_at": iso(post.deleted_at),
         "user_deleted": False,
-        "edit_reason": post.edit_reason,
+        "edit_reason": post.edit_reason if shown else None,
         "can_view_edit_history": shown,
         "wiki": False,
         "reviewable_score_count": 0,
@@ -198,6 +198,7 @@ def revision(view: RevisionView, viewer: User | None) -> dict:
     editor = current.user
     earlier = [number for number in view.numbers if number < current.number]
     later = [number for number in view.numbers if number > current.number]
+    readable = _readable(view.post, viewer)
     return {
         "created_at": iso(current.created_at),
         "post_id": view.post.id,
@@ -213,9 +214,9 @@ def revision(view: RevisionView, viewer: User | None) -> dict:
         "username": editor.username_lower,
         "display_username": editor.username,
         "avatar_template": avatar_template(editor),
-        "edit_reason": current.edit_reason,
         # A hidden post's edits would show its text: those who may not read it see an edit that changed nothing.
-        "body_changes": body_changes(current.raw_before, current.raw_after) if _readable(view.post, viewer) else body_changes("", ""),
+        "edit_reason": current.edit_reason if readable else None,
+        "body_changes": body_changes(current.raw_before, current.raw_after) if readable else body_changes("", ""),
         "can_edit": posts.can_edit(viewer, view.post),
     }
 
