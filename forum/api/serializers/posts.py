@@ -53,17 +53,12 @@ def _actions_summary(post: Post, context: PostsContext, *, detailed: bool) -> li
     return [item] if len(item) > 1 else []
 
 
-def _readable(post: Post, viewer: User | None) -> bool:
-    """Whether the viewer may read the post's text: not when flags hid it, unless staff or its author."""
-    return guardian.can_read_post_text(viewer, post)
-
-
 def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) -> dict:
     user = context.users[post.user_id]
     topic = context.topics[post.topic_id]
     viewer = context.viewer
     hidden = post.hidden_at is not None
-    shown = _readable(post, viewer)
+    shown = guardian.can_read_post_text(viewer, post)
     return {
         "id": post.id,
         "name": display_name(user),
@@ -131,7 +126,7 @@ def post_detail(post: Post, context: PostsContext) -> dict:
     return {
         **_post(post, context, detailed_actions=True),
         "posts_count": topic.posts_count,
-        "raw": post.raw if _readable(post, context.viewer) else "",
+        "raw": post.raw if guardian.can_read_post_text(context.viewer, post) else "",
         "flair_group_id": None,
         "badges_granted": [],
         "reviewable_id": None,
@@ -151,7 +146,7 @@ def written_post(post: Post, context: PostsContext) -> dict:
 def latest_post(post: Post, context: PostsContext) -> dict:
     """A post in GET /posts.json's latest_posts."""
     topic = context.topics[post.topic_id]
-    readable = _readable(post, context.viewer)
+    readable = guardian.can_read_post_text(context.viewer, post)
     one_line = " ".join(plain_text(post.cooked).split()) if readable else ""
     return {
         **_post(post, context),
@@ -198,7 +193,7 @@ def revision(view: RevisionView, viewer: User | None) -> dict:
     editor = current.user
     earlier = [number for number in view.numbers if number < current.number]
     later = [number for number in view.numbers if number > current.number]
-    readable = _readable(view.post, viewer)
+    readable = guardian.can_read_post_text(viewer, view.post)
     return {
         "created_at": iso(current.created_at),
         "post_id": view.post.id,
@@ -314,7 +309,7 @@ def _word_diff(old_line: str, new_line: str) -> tuple[str, str]:
 
 def raw_markdown(post: Post, viewer: User | None) -> str:
     """A post's Markdown as /raw shows it: none of a hidden post's for those who may not read it."""
-    return post.raw if _readable(post, viewer) else ""
+    return post.raw if guardian.can_read_post_text(viewer, post) else ""
 
 
 def raw_export(exported: list[Post], users: dict[int, User], viewer: User | None) -> str:
