@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 _in_write_unit: ContextVar[bool] = ContextVar("forum_in_write_unit", default=False)
 # Callbacks to run once the outermost write unit has committed (dropped if it rolls back), by key.
@@ -47,28 +47,37 @@ def configure_engine(engine: Engine) -> None:
 
 
 @contextmanager
-def write_unit(session: Session) -> Iterator[Session]:
+def write_unit(session: Session | scoped_session, *, keep_loaded: bool = False) -> Iterator[Session]:
     """Run a block as one write transaction: committed if it succeeds, rolled back if not.
 
-    Nested units join the outer one, so a service may call another service.
+    Nested units join the outer one, so a service may call another service. Its commits expire what the session
+    has loaded, so that the unit reads it afresh and its caller sees what was stored. ``keep_loaded`` leaves it as
+    it is (no query reads it again): only for a unit that reloads what it relies on under its own row locks, whose
+    bulk statements synchronise the session, and whose caller needs nothing another writer may have changed meanwhile.
     """
     if _in_write_unit.get():
         yield session
         return
-    # Finish any read transaction first: the write must start from a fresh snapshot.
-    session.commit()
-    token = _in_write_unit.set(True)
-    callbacks_token = _after_commit.set({})
+    own_session = session() if isinstance(session, scoped_session) else session
+    expires = own_session.expire_on_commit
+    own_session.expire_on_commit = not keep_loaded
     try:
-        yield session
+        # Finish any read transaction first: the write must start from a fresh snapshot.
         session.commit()
-        callbacks = _after_commit.get()
-    except BaseException:
-        session.rollback()
-        raise
+        token = _in_write_unit.set(True)
+        callbacks_token = _after_commit.set({})
+        try:
+            yield session
+            session.commit()
+            callbacks = _after_commit.get()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _after_commit.reset(callbacks_token)
+            _in_write_unit.reset(token)
     finally:
-        _after_commit.reset(callbacks_token)
-        _in_write_unit.reset(token)
+        own_session.expire_on_commit = expires
     for callback in callbacks.values():
         try:
             callback()

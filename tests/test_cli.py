@@ -19,8 +19,8 @@ def test_create_user_and_api_key_commands(app):
     result = runner.invoke(args=["forum", "api-key", "Nkechi", "--all-users"])
     assert result.exit_code == 0, result.output
     key = result.output.strip().splitlines()[-1]
-    api_key = users.find_api_key(key)
-    assert api_key is not None and api_key.is_all_users
+    api_key, acting_as = users.find_api_key(key, "nkechi")
+    assert api_key is not None and api_key.is_all_users and acting_as == user
 
 
 def test_create_user_reports_validation_errors_without_a_traceback(app):

@@ -56,10 +56,11 @@ def test_api_keys_are_stored_hashed_and_can_be_revoked(app, make_user):
     api_key, plain = users.create_api_key(owner, created_by=owner)
     stored = db.session.scalar(select(ApiKey))
     assert plain not in (stored.key_hash, stored.truncated_key) and stored.truncated_key == plain[:4]
-    assert users.find_api_key(plain).user_id == owner.id
-    assert users.find_api_key(plain[:-1] + "0" if plain[-1] != "0" else plain[:-1] + "1") is None
+    found, acting_as = users.find_api_key(plain, None)
+    assert (found.user_id, acting_as.id) == (owner.id, owner.id)
+    assert users.find_api_key(plain[:-1] + "0" if plain[-1] != "0" else plain[:-1] + "1", owner.username) == (None, None)
     users.revoke_api_key(api_key, revoked_by=owner)
-    assert users.find_api_key(plain) is None
+    assert users.find_api_key(plain, owner.username) == (None, None)
     actions = list(db.session.scalars(select(AuditLogEntry.action).order_by(AuditLogEntry.id)))
     assert actions[-2:] == ["api_key.create", "api_key.revoke"]
 

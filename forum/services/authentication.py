@@ -10,15 +10,11 @@ NOT_ACTIVE = "Your account is suspended or not activated yet."
 
 def user_for_api_key(key: str, username: str | None) -> User:
     """The user a key acts as: a user key only as its own user, an all-users key as anyone named."""
-    api_key = users.find_api_key(key)
+    api_key, user = users.find_api_key(key, username)
     if api_key is None:
         raise NotAllowed(INVALID_KEY)
-    if api_key.is_all_users:
-        user = users.find_by_username(username) if username else None
-    else:
-        user = api_key.user
-        if username and username.lower() != user.username_lower:
-            user = None
+    if not api_key.is_all_users and username and username.lower() != user.username_lower:
+        user = None
     if user is None or not user.is_active:
         raise NotAllowed(INVALID_KEY)
     return user

@@ -195,9 +195,14 @@ def listed_topics(user: User | None) -> ColumnElement[bool]:
 
 
 def can_see_category(user: User | None, category: Category | None) -> bool:
-    if category is None:
+    return category is None or _can_read_category_id(user, category.id)
+
+
+def _can_read_category_id(user: User | None, category_id: int) -> bool:
+    """By id, so that checking a topic never loads its category."""
+    if user is not None and user.is_staff:
         return True
-    return bool(db.session.scalar(select(Category.id).where(Category.id == category.id, readable_categories(user))))
+    return bool(db.session.scalar(select(Category.id).where(Category.id == category_id, readable_categories(user))))
 
 
 def ensure_can_see_category(user: User | None, category: Category | None) -> None:
@@ -208,7 +213,7 @@ def ensure_can_see_category(user: User | None, category: Category | None) -> Non
 def ensure_can_see_topic(user: User | None, topic: Topic) -> None:
     if topic.is_deleted and not (user is not None and user.is_staff):
         raise NotFound("That topic does not exist.")
-    if not can_see_category(user, topic.category):
+    if topic.category_id is not None and not _can_read_category_id(user, topic.category_id):
         raise NotFound("That topic does not exist.")
 
 

@@ -102,9 +102,10 @@ def append_post(
 def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: int | None = None) -> Post:
     raw = validate_raw(raw)
     cooked = cook(raw)  # before the write unit: the topic row stays locked for as short a time as possible
-    with write_unit(db.session):
-        # What can be read and checked before the topic's lock is (the author and the topic, reloaded by this
-        # first check), so that a refused reply never queues for it.
+    # keep_loaded: the topic is reloaded under its lock by the statement that numbers the post, and checked again
+    # there; the author and topic as this request loaded them serve the first check and the response.
+    with write_unit(db.session, keep_loaded=True):
+        # What can be checked before the topic's lock is, so that a refused reply never queues for it.
         guardian.ensure_can_reply(author, topic)
         last_post_timers = timers.last_post_timers(topic.id)
         post = append_post(topic, author, raw=raw, cooked=cooked, reply_to_post_number=reply_to_post_number)
@@ -123,7 +124,7 @@ def _count_reply_to(topic: Topic, post_number: int) -> None:
         .where(Post.topic_id == topic.id, Post.post_number == post_number)
         .values(reply_count=Post.reply_count + 1)
         .returning(Post.id),
-        execution_options={"synchronize_session": False},
+        execution_options={"synchronize_session": "fetch"},  # the answered post may be loaded: the reply's unit keeps it
     )
     if answered is None:
         raise ValidationFailed(f"reply_to_post_number {post_number} is not a post of this topic.")

@@ -4,9 +4,10 @@ POST /topics/timings feeds it. The read position only ever moves forward, with o
 per request, so retries change nothing and concurrent requests lose no update on either backend.
 """
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, false
+from sqlalchemy import ColumnElement, bindparam, case, false
 from sqlalchemy.dialects import postgresql, sqlite
 
 from forum.database import write_unit
@@ -46,17 +47,26 @@ def record_timings(user: User | None, topic_id: int, topic_time: int, timings: d
 
 def advance_read_position(user_id: int, topic_id: int, post_number: int, msecs: int, now: datetime) -> None:
     """Move the read position forward to ``post_number`` (never back) and add ``msecs``: one atomic upsert."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(
+        _read_position_upsert(db.session.get_bind().dialect.name),
+        {"user_id": user_id, "topic_id": topic_id, "post_number": post_number, "msecs": msecs, "now": now},
+    )
+
+
+@cache
+def _read_position_upsert(dialect: str):
+    """Built once per dialect: every reply runs it, and building the statement costs more than running it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(TopicUser).values(
-        user_id=user_id,
-        topic_id=topic_id,
-        last_read_post_number=post_number,
-        total_msecs_viewed=msecs,
-        first_visited_at=now,
-        last_visited_at=now,
+        user_id=bindparam("user_id"),
+        topic_id=bindparam("topic_id"),
+        last_read_post_number=bindparam("post_number"),
+        total_msecs_viewed=bindparam("msecs"),
+        first_visited_at=bindparam("now"),
+        last_visited_at=bindparam("now"),
     )
     stored, sent = TopicUser.__table__.c, stmt.excluded
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[stored.user_id, stored.topic_id],
         set_={
             "last_read_post_number": case(
@@ -72,7 +82,6 @@ def advance_read_position(user_id: int, topic_id: int, post_number: int, msecs: 
             ),
         },
     )
-    db.session.execute(stmt)
 
 
 # Read state in lists. Lists outer-join the caller's TopicUser row (``read_state_join``), as

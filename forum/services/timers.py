@@ -163,7 +163,7 @@ def rearm_after_post(last_post_timers: list[TopicTimer], posted_at: datetime) ->
             update(TopicTimer)
             .where(TopicTimer.id == timer.id, TopicTimer.state == TimerState.PENDING)
             .values(execute_at=posted_at + timedelta(minutes=timer.duration_minutes)),
-            execution_options={"synchronize_session": False},
+            execution_options={"synchronize_session": "fetch"},  # the reply's unit keeps the timers it read loaded
         )
 
 

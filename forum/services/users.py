@@ -239,12 +239,20 @@ def revoke_api_key(api_key: ApiKey, *, revoked_by: User | None) -> None:
         audit.record(revoked_by, "api_key.revoke", api_key)
 
 
-def find_api_key(plain: str) -> ApiKey | None:
-    """The live key matching ``plain``, or None for an unknown or revoked one."""
-    api_key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(plain)))
-    if api_key is None or api_key.is_revoked:
-        return None
-    return api_key
+def find_api_key(plain: str, username: str | None) -> tuple[ApiKey | None, User | None]:
+    """The live key matching ``plain`` (None for an unknown or revoked one) and, in the same query, the user it
+    would act as: its own user, or for an all-users key the user named ``username`` (None if there is none)."""
+    named = (
+        ApiKey.user_id.is_(None) & (User.username_lower == username.lower())
+        if username and _could_be_stored(username)
+        else false()
+    )
+    row = db.session.execute(
+        select(ApiKey, User).outerjoin(User, (User.id == ApiKey.user_id) | named).where(ApiKey.key_hash == _digest(plain))
+    ).first()
+    if row is None or row.ApiKey.is_revoked:
+        return None, None
+    return row.ApiKey, row.User
 
 
 # Suspension. A suspended user's sessions end, and neither a session nor an API key acts as them

@@ -1,5 +1,7 @@
 """Discourse's post endpoints: latest posts, creating, reading, editing, deleting, recovering, replies,
 revisions, likes and the raw export."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -8,6 +10,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import AuditLogEntry, Post, PostAction, PostRevision, PostType, Tag, Topic, User
 from forum.services import post_actions, posts, topics
+from tests.api.conftest import recorded_statements
 from tests.api.spec import assert_matches_spec
 from tests.api.test_topics import (  # noqa: F401  (fixtures)
     OPENING,
@@ -103,6 +106,21 @@ def test_a_reply_to_a_post(client, auth_headers, dialogue, other, encoding):
     assert_matches_spec(response, "post", "/posts.json")
     assert (response.json["post_number"], response.json["reply_to_post_number"], response.json["posts_count"]) == (6, "2", 6)
     assert post_of(dialogue, 2).reply_count == 2
+
+
+def test_a_reply_reads_the_caller_and_the_topic_once(client, auth_headers, dialogue, other):
+    """The forum's hot path: the caller (key and user in one query), the topic, whether its category is readable, the
+    topic's timers, then three writes. Nothing is read again after a commit, and the response shows what was stored."""
+    headers, topic_id, username = auth_headers(other), dialogue.id, other.username
+    db.session.remove()  # a fresh session, as a real request has
+    with recorded_statements(requests_only=True) as statements:
+        response = client.post("/posts.json", json={"topic_id": topic_id, "raw": REPLY}, headers=headers)
+    assert response.status_code == 200, response.json
+    queries = [statement for statement in statements if statement.split()[0].upper() not in {"BEGIN", "COMMIT"}]
+    tables = [re.search(r"\b(?:FROM|UPDATE|INTO)\s+(\w+)", query, re.I).group(1) for query in queries]
+    assert tables == ["api_keys", "topics", "categories", "topic_timers", "topics", "posts", "topic_users"], "\n".join(queries)
+    stored = db.session.get(Post, response.json["id"])
+    assert (response.json["post_number"], response.json["posts_count"], response.json["username"]) == (stored.post_number, 6, username)
 
 
 def test_fields_only_an_importer_sets_are_ignored(client, auth_headers, dialogue, member, other):
