@@ -119,6 +119,13 @@ def can_read_post_text(user: User | None, post: Post) -> bool:
     return post.hidden_at is None or can_see_hidden_post(user, post)
 
 
+def ensure_can_see_edit_history(user: User | None, post: Post) -> None:
+    """A post's revisions (the post itself is visible): as Discourse, a hidden post's edits are refused to
+    those who may not read its text, rather than shown as edits that changed nothing."""
+    if not can_read_post_text(user, post):
+        raise NotAllowed("You are not allowed to see this post's edit history.")
+
+
 def readable_post_texts(user: User | None) -> ColumnElement[bool]:
     """``can_read_post_text`` as a condition on Post, for queries that must not find what they may not show."""
     if user is None:

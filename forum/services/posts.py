@@ -406,6 +406,7 @@ class RevisionView:
 def get_revision(viewer: User | None, post_id: int, number: int | None = None) -> RevisionView:
     """Revision ``number`` of a post the viewer sees (the latest one when None)."""
     post = get_visible_post(viewer, post_id)
+    guardian.ensure_can_see_edit_history(viewer, post)
     numbers = list(db.session.scalars(select(PostRevision.number).where(PostRevision.post_id == post.id).order_by(PostRevision.number)))
     if number is None and numbers:
         number = numbers[-1]

