@@ -61,6 +61,16 @@ def suggest_tactics(post_id: int) -> int:
     return len(tactics.suggest_for_post(post_id))
 
 
+@shared_task(name="forum.suggest_tactics_for_topic", **BOT_TASK)
+def suggest_tactics_for_topic(topic_id: int) -> int:
+    """The tactics bot on every post of a topic (a recovered one): a task per post, queued from here rather
+    than from the request that recovered it."""
+    post_ids = tactics.scorable_post_ids(topic_id)
+    for post_id in post_ids:
+        suggest_tactics.delay(post_id)
+    return len(post_ids)
+
+
 # Pending suggestions read again by a new model, at most: the rest wait for their posts' next edit.
 RESCORE_AFTER_REFIT = 500
 

@@ -9,12 +9,18 @@ def connect() -> None:
     """Subscribe the bots to the domain events (connecting twice is harmless: blinker keeps one)."""
     events.post_created.connect(_post_written)
     events.post_edited.connect(_post_written)
+    events.topic_recovered.connect(_topic_recovered)
     events.tag_group_changed.connect(_tag_group_changed)
 
 
 def _post_written(post_id: int, topic_id: int) -> None:
     if current_app.config["BOTS_ENABLED"]:
         tasks.suggest_tactics.delay(post_id)
+
+
+def _topic_recovered(topic_id: int) -> None:
+    if current_app.config["BOTS_ENABLED"]:
+        tasks.suggest_tactics_for_topic.delay(topic_id)
 
 
 def _tag_group_changed(tag_group_id: int) -> None:

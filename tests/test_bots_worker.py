@@ -49,6 +49,18 @@ def test_a_new_post_gets_suggestions_and_an_edit_withdraws_them(app, bots_on, me
     assert worker.poll() is None, "the worker died"
 
 
+def test_a_recovered_topics_posts_are_suggested_again(app, bots_on, member, moderator, make_user, worker):
+    topic = topics.create_topic(member, title="How do organisations work with companies?", raw=OPENING)
+    post_id = posts.create_reply(make_user(), topic, raw=TRAINING, reply_to_post_number=1).id
+    wait_until(lambda: [item.status for item in _items(post_id)] == [ReviewableStatus.PENDING], timeout=60)
+    topics.delete_topic(moderator, db.session.get(Topic, topic.id))
+    assert [item.status for item in _items(post_id)] == [ReviewableStatus.DELETED]
+    topics.recover_topic(moderator, db.session.get(Topic, topic.id))
+    [item] = wait_until(lambda: [item for item in _items(post_id) if item.status == ReviewableStatus.PENDING], timeout=60)
+    assert item.payload["tactic"] == "training"
+    assert worker.poll() is None, "the worker died"
+
+
 def test_an_opted_out_authors_post_is_never_scored(app, bots_on, member, make_user, worker):
     topic = topics.create_topic(member, title="How do organisations work with companies?", raw=OPENING)
     author = make_user()

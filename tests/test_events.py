@@ -7,7 +7,7 @@ from sqlalchemy import select
 from forum.database import after_commit, write_unit
 from forum.extensions import db
 from forum.models import Post
-from forum.services import events, posts, topics
+from forum.services import events, posts, tactics, topics
 from forum.services.errors import NotAllowed
 
 
@@ -66,9 +66,11 @@ def test_a_recovered_post_or_topic_is_announced_for_the_bots_to_read_again(app, 
         posts.recover_post(moderator, reply)  # not deleted any more: nothing happens
     assert edited == [(reply.id, {"topic_id": topic.id})]
     topics.delete_topic(moderator, topic)
-    with listening(events.post_edited) as edited:
+    with listening(events.topic_recovered) as recovered, listening(events.post_edited) as edited:
         topics.recover_topic(moderator, topic)
-    assert sorted(edited) == [(posts.first_post(topic).id, {"topic_id": topic.id}), (reply.id, {"topic_id": topic.id})]
+        topics.recover_topic(moderator, topic)  # not deleted any more: nothing happens
+    assert recovered == [(topic.id, {})] and edited == []  # one announcement, however long the topic
+    assert tactics.scorable_post_ids(topic.id) == [posts.first_post(topic).id, reply.id]
 
 
 def test_a_refused_reply_announces_nothing(app, member, moderator, make_user):

@@ -13,6 +13,8 @@ _signals = Namespace()
 # sender: the post's id; data: topic_id. A member's post (not a small-action post such as "closed this topic").
 post_created = _signals.signal("post-created")
 post_edited = _signals.signal("post-edited")
+# sender: the topic's id. A deleted topic was recovered: its posts are readable again, the bots read them again.
+topic_recovered = _signals.signal("topic-recovered")
 # sender: the topic's id. Anything a reader of the topic or of topic lists sees changed: posts, status,
 # title, category, tags, likes, deletion.
 topic_changed = _signals.signal("topic-changed")
@@ -36,6 +38,11 @@ def publish_post_created(post_id: int, topic_id: int) -> None:
 
 def publish_post_edited(post_id: int, topic_id: int) -> None:
     _publish(post_edited, post_id, topic_id=topic_id)
+    publish_topic_changed(topic_id)
+
+
+def publish_topic_recovered(topic_id: int) -> None:
+    _publish(topic_recovered, topic_id)
     publish_topic_changed(topic_id)
 
 

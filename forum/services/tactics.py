@@ -168,6 +168,17 @@ def scorable_post(post_id: int) -> tuple[Post, tactics_model.PostText] | None:
     return post, post_text(post, reply_to=reply_to, title=post.topic.title)
 
 
+def scorable_post_ids(topic_id: int) -> list[int]:
+    """The topic's posts the bot may read, by what the topic alone tells (each is checked again when scored)."""
+    return list(
+        db.session.scalars(
+            select(Post.id)
+            .where(Post.topic_id == topic_id, Post.post_type == PostType.REGULAR, Post.deleted_at.is_(None))
+            .order_by(Post.post_number)
+        )
+    )
+
+
 # The model: fitted from the tactics and the moderators' decisions, stored, and reused until refitted.
 
 

@@ -216,11 +216,8 @@ def recover_topic(actor: User, topic: Topic) -> Topic:
             return topic
         topic.deleted_at = None
         topic.deleted_by_id = None
-        events.publish_topic_changed(topic.id)
-        for post_id, post_topic_id in db.session.execute(
-            select(Post.id, Post.topic_id).where(Post.topic_id == topic.id, Post.post_type == PostType.REGULAR, Post.deleted_at.is_(None))
-        ):
-            events.publish_post_edited(post_id, post_topic_id)  # readable again: the bots read them again
+        # One announcement for the topic, not one per post: a long topic's posts are queued by the worker.
+        events.publish_topic_recovered(topic.id)
         audit.record(actor, "topic.recover", topic)
     return topic
 
