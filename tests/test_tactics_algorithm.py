@@ -7,7 +7,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bots.tactics import ALGORITHM, DECIDED_CALIBRATION, DEFAULT_THRESHOLD, SEED_CALIBRATION, Decision, PostText, Tactic, TacticModel, fit, post_sentences
+from bots.tactics import (
+    ALGORITHM,
+    DECIDED_CALIBRATION,
+    DEFAULT_THRESHOLD,
+    SEED_CALIBRATION,
+    Decision,
+    PostText,
+    Tactic,
+    TacticModel,
+    TrainingSet,
+    fit,
+    post_sentences,
+)
 
 SEED_TACTICS_FILE = Path(__file__).resolve().parent.parent / "forum" / "seeds" / "tactics.toml"
 
@@ -115,6 +127,18 @@ def test_one_approval_clearly_raises_the_score_of_a_similar_post():
     after = scores(fit(TACTICS, [Decision(approved, "training", approved=True)], threshold=0.0), similar)["training"]
     assert before < DEFAULT_THRESHOLD <= after
     assert after > before + 0.2
+
+
+@pytest.mark.parametrize("decision_weights", [(0.1,), (2.0, 4.0, 2.0, 2.0, 2.0, 2.0)])
+def test_decisions_weigh_exactly_their_share_however_few_or_heavy(decision_weights):
+    training = TrainingSet(1)
+    for text in ("seed one", "seed two", "seed three", "seed four"):
+        training.add(text, {0: True})
+    for weight in decision_weights:
+        training.add("decided", {0: False}, weight)
+    training.scale_from(4, 0.3)
+    assert sum(training.weights[4:]) / sum(training.weights) == pytest.approx(0.3)
+    assert training.weights[:4] == [1.0] * 4
 
 
 def test_fit_with_decisions_is_deterministic():
