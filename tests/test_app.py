@@ -1,8 +1,12 @@
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from forum import ConfigurationError, create_app
+from tests.conftest import REPO_ROOT
 
 
 def test_production_without_a_secret_key_refuses_to_start(monkeypatch, tmp_path):
@@ -65,3 +69,17 @@ def test_the_embedded_broker_keeps_its_file_in_wal_mode(tmp_path):
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     finally:
         connection.close()
+
+
+def test_a_gunicorn_worker_freezes_the_loaded_app_out_of_garbage_collection(settings):
+    # A separate process, as a gunicorn worker is: gunicorn calls the hook once the worker has loaded the app.
+    script = (
+        "import gc, runpy\n"
+        "from wsgi import app\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "runpy.run_path('gunicorn.conf.py')['post_worker_init'](None)\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env={**os.environ, **settings}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) > 10_000  # the app's modules and mappers, not a handful of objects
