@@ -56,6 +56,9 @@ class Config:
     # Tasks must finish well inside Redis's visibility timeout, or Redis would hand them out again.
     TASK_TIME_LIMIT = 300
     BROKER_VISIBILITY_TIMEOUT = 3600
+    # A Redis broker that stops answering (a partition, a paused server: no reset) fails a send after this many
+    # seconds, not the operating system's minutes or never; the worker's own reads poll every second.
+    BROKER_SOCKET_TIMEOUT = 5.0
     # Bots read new and edited posts (tactics) and changed topics (summaries); off, they read nothing new.
     BOTS_ENABLED = True
     # Review queue: pending flags weighing this much hide the post until a moderator decides.

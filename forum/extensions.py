@@ -35,6 +35,9 @@ def _transport_options(app: Flask) -> dict:
         # Redis hands an unacknowledged task to another worker after this long: keep it far above
         # the task time limit. (Kombu's SQLAlchemy transport passes its options to create_engine.)
         options.setdefault("visibility_timeout", app.config["BROKER_VISIBILITY_TIMEOUT"])
+        # Without these a send waits on a silent broker forever, holding the request (or worker) thread.
+        options.setdefault("socket_connect_timeout", app.config["BROKER_SOCKET_TIMEOUT"])
+        options.setdefault("socket_timeout", app.config["BROKER_SOCKET_TIMEOUT"])
     return options
 
 

@@ -83,3 +83,34 @@ def test_a_gunicorn_worker_freezes_the_loaded_app_out_of_garbage_collection(sett
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env={**os.environ, **settings}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) > 10_000  # the app's modules and mappers, not a handful of objects
+
+
+def test_a_redis_broker_that_stops_answering_fails_a_send_instead_of_holding_the_thread(tmp_path):
+    import socket
+    import threading
+
+    from kombu.exceptions import OperationalError
+
+    # A real socket that takes connections and never answers: a partitioned or paused Redis.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'forum.db'}", "BROKER_URL": f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+                      "BROKER_SOCKET_TIMEOUT": 0.3, "PAGE_CACHE_ENABLED": False})
+    outcome = []
+
+    def send():
+        with app.app_context():
+            from bots.tasks import add_topic_views
+
+            try:
+                add_topic_views.delay({"1": 1})
+                outcome.append("sent")
+            except OperationalError:
+                outcome.append("failed")
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    sender.join(timeout=60)
+    silent.close()
+    assert outcome == ["failed"]
