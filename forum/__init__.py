@@ -31,6 +31,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     _load_secret_key(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        timeout = app.config["RATELIMIT_REDIS_TIMEOUT"]
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": timeout, "socket_connect_timeout": timeout})
 
     from forum import models  # noqa: F401  (registers the tables on the metadata)
     from forum.database import configure_engine

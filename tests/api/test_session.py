@@ -1,4 +1,5 @@
 """Signing in and out with the session cookie and CSRF token, API keys, and the login rate limits."""
+import socket
 from datetime import timedelta
 
 import pytest
@@ -318,6 +319,30 @@ def limited_client(app):
     app.extensions["celery"].set_current()
 
 
+@pytest.fixture
+def client_limited_while_redis_is_silent(app):
+    """Limits on, their Redis storage a real socket that takes connections and never answers."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    limited_app = create_app(
+        {
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "BROKER_URL": app.config["BROKER_URL"],
+            "BROKER_TRANSPORT_OPTIONS": app.config["BROKER_TRANSPORT_OPTIONS"],
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3 per minute",
+        }
+    )
+    yield limited_app.test_client()
+    silent.close()
+    limiter.init_app(app)
+    with limited_app.app_context():
+        db.engine.dispose()
+    app.extensions["celery"].set_current()
+
+
 def from_ip(address: str) -> dict:
     return {"environ_base": {"REMOTE_ADDR": address}}
 
@@ -349,6 +374,14 @@ def test_login_attempts_from_one_address_are_rate_limited(limited_client, member
     assert_rate_limited(sign_in(limited_client, "member", PASSWORD, **from_ip("10.0.0.3")))
     response = sign_in(limited_client, "member", PASSWORD, **from_ip("10.0.0.4"))
     assert response.status_code == 200
+
+
+def test_with_its_redis_silent_the_limits_hold_in_memory_and_nothing_fails(client_limited_while_redis_is_silent, member):
+    client = client_limited_while_redis_is_silent
+    for _ in range(3):
+        assert sign_in(client, "member", "wrong password!", **from_ip("10.0.0.5")).status_code == 403
+    assert_rate_limited(sign_in(client, "member", PASSWORD, **from_ip("10.0.0.5")))
+    assert client.get("/latest.json").status_code == 200
 
 
 @pytest.mark.parametrize(
