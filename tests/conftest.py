@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -196,6 +197,42 @@ def start_celery(settings, _migrated_app, instance_path):
     yield start
     for process in started:
         process.stop()
+
+
+class SilentRedis:
+    """A real socket that takes connections and never answers, as a partitioned or paused Redis does."""
+
+    def __init__(self):
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self._socket.settimeout(0.1)
+        self.url = f"redis://127.0.0.1:{self._socket.getsockname()[1]}/0"
+        self.connections: list[socket.socket] = []
+        self._open = True
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
+
+    def _accept(self) -> None:
+        while self._open:
+            try:
+                self.connections.append(self._socket.accept()[0])
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self._open = False
+        self._acceptor.join()
+        self._socket.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def silent_redis():
+    server = SilentRedis()
+    yield server
+    server.close()
 
 
 def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):

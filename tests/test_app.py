@@ -2,8 +2,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 
 import pytest
+from kombu.exceptions import OperationalError
 
 from forum import ConfigurationError, create_app
 from tests.conftest import REPO_ROOT
@@ -85,17 +87,8 @@ def test_a_gunicorn_worker_freezes_the_loaded_app_out_of_garbage_collection(sett
     assert int(done.stdout.split()[-1]) > 10_000  # the app's modules and mappers, not a handful of objects
 
 
-def test_a_redis_broker_that_stops_answering_fails_a_send_instead_of_holding_the_thread(tmp_path):
-    import socket
-    import threading
-
-    from kombu.exceptions import OperationalError
-
-    # A real socket that takes connections and never answers: a partitioned or paused Redis.
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'forum.db'}", "BROKER_URL": f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+def test_a_redis_broker_that_stops_answering_fails_a_send_instead_of_holding_the_thread(tmp_path, silent_redis):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'forum.db'}", "BROKER_URL": silent_redis.url,
                       "BROKER_SOCKET_TIMEOUT": 0.3, "PAGE_CACHE_ENABLED": False})
     outcome = []
 
@@ -112,5 +105,4 @@ def test_a_redis_broker_that_stops_answering_fails_a_send_instead_of_holding_the
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
     sender.join(timeout=60)
-    silent.close()
     assert outcome == ["failed"]

@@ -101,8 +101,10 @@ class RedisVersions:
     new random value, which stales the pages stored with the old one, so expiry only costs a render."""
 
     KEY_SECONDS = 3600
-    # A Redis that is slow or gone costs a page this long at most; then it is rendered instead.
+    # A Redis that is slow or gone costs one page this long at most; then reads leave it alone for RETRY_SECONDS,
+    # pages being rendered meanwhile, so an outage does not add the timeout to every page.
     TIMEOUT_SECONDS = 0.5
+    RETRY_SECONDS = 5.0
 
     def __init__(self, url: str, prefix: str):
         import redis
@@ -110,8 +112,11 @@ class RedisVersions:
         self._redis = redis.Redis.from_url(url, socket_timeout=self.TIMEOUT_SECONDS, socket_connect_timeout=self.TIMEOUT_SECONDS)
         self._errors = redis.RedisError
         self._prefix = prefix
+        self._unavailable_until = 0.0  # time.monotonic(); a plain float, so threads need no lock
 
     def read(self, names: tuple[str, ...]) -> tuple[bytes, ...]:
+        if time.monotonic() < self._unavailable_until:
+            raise VersionsUnavailable("Redis failed moments ago; not asked again yet")
         keys = [self._prefix + name for name in names]
         try:
             values = self._redis.mget(keys)
@@ -123,10 +128,12 @@ class RedisVersions:
                     pipe.mget(keys)
                     values = pipe.execute()[-1]
         except self._errors as error:
+            self._unavailable_until = time.monotonic() + self.RETRY_SECONDS
             raise VersionsUnavailable from error
         return tuple(values)
 
     def replace(self, names: tuple[str, ...]) -> None:
+        # Always tried, even while reads leave Redis alone: a change it missed would leave stale pages served.
         with self._redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.set(self._prefix + name, secrets.token_hex(8), ex=self.KEY_SECONDS)

@@ -5,12 +5,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
 
 from forum import create_app
-from forum.api.anonymous_cache import CACHED_HEADER
+from forum.api.anonymous_cache import CACHED_HEADER, RedisVersions, VersionsUnavailable
 from forum.extensions import db
 from forum.services import posts, topics
 from tests import databases
@@ -242,3 +243,24 @@ def test_a_change_made_in_another_process_shows_at_once(request, app, settings, 
     response, state = anonymous(client, url)
     assert (state, response.json["closed"]) == ("store", True)
     assert anonymous(client, url)[1] == "true"
+
+
+
+def test_with_redis_silent_one_page_waits_on_it_then_pages_are_rendered_without_asking_for_a_while(silent_redis):
+    versions = RedisVersions(silent_redis.url, "silent-test:")
+    versions.RETRY_SECONDS = 1.0
+    with pytest.raises(VersionsUnavailable):
+        versions.read(("topic:1", "lists"))
+    time.sleep(0.2)  # the accepting thread's turn
+    asked = len(silent_redis.connections)
+    assert asked >= 1
+    for _ in range(2):
+        with pytest.raises(VersionsUnavailable):
+            versions.read(("topic:1", "lists"))
+    time.sleep(0.2)
+    assert len(silent_redis.connections) == asked  # the reads right after a failure did not ask Redis
+    time.sleep(1.0)
+    with pytest.raises(VersionsUnavailable):
+        versions.read(("topic:1",))
+    time.sleep(0.2)
+    assert len(silent_redis.connections) > asked  # once the pause is over, Redis is asked again

@@ -1,5 +1,4 @@
 """Signing in and out with the session cookie and CSRF token, API keys, and the login rate limits."""
-import socket
 from datetime import timedelta
 
 import pytest
@@ -320,23 +319,19 @@ def limited_client(app):
 
 
 @pytest.fixture
-def client_limited_while_redis_is_silent(app):
-    """Limits on, their Redis storage a real socket that takes connections and never answers."""
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
+def client_limited_while_redis_is_silent(app, silent_redis):
+    """Limits on, their Redis storage silent."""
     limited_app = create_app(
         {
             "DATABASE_URL": app.config["DATABASE_URL"],
             "BROKER_URL": app.config["BROKER_URL"],
             "BROKER_TRANSPORT_OPTIONS": app.config["BROKER_TRANSPORT_OPTIONS"],
             "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+            "RATELIMIT_STORAGE_URI": silent_redis.url,
             "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3 per minute",
         }
     )
     yield limited_app.test_client()
-    silent.close()
     limiter.init_app(app)
     with limited_app.app_context():
         db.engine.dispose()
