@@ -245,7 +245,6 @@ def test_a_change_made_in_another_process_shows_at_once(request, app, settings, 
     assert anonymous(client, url)[1] == "true"
 
 
-
 def test_with_redis_silent_one_page_waits_on_it_then_pages_are_rendered_without_asking_for_a_while(silent_redis):
     versions = RedisVersions(silent_redis.url, "silent-test:")
     versions.RETRY_SECONDS = 1.0

@@ -1,4 +1,5 @@
 """Signing in and out with the session cookie and CSRF token, API keys, and the login rate limits."""
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -298,8 +299,9 @@ def test_writes_with_an_api_key_need_no_csrf_token(client, member):
 # switched on reconfigures it, so the fixture hands it back to the suite's app (limits off) afterwards.
 
 
-@pytest.fixture
-def limited_client(app):
+@contextlib.contextmanager
+def limits_on(app, **config):
+    """A client of an app like the suite's with the login limits on (and ``config``)."""
     limited_app = create_app(
         {
             "DATABASE_URL": app.config["DATABASE_URL"],
@@ -308,34 +310,32 @@ def limited_client(app):
             "RATELIMIT_ENABLED": True,
             "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3 per minute",
             "LOGIN_RATE_LIMIT_PER_IP": "5 per minute",
+            **config,
         }
     )
-    yield limited_app.test_client()
-    limiter.init_app(app)
-    assert not limiter.enabled
-    with limited_app.app_context():
-        db.engine.dispose()
-    app.extensions["celery"].set_current()
+    try:
+        yield limited_app.test_client()
+    finally:
+        limiter.init_app(app)
+        # Flask-Limiter keeps "storage unreachable" across init_app: later apps would count in its in-memory
+        # fallback instead of their own storage.
+        limiter._storage_dead = False
+        assert not limiter.enabled
+        with limited_app.app_context():
+            db.engine.dispose()
+        app.extensions["celery"].set_current()
+
+
+@pytest.fixture
+def limited_client(app):
+    with limits_on(app) as client:
+        yield client
 
 
 @pytest.fixture
 def client_limited_while_redis_is_silent(app, silent_redis):
-    """Limits on, their Redis storage silent."""
-    limited_app = create_app(
-        {
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "BROKER_URL": app.config["BROKER_URL"],
-            "BROKER_TRANSPORT_OPTIONS": app.config["BROKER_TRANSPORT_OPTIONS"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": silent_redis.url,
-            "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3 per minute",
-        }
-    )
-    yield limited_app.test_client()
-    limiter.init_app(app)
-    with limited_app.app_context():
-        db.engine.dispose()
-    app.extensions["celery"].set_current()
+    with limits_on(app, RATELIMIT_STORAGE_URI=silent_redis.url) as client:
+        yield client
 
 
 def from_ip(address: str) -> dict:
