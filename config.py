@@ -38,8 +38,9 @@ class Config:
     # No X-RateLimit-* headers (Discourse sends none); a 429 carries Retry-After, set with its body.
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "forum-ratelimit"
-    # A Redis that is slow or gone costs one request RATELIMIT_REDIS_TIMEOUT seconds; then every limit is counted
-    # in the process's memory until Redis answers again (Flask-Limiter's fallback), instead of each request failing.
+    # A Redis that is slow or gone costs one request RATELIMIT_REDIS_TIMEOUT seconds (and one request per check
+    # for its return, at doubling intervals); meanwhile every limit is counted in the process's memory
+    # (Flask-Limiter's fallback), instead of each request failing.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_REDIS_TIMEOUT = 0.5
     LOGIN_RATE_LIMIT_PER_IP = "20 per minute"
