@@ -70,6 +70,12 @@ class Config:
     HIDE_POST_FLAG_SCORE = 3.0
     # Tactics bot: beat asks for a refit this often (a refit with no new decisions stores nothing).
     TACTICS_REFIT_INTERVAL = 3600
+    # ... and a backfill this often: it queues the bot for at most TACTICS_BACKFILL_BATCH posts whose current
+    # version it never read, written or edited more than TACTICS_BACKFILL_DELAY seconds ago (newer ones wait
+    # for their own task).
+    TACTICS_BACKFILL_INTERVAL = 600
+    TACTICS_BACKFILL_DELAY = 300
+    TACTICS_BACKFILL_BATCH = 500
     # Summaries: beat asks for a scan this often. A changed topic is summarised again once it has been
     # quiet for SUMMARY_QUIET_SECONDS, or after SUMMARY_MAX_STALE_SECONDS however busy it is; topics
     # with no summary yet (and at least SUMMARY_MIN_POSTS posts) are backfilled, at most

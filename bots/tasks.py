@@ -1,11 +1,14 @@
 """Celery tasks. Each is thin: it takes ids and re-reads state through a service. Bot tasks can run
 twice with the same effect as once (retries, redelivery after a worker crash, two workers, two beat
 ticks); view counting is the one task that cannot, and is acknowledged early instead (see below)."""
+from datetime import timedelta
+
 from celery import shared_task
 from flask import current_app
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError
 
+from forum.models.base import utcnow
 from forum.services import rebake, review, summaries, tactics, timers, views
 
 # For bot tasks: acknowledged only when done, handed out again if the worker dies, retried with
@@ -66,6 +69,19 @@ def suggest_tactics_for_topic(topic_id: int) -> int:
     """The tactics bot on every post of a topic (a recovered one): a task per post, queued from here rather
     than from the request that recovered it."""
     post_ids = tactics.scorable_post_ids(topic_id)
+    for post_id in post_ids:
+        suggest_tactics.delay(post_id)
+    return len(post_ids)
+
+
+@shared_task(name="forum.backfill_tactics", **BOT_TASK)
+def backfill_tactics() -> int:
+    """The tactics bot on posts whose current version it never read: their own task was lost (the broker was
+    down or refused it when they were written) or they were written before the bot."""
+    config = current_app.config
+    post_ids = tactics.unscored_post_ids(
+        limit=config["TACTICS_BACKFILL_BATCH"], written_before=utcnow() - timedelta(seconds=config["TACTICS_BACKFILL_DELAY"])
+    )
     for post_id in post_ids:
         suggest_tactics.delay(post_id)
     return len(post_ids)

@@ -60,6 +60,18 @@ def _use_wal_for_sqlite_broker(broker_url: str) -> None:
         connection.close()
 
 
+def _beat_schedule(config) -> dict:
+    """Beat only nudges: the database holds the schedules, so one lost tick costs nothing."""
+    schedule = {
+        "scan-due-timers": {"task": "forum.scan_due_timers", "schedule": float(config["TIMER_SCAN_INTERVAL"])},
+        "refit-tactics-model": {"task": "forum.refit_tactics_model", "schedule": float(config["TACTICS_REFIT_INTERVAL"])},
+        "refresh-summaries": {"task": "forum.refresh_summaries", "schedule": float(config["SUMMARY_SCAN_INTERVAL"])},
+    }
+    if config["BOTS_ENABLED"]:  # with the bots off, posts are not handed to them, by their writes or by the backfill
+        schedule["backfill-tactics"] = {"task": "forum.backfill_tactics", "schedule": float(config["TACTICS_BACKFILL_INTERVAL"])}
+    return schedule
+
+
 def celery_init_app(app: Flask) -> Celery:
     """One Celery app per Flask app, as Flask's documentation does it.
 
@@ -87,12 +99,7 @@ def celery_init_app(app: Flask) -> Celery:
             "timezone": "UTC",
             "worker_hijack_root_logger": False,
             "include": ["bots.tasks"],
-            # Beat only nudges: the database holds the schedules, so one lost tick costs nothing.
-            "beat_schedule": {
-                "scan-due-timers": {"task": "forum.scan_due_timers", "schedule": float(app.config["TIMER_SCAN_INTERVAL"])},
-                "refit-tactics-model": {"task": "forum.refit_tactics_model", "schedule": float(app.config["TACTICS_REFIT_INTERVAL"])},
-                "refresh-summaries": {"task": "forum.refresh_summaries", "schedule": float(app.config["SUMMARY_SCAN_INTERVAL"])},
-            },
+            "beat_schedule": _beat_schedule(app.config),
         }
     )
     celery_app.set_default()

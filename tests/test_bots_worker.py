@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bots.tasks import refresh_summaries
+from bots.tasks import backfill_tactics, refresh_summaries
 from forum.extensions import db
-from forum.models import Reviewable, ReviewableStatus, Topic, TopicSummary
+from forum.models import Post, Reviewable, ReviewableStatus, TacticScoring, Topic, TopicSummary
 from forum.models.base import utcnow
-from forum.services import posts, topics
+from forum.services import posts, tactics, topics
 from tests.api.factories import set_columns
 from tests.conftest import wait_until
 
@@ -58,6 +58,20 @@ def test_a_recovered_topics_posts_are_suggested_again(app, bots_on, member, mode
     topics.recover_topic(moderator, db.session.get(Topic, topic.id))
     [item] = wait_until(lambda: [item for item in _items(post_id) if item.status == ReviewableStatus.PENDING], timeout=60)
     assert item.payload["tactic"] == "training"
+    assert worker.poll() is None, "the worker died"
+
+
+def test_the_backfill_reads_a_post_whose_own_task_was_lost(app, member, make_user, worker):
+    topic = topics.create_topic(member, title="How do organisations work with companies?", raw=OPENING)
+    post_id = posts.create_reply(make_user(), topic, raw=TRAINING, reply_to_post_number=1).id  # bots off: no task sent
+    for written in (posts.first_post(topic).id, post_id):
+        set_columns(Post, written, updated_at=utcnow() - timedelta(hours=1))
+    backfill_tactics.delay()
+    [item] = wait_until(lambda: _items(post_id), timeout=60)
+    assert item.payload["tactic"] == "training" and item.status == ReviewableStatus.PENDING
+    opening_id = posts.first_post(topic).id
+    wait_until(lambda: db.session.rollback() or db.session.get(TacticScoring, opening_id), timeout=60)
+    assert tactics.unscored_post_ids(limit=10, written_before=utcnow()) == []
     assert worker.poll() is None, "the worker died"
 
 

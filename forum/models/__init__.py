@@ -9,13 +9,14 @@ from forum.models.review import Reviewable, ReviewableHistory, ReviewableScore, 
 from forum.models.sessions import UserAuthToken
 from forum.models.summaries import TopicSummary
 from forum.models.tags import Tag, TagGroup, post_tags, tag_group_memberships, topic_tags
-from forum.models.tactics import TacticModel, TacticProfile
+from forum.models.tactics import TacticModel, TacticProfile, TacticScoring
 from forum.models.timers import DialogueSchedule, TimerState, TimerType, TopicTimer
 from forum.models.topics import Topic
 from forum.models.users import ApiKey, Role, User
 
 __all__ = [
     "TacticProfile",
+    "TacticScoring",
     "TacticModel",
     "TopicSummary",
     "ReviewableType",

@@ -32,3 +32,16 @@ class TacticModel(Base):
     parameters: Mapped[dict] = mapped_column(JSON)
     decisions_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TacticScoring(Base):
+    """The version of a post the tactics bot last read, and the model it read it with. A post whose current
+    version has no row was never read as it stands: its task was lost (the broker was down when it was written)
+    or it was written before the bot. The backfill finds those."""
+
+    __tablename__ = "tactic_scorings"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    post_version: Mapped[int]
+    model_version: Mapped[str] = mapped_column(String(80))
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,9 +7,10 @@ without a code change.
 """
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from bots import tactics as tactics_model
@@ -25,7 +26,9 @@ from forum.models import (
     Tag,
     TacticModel,
     TacticProfile,
+    TacticScoring,
     TagGroup,
+    Topic,
     User,
 )
 from forum.models.base import utcnow
@@ -272,6 +275,7 @@ def suggest_for_post(post_id: int) -> list[Reviewable]:
         review.withdraw_tactic_suggestions(post_id, reason="The post can no longer be scored.")
         return []
     post, text = scorable
+    read_version = post.version  # what was scored: the post may be edited before its lock is taken below
     model = current_model()
     tags = {tag.name: tag for tag in tactic_tags()}
     suggestions = [suggestion for suggestion in model.score(text) if suggestion.tactic in tags]  # retired tactics drop out
@@ -284,4 +288,42 @@ def suggest_for_post(post_id: int) -> list[Reviewable]:
         if not _may_score(post):
             review.withdraw_tactic_suggestions(post_id, reason="The post can no longer be scored.")
             return []
-        return review.file_tactic_suggestions(post, suggestions, tags)
+        if post.version != read_version:  # edited meanwhile: the edit's own task (or the backfill) reads the new text
+            return []
+        filed = review.file_tactic_suggestions(post, suggestions, tags)
+        _record_scoring(post.id, read_version, model.version)
+        return filed
+
+
+def _record_scoring(post_id: int, post_version: int, model_version: str) -> None:
+    """Call under the post's row lock: two scorings of one post then never both insert."""
+    scoring = db.session.get(TacticScoring, post_id)
+    if scoring is None:
+        db.session.add(TacticScoring(post_id=post_id, post_version=post_version, model_version=model_version))
+    else:
+        scoring.post_version, scoring.model_version, scoring.scored_at = post_version, model_version, utcnow()
+
+
+def unscored_post_ids(limit: int, written_before: datetime) -> list[int]:
+    """Posts the bot may read whose current version it never read, newest first. Only those written or edited
+    before ``written_before``: a later one is left to the task its own write queued."""
+    return list(
+        db.session.scalars(
+            select(Post.id)
+            .join(User, User.id == Post.user_id)
+            .join(Topic, Topic.id == Post.topic_id)
+            .outerjoin(TacticScoring, TacticScoring.post_id == Post.id)
+            .where(
+                # What _may_score checks, in SQL (each post is checked again when it is scored).
+                Post.post_type == PostType.REGULAR,
+                Post.deleted_at.is_(None),
+                Topic.deleted_at.is_(None),
+                User.bot_opt_out.is_(False),
+                User.is_bot.is_(False),
+                Post.updated_at < written_before,
+                or_(TacticScoring.post_id.is_(None), TacticScoring.post_version < Post.version),
+            )
+            .order_by(Post.id.desc())
+            .limit(limit)
+        )
+    )
