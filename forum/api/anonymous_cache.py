@@ -12,8 +12,9 @@ can never come back equal to one a stale page was stored with.
 What changes without an event shows at most ``PAGE_CACHE_SECONDS`` late: view counts (written in batches
 by the worker) and what time alone changes ("days ago", a pin's end). Answers that depend on the viewer
 never come from here: a request with an API key or a signed-in session is always rendered.
-A page is kept per path and per value of the parameters its view reads, whatever else the query string
-holds, so made-up parameters neither fill the cache nor push useful pages out of it.
+A page is kept per view, per value of the view's arguments and per value of the parameters it reads, whatever
+else the path or the query string holds (a slug, a ``.json`` suffix, made-up parameters), so junk neither fills
+the cache nor pushes useful pages out of it.
 Responses say ``X-Discourse-Cached: true`` (served from the cache), ``store`` (rendered and kept) or
 ``skip`` (not cacheable), as Discourse's do.
 """
@@ -181,11 +182,12 @@ class AnonymousCache:
         self._pages = pages
         self._seconds = seconds
 
-    def serve(self, depends_on: tuple[str, ...], reads: tuple[str, ...], render: Callable[[], dict]) -> Response | dict:
-        """The answer to this request: kept, or ``render()``ed (and kept when the visitor is anonymous)."""
+    def serve(self, view_key: str, depends_on: tuple[str, ...], reads: tuple[str, ...], render: Callable[[], dict]) -> Response | dict:
+        """The answer to this request: kept, or ``render()``ed (and kept when the visitor is anonymous). Pages are
+        kept by ``view_key`` (the view and its arguments) and the parameters it reads."""
         if current_actor() is not None:
             return _marked(current_app.json.response(render()), "skip")
-        key = f"{request.path}?{urlencode(read_params(reads))}"
+        key = f"{view_key}?{urlencode(read_params(reads))}"
         # Read before rendering: a change that commits meanwhile replaces these, so what it staled is not served.
         try:
             versions = self.versions.read(depends_on)
@@ -226,7 +228,9 @@ def cached(depends_on: tuple[str, ...] | Callable[..., tuple[str, ...]], reads: 
             if cache is None:
                 return view(*args, **kwargs)
             names = depends_on(*args, **kwargs) if callable(depends_on) else depends_on
-            return cache.serve(names, reads, lambda: view(*args, **kwargs))
+            # By the view's arguments, not the path: /t/{id}.json, /t/{id} and /t/{any-slug}/{id} are one page.
+            view_key = f"{view.__module__}.{view.__qualname__}{args!r}{sorted(kwargs.items())!r}"
+            return cache.serve(view_key, names, reads, lambda: view(*args, **kwargs))
 
         return cached_view
 

@@ -43,6 +43,14 @@ def test_a_second_anonymous_request_is_served_from_the_cache(client, dialogue):
     assert [anonymous(client, "/latest.json")[1] for _ in range(2)] == ["store", "true"]
 
 
+def test_the_slug_and_suffix_of_a_topic_url_make_no_new_page(client, dialogue):
+    first, state = anonymous(client, f"/t/{dialogue.id}.json")
+    assert state == "store"
+    for same in (f"/t/{dialogue.id}", f"/t/{dialogue.slug}/{dialogue.id}.json", f"/t/made-up-slug-{uuid.uuid4().hex}/{dialogue.id}.json"):
+        response, state = anonymous(client, same)
+        assert (response.status_code, state, response.data) == (200, "true", first.data), same  # the first page, kept
+
+
 def test_parameters_the_view_does_not_read_make_no_new_page(client, member):
     for n in range(3):
         topics.create_topic(member, title=f"A dialogue about buycotts, part {n}", raw=OPENING)
