@@ -12,17 +12,7 @@ from forum.models import Post, PostType, Reviewable, Role, TacticScoring
 from forum.models.base import utcnow
 from forum.services import bot_preferences, bots, posts, tactics, topics, users
 from tests.api.factories import set_columns
-
-TRAINING = (
-    "## Training supplier managers\n\n"
-    "We ran a two-day training for the managers of twelve garment suppliers on workers' rights."
-)
-
-
-@pytest.fixture
-def topic(member):
-    return topics.create_topic(member, title="How do organisations work with companies on rights?",
-                               raw="## Guiding questions\n\nWhat has worked for you when engaging a company?")
+from tests.api.test_review import TRAINING_POST as TRAINING, topic  # noqa: F401  (fixture)
 
 
 def _written_long_ago(post_id: int) -> int:
