@@ -68,10 +68,7 @@ def suggest_tactics(post_id: int) -> int:
 def suggest_tactics_for_topic(topic_id: int) -> int:
     """The tactics bot on every post of a topic (a recovered one): a task per post, queued from here rather
     than from the request that recovered it."""
-    post_ids = tactics.scorable_post_ids(topic_id)
-    for post_id in post_ids:
-        suggest_tactics.delay(post_id)
-    return len(post_ids)
+    return _queue_suggestions(tactics.scorable_post_ids(topic_id))
 
 
 @shared_task(name="forum.backfill_tactics", **BOT_TASK)
@@ -79,9 +76,11 @@ def backfill_tactics() -> int:
     """The tactics bot on posts whose current version it never read: their own task was lost (the broker was
     down or refused it when they were written) or they were written before the bot."""
     config = current_app.config
-    post_ids = tactics.unscored_post_ids(
-        limit=config["TACTICS_BACKFILL_BATCH"], written_before=utcnow() - timedelta(seconds=config["TACTICS_BACKFILL_DELAY"])
-    )
+    written_before = utcnow() - timedelta(seconds=config["TACTICS_BACKFILL_DELAY"])
+    return _queue_suggestions(tactics.unscored_post_ids(limit=config["TACTICS_BACKFILL_BATCH"], written_before=written_before))
+
+
+def _queue_suggestions(post_ids: list[int]) -> int:
     for post_id in post_ids:
         suggest_tactics.delay(post_id)
     return len(post_ids)
@@ -97,8 +96,7 @@ def refit_tactics_model() -> str:
     the posts whose suggestions still wait, so the queue shows what it learned."""
     fitted = tactics.refit_model()
     if fitted.is_new:
-        for post_id in review.posts_with_pending_suggestions(RESCORE_AFTER_REFIT):
-            suggest_tactics.delay(post_id)
+        _queue_suggestions(review.posts_with_pending_suggestions(RESCORE_AFTER_REFIT))
     return fitted.model.version
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from bots import tactics as tactics_model
@@ -171,15 +171,25 @@ def scorable_post(post_id: int) -> tuple[Post, tactics_model.PostText] | None:
     return post, post_text(post, reply_to=reply_to, title=post.topic.title)
 
 
-def scorable_post_ids(topic_id: int) -> list[int]:
-    """The topic's posts the bot may read, by what the topic alone tells (each is checked again when scored)."""
-    return list(
-        db.session.scalars(
-            select(Post.id)
-            .where(Post.topic_id == topic_id, Post.post_type == PostType.REGULAR, Post.deleted_at.is_(None))
-            .order_by(Post.post_number)
+def _scorable_post_ids() -> Select:
+    """``_may_score`` as a query of post ids (each post is checked again when it is scored)."""
+    return (
+        select(Post.id)
+        .join(User, User.id == Post.user_id)
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(
+            Post.post_type == PostType.REGULAR,
+            Post.deleted_at.is_(None),
+            Topic.deleted_at.is_(None),
+            User.bot_opt_out.is_(False),
+            User.is_bot.is_(False),
         )
     )
+
+
+def scorable_post_ids(topic_id: int) -> list[int]:
+    """The topic's posts the bot may read, in thread order."""
+    return list(db.session.scalars(_scorable_post_ids().where(Post.topic_id == topic_id).order_by(Post.post_number)))
 
 
 # The model: fitted from the tactics and the moderators' decisions, stored, and reused until refitted.
@@ -309,20 +319,9 @@ def unscored_post_ids(limit: int, written_before: datetime) -> list[int]:
     before ``written_before``: a later one is left to the task its own write queued."""
     return list(
         db.session.scalars(
-            select(Post.id)
-            .join(User, User.id == Post.user_id)
-            .join(Topic, Topic.id == Post.topic_id)
+            _scorable_post_ids()
             .outerjoin(TacticScoring, TacticScoring.post_id == Post.id)
-            .where(
-                # What _may_score checks, in SQL (each post is checked again when it is scored).
-                Post.post_type == PostType.REGULAR,
-                Post.deleted_at.is_(None),
-                Topic.deleted_at.is_(None),
-                User.bot_opt_out.is_(False),
-                User.is_bot.is_(False),
-                Post.updated_at < written_before,
-                or_(TacticScoring.post_id.is_(None), TacticScoring.post_version < Post.version),
-            )
+            .where(Post.updated_at < written_before, or_(TacticScoring.post_id.is_(None), TacticScoring.post_version < Post.version))
             .order_by(Post.id.desc())
             .limit(limit)
         )
