@@ -5,10 +5,11 @@ from bots import tasks
 from forum.services import events
 
 
-# A send the broker refuses fails at once (one immediate retry, for a pooled connection the broker dropped): a post
-# whose task is lost is read by the backfill (tasks.backfill_tactics), so its writer need not wait out Celery's
-# default retries (a reply took 0.6 s with a refused broker, 7 ms with this; measured in process).
-SEND_AT_ONCE = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+# A send the broker refuses fails at once, with no retries: a post whose task is lost is read by the backfill
+# (tasks.backfill_tactics), so its writer need not wait out Celery's default retries (a reply took 0.6 s with a
+# refused broker, 7 ms with this; measured in process). A pooled connection Redis dropped is reconnected by redis-py
+# itself: a send after the server killed the app's connections went through.
+SEND_AT_ONCE = {"max_retries": 0}
 
 
 def connect() -> None:
