@@ -1,83 +1,29 @@
 """Every payload of a public XSS corpus, cooked, must come out harmless.
 
-The corpus (PayloadsAllTheThings' intruder lists) lives outside the repository; its folder is
-named by FORUM_XSS_CORPUS. Without it these tests skip, unless FORUM_REQUIRE_SERVICES=1 (CI),
-where a missing corpus fails.
-
 The output is checked as a browser would see it: parsed by html5lib, a spec-compliant parser
-independent of the sanitiser's own parsing. The allowlists below are this test's own on
-purpose, so widening the sanitiser's allowlist has to get past this test too.
+independent of the sanitiser's own parsing, against the tests' own allowlists (tests/xss_corpus.py).
+Chromium itself reads the payloads in tests/api/test_pages_in_browser.py.
 """
-
-import os
-from pathlib import Path
 
 import html5lib
 import pytest
 
 from forum.content import cook
-
-EXPECTED_PAYLOAD_COUNT = 846  # 179 (IntrudersXSS.txt) + 667 (xss_alert.txt)
-
-ALLOWED_TAGS = frozenset(
-    {
-        "h1", "h2", "h3", "h4", "h5", "h6",
-        "p", "br", "hr", "blockquote", "pre", "code",
-        "em", "strong", "del", "s", "kbd", "sup", "sub",
-        "ul", "ol", "li", "a", "img",
-        "table", "thead", "tbody", "tr", "th", "td",
-        "details", "summary",
-    }
-)  # fmt: skip
-URL_ATTRIBUTES = frozenset(
-    {"href", "src", "action", "formaction", "srcset", "poster", "background", "data",
-     "cite", "longdesc", "lowsrc", "dynsrc", "ping"}
-)  # fmt: skip
-FORBIDDEN_ATTRIBUTES = frozenset({"style", "id"})
-DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:")
-LINK_REL = "nofollow ugc noopener"
-
-
-def _corpus_dir() -> Path | None:
-    path = os.environ.get("FORUM_XSS_CORPUS")
-    return Path(path) if path and Path(path).is_dir() else None
-
-
-def _load_payloads(corpus: Path) -> list[tuple[str, str]]:
-    """(id, payload) for every non-empty line of every corpus file.
-
-    Split on "\\n" only: xss_alert.txt has CRLF endings, and IntrudersXSS.txt has a payload
-    containing a form feed, which str.splitlines() would wrongly split in two.
-    """
-    payloads = []
-    for file in sorted(corpus.glob("*/*.txt")):
-        lines = file.read_text(encoding="utf-8").replace("\r\n", "\n").split("\n")
-        payloads += [
-            (f"{file.name}:{number}", line)
-            for number, line in enumerate(lines, start=1)
-            if line
-        ]
-    return payloads
-
-
-CORPUS = _corpus_dir()
-PAYLOADS = _load_payloads(CORPUS) if CORPUS else []
-
-
-def _require_corpus():
-    if CORPUS:
-        return
-    message = (
-        f"XSS corpus not found (FORUM_XSS_CORPUS={os.environ.get('FORUM_XSS_CORPUS')!r}): "
-        "set it to the corpus folder, e.g. /work/shared/data/xss"
-    )
-    if os.environ.get("FORUM_REQUIRE_SERVICES") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+from tests.xss_corpus import (
+    ALLOWED_TAGS,
+    DANGEROUS_SCHEMES,
+    EXPECTED_PAYLOAD_COUNT,
+    FORBIDDEN_ATTRIBUTES,
+    LINK_REL,
+    PAYLOADS,
+    URL_ATTRIBUTES,
+    placements,
+    require_corpus,
+)
 
 
 def test_corpus_has_every_payload():
-    _require_corpus()
+    require_corpus()
     assert len(PAYLOADS) == EXPECTED_PAYLOAD_COUNT
 
 
@@ -118,19 +64,8 @@ def _harm_in(html: str) -> list[str]:
     return harm
 
 
-def _placements(payload: str) -> dict[str, str]:
-    """The payload where an author could put it: as the whole post, inside a paragraph,
-    and as a link or image target (Markdown's own URL handling is part of the path)."""
-    return {
-        "raw": payload,
-        "in paragraph": f"Some thoughts on independence: {payload} and more text.",
-        "link target": f"[x]({payload})",
-        "image target": f"![x]({payload})",
-    }
-
-
 @pytest.mark.parametrize(("payload_id", "payload"), PAYLOADS, ids=[id_ for id_, _ in PAYLOADS])
 def test_payload_is_harmless_once_cooked(payload_id, payload):
-    for placement, raw in _placements(payload).items():
+    for placement, raw in placements(payload).items():
         cooked = cook(raw)
         assert not _harm_in(cooked), f"{placement}: {raw!r} -> {cooked!r}"

@@ -7,9 +7,7 @@ markdown-it-py for the Markdown, html5lib (strict: any parse error fails) for th
 against docs/digest-schema.json for the JSON.
 """
 import json
-import os
 import re
-import tomllib
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,54 +16,29 @@ import html5lib
 import jsonschema
 import pytest
 from markdown_it import MarkdownIt
-from sqlalchemy import insert, select
 
-from bots.tactics import Suggestion
 from forum.content import cook
 from forum.content.text import plain_text, subject_and_body
 from forum.database import write_unit
-from forum.demo import DIALOGUE_FILE, load_demo
 from forum.extensions import db
-from forum.models import Post, Topic, TopicSummary, post_tags
+from forum.models import Post, Topic, TopicSummary
 from forum.models.base import utcnow
-from forum.services import bot_preferences, posts, review, tactics, topics
+from forum.services import bot_preferences, posts, topics
 from tests.api.conftest import recorded_statements
+from tests.api.demo_dialogue import APPROVED, DIALOGUE, NAMES, decide, load_decided_demo, post_of
 from tests.api.factories import make_category, set_columns
+from tests.xss_corpus import PAYLOADS, payload_topic
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO_ROOT / "docs" / "digest-schema.json").read_text())
-DEMO = tomllib.loads(DIALOGUE_FILE.read_text(encoding="utf-8"))
-DIALOGUE = DEMO["topics"][0]
-NAMES = {user["username"]: user["name"] for user in DEMO["users"]}
 BASE_URL = "http://127.0.0.1:5000"
-
-# Approved and other decisions on the demo dialogue: (post number, tactic).
-APPROVED = [(3, "training"), (19, "training"), (6, "membership-association"), (15, "restorative-circle"), (17, "restorative-circle")]
-PENDING = [(12, "carrotmob")]
-REJECTED = [(4, "training")]
 
 MARKDOWN_SECTIONS = [
     "Counts", "Participants", "Guiding questions", "Summary", "Examples by tactic", "Resources mentioned", "Unanswered questions",
 ]  # fmt: skip
 
 
-# Helpers: deciding suggestions, reading outputs back.
-
-
-def suggest(post: Post, tactic: str):
-    tags = {tag.name: tag for tag in tactics.tactic_tags()}
-    [item] = review.file_tactic_suggestions(post, [Suggestion(tactic, 0.9, ("evidence",), "test-1")], tags)
-    return item
-
-
-def decide(moderator, post: Post, tactic: str, action: str | None):
-    item = suggest(post, tactic)
-    if action is not None:
-        review.perform(moderator, item.id, action, version=item.version)
-
-
-def post_of(topic_id: int, number: int) -> Post:
-    return db.session.scalar(select(Post).where(Post.topic_id == topic_id, Post.post_number == number))
+# Helpers: reading outputs back.
 
 
 def markdown_tokens(text: str, preset: str = "commonmark") -> list:
@@ -152,15 +125,7 @@ def permalink(topic: Topic, number: int) -> str:
 
 @pytest.fixture
 def demo(app, moderator):
-    load_demo()
-    topic = db.session.scalar(select(Topic).where(Topic.title == DIALOGUE["title"]))
-    for number, tactic in APPROVED:
-        decide(moderator, post_of(topic.id, number), tactic, "approve_tag")
-    for number, tactic in PENDING:
-        decide(moderator, post_of(topic.id, number), tactic, None)
-    for number, tactic in REJECTED:
-        decide(moderator, post_of(topic.id, number), tactic, "reject_tag")
-    return db.session.get(Topic, topic.id)
+    return load_decided_demo(moderator)
 
 
 def test_demo_digest_header_counts_and_participants(get, demo):
@@ -536,32 +501,10 @@ def test_a_1000_post_topic_takes_as_many_queries_as_a_short_one(app, get, member
 # The XSS corpus, every payload a post of one topic and an approved example.
 
 
-def _corpus_payloads() -> list[str]:
-    folder = os.environ.get("FORUM_XSS_CORPUS")
-    if not folder or not Path(folder).is_dir():
-        if os.environ.get("FORUM_REQUIRE_SERVICES") == "1":
-            pytest.fail("FORUM_XSS_CORPUS is not set to the XSS corpus folder")
-        pytest.skip("FORUM_XSS_CORPUS is not set")
-    payloads = []
-    for file in sorted(Path(folder).glob("*/*.txt")):
-        payloads += [line for line in file.read_text(encoding="utf-8").replace("\r\n", "\n").split("\n") if line.strip()]
-    return payloads
-
-
-def test_every_xss_corpus_payload_stays_inert_in_every_format(app, get, member, monkeypatch):
-    monkeypatch.setitem(app.config, "BOTS_ENABLED", False)
-    payloads = _corpus_payloads()
-    topic = topics.create_topic(member, title="Payloads <script>alert(1)</script> **x**", raw="## Start\n\nWhat is safe to paste here?")
-    training = tactics.get_tactic_tag("training")
-    with write_unit(db.session):
-        created = []
-        for payload in payloads:
-            raw = f"## {payload}\n\n{payload} Is this one safe? {payload}"
-            created.append(posts.append_post(topic, member, raw=raw, cooked=cook(raw)))
-        # Approved tags written directly: 846 moderator decisions are not what this test is about.
-        db.session.execute(insert(post_tags), [{"post_id": post.id, "tag_id": training.id} for post in created])
+def test_every_xss_corpus_payload_stays_inert_in_every_format(get, member):
+    topic = payload_topic(member)
     document = digest(get, topic.id)
-    assert len(document["tactics"][0]["examples"]) == len(payloads)
+    assert len(document["tactics"][0]["examples"]) == len(PAYLOADS)
     text = digest(get, topic.id, "md")
     check_markdown(text, None)  # (the payloads' own links are too odd to list: any http(s) address passes)
     check_html(digest(get, topic.id, "html"))

@@ -1,0 +1,216 @@
+"""The pages the forum serves (topic digests, tactic notebooks, Discourse's print view) in a real browser:
+headless Chromium driven by Playwright, against the app behind a real HTTP server.
+
+What no parser on the server side shows: what Chromium itself builds from a page, loads for it and runs in it.
+A page must load nothing but itself (the print view: images at most, as its policy allows), run no script,
+break no rule of its own Content Security Policy (a violation would mean the sanitiser let through something
+only the policy stopped), and print. The XSS corpus goes through every page, under the page's policy and with
+the policy switched off, so that the sanitiser alone is shown to keep the payloads inert.
+
+Chromium comes from the system (Debian's package ``chromium``; FORUM_CHROMIUM names another binary). Without it
+these tests skip, unless FORUM_REQUIRE_SERVICES=1 (CI), where they fail.
+"""
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.api.demo_dialogue import APPROVED, DIALOGUE, load_decided_demo
+from tests.databases import unavailable
+from tests.xss_corpus import ALLOWED_TAGS, DANGEROUS_SCHEMES, PAYLOADS, payload_topic
+
+# As headless Chromium runs as root on a closed network: no sandbox, no GPU, none of its own calls home.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+# The elements the digest template itself writes: user text adds none.
+DIGEST_TAGS = frozenset({"header", "section", "article", "h1", "h2", "h3", "h4", "dl", "dt", "dd", "p", "ul", "ol", "li", "a", "blockquote"})
+DIGEST_SECTIONS = ["Counts", "Participants", "Guiding questions", "Summary", "Examples by tactic", "Resources mentioned",
+                   "Unanswered questions"]  # fmt: skip
+# Recorded before the page's own content runs: what the Content Security Policy refused.
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.effectiveDirective} ${event.blockedURI} ${event.sample}`);
+});
+"""
+# Every reason the document Chromium built would run a script or carry one, under ``root``. Arguments: the selector of
+# the roots to search, the tags allowed in them, the URL schemes refused.
+HARM_IN_DOM = """
+([rootSelector, allowedTags, dangerousSchemes]) => {
+  const harm = [];
+  for (const root of document.querySelectorAll(rootSelector)) {
+    for (const element of root.querySelectorAll("*")) {
+      const tag = element.localName;
+      if (!allowedTags.includes(tag)) harm.push(`element <${tag}>`);
+      for (const attribute of element.attributes) {
+        const name = attribute.localName.toLowerCase();
+        if (name.startsWith("on")) harm.push(`<${tag} ${name}>`);
+        if (["href", "src", "action", "formaction", "srcset", "poster", "background", "data", "xlink:href"].includes(name)) {
+          let scheme = "";
+          try { scheme = new URL(attribute.value, document.baseURI).protocol; } catch (error) { continue; }
+          if (dangerousSchemes.includes(scheme)) harm.push(`<${tag} ${name}="${attribute.value}">`);
+        }
+      }
+    }
+  }
+  if (document.scripts.length) harm.push(`${document.scripts.length} script elements`);
+  if (window.frames.length) harm.push(`${window.frames.length} frames`);
+  return harm;
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = os.environ.get("FORUM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        unavailable("Chromium not found (apt-get install chromium, or set FORUM_CHROMIUM to a Chromium or Chrome binary)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Visit:
+    """A page as Chromium loaded it, and everything it tried to do meanwhile."""
+
+    page: object
+    status: int
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (resource type, URL), beyond the page itself
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # uncaught errors and console errors
+
+    def violations(self) -> list[str]:
+        return self.page.evaluate("window.__violations")
+
+    def harm(self, root_selector: str, allowed_tags) -> list[str]:
+        return self.page.evaluate(HARM_IN_DOM, [root_selector, sorted(allowed_tags), list(DANGEROUS_SCHEMES)])
+
+    def tags_in(self, root_selector: str) -> set[str]:
+        return set(self.page.evaluate("(selector) => [...document.querySelectorAll(selector)].map((e) => e.localName)", root_selector))
+
+
+@pytest.fixture
+def visit(browser):
+    """``visit(url, bypass_csp=False)``: the page loaded in a fresh browser context. Requests other than for the page
+    itself are recorded and refused (this machine's network is closed anyway); dialogs are recorded and dismissed."""
+    contexts = []
+
+    def open_page(url: str, *, bypass_csp: bool = False) -> Visit:
+        context = browser.new_context(bypass_csp=bypass_csp, java_script_enabled=True)
+        contexts.append(context)
+        context.add_init_script(RECORD_VIOLATIONS)
+        page = context.new_page()
+        seen = Visit(page, 0)
+
+        def route(request_route):
+            request = request_route.request
+            if request.url == url:
+                request_route.continue_()
+            else:
+                seen.requests.append((request.resource_type, request.url))
+                request_route.abort()
+
+        def dialog(opened):
+            seen.dialogs.append(f"{opened.type}: {opened.message}")
+            opened.dismiss()
+
+        page.route("**/*", route)
+        page.on("dialog", dialog)
+        page.on("pageerror", lambda error: seen.errors.append(str(error)))
+        page.on("console", lambda message: seen.errors.append(message.text) if _is_error(message) else None)
+        response = page.goto(url, wait_until="load")
+        seen.status = response.status
+        return seen
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def _is_error(message) -> bool:
+    """A console error, other than Chromium's note on a request this test refused (those are in ``requests``)."""
+    return message.type == "error" and not message.text.startswith("Failed to load resource")
+
+
+def pdf_pages(document: bytes) -> int:
+    assert document.startswith(b"%PDF-")
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", document))
+
+
+@pytest.fixture
+def demo(app, moderator):
+    return load_decided_demo(moderator)
+
+
+def test_topic_digest_in_chromium_loads_nothing_runs_nothing_and_prints(live_server, visit, demo):
+    seen = visit(f"{live_server}/t/{demo.id}/digest.html")
+    assert seen.status == 200
+    assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
+    page = seen.page
+    assert page.title() == f"Digest: {DIALOGUE['title']}"
+    assert page.locator("h1").inner_text() == DIALOGUE["title"]
+    assert page.locator("body > section > h2").all_inner_texts() == DIGEST_SECTIONS
+    shown = {section.locator("h3").inner_text(): section.locator("article.example").count() for section in page.locator("section.tactic").all()}
+    assert shown == {tactic: sum(1 for _, approved in APPROVED if approved == tactic) for _, tactic in APPROVED}
+    assert page.locator("#summary li").count() > 0 and page.locator("#summary li").first.is_visible()
+
+    # Printed: links to other sites show their address after their text, and the page makes a PDF of several pages.
+    page.emulate_media(media="print")
+    resource = page.locator("#resources a[href^='http']").first
+    address = resource.get_attribute("href")
+    assert resource.evaluate("(a) => getComputedStyle(a, '::after').content") == f'" <{address}>"'
+    assert pdf_pages(page.pdf(format="A4")) >= 2
+    page.emulate_media(media="screen")
+    assert resource.evaluate("(a) => getComputedStyle(a, '::after').content") == "none"
+
+
+def test_tactic_notebook_in_chromium(live_server, visit, demo):
+    seen = visit(f"{live_server}/tag/training/digest.html")
+    assert seen.status == 200
+    assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
+    page = seen.page
+    assert page.title() == "Tactic notebook: training"
+    assert page.locator("section.topic h2").all_inner_texts() == [DIALOGUE["title"]]
+    assert page.locator("section.topic article.example").count() == sum(1 for _, tactic in APPROVED if tactic == "training")
+    assert pdf_pages(page.pdf(format="A4")) >= 1
+
+
+def test_print_view_in_chromium_shows_every_post_with_its_subject(live_server, visit, demo):
+    seen = visit(f"{live_server}/t/{demo.slug}/{demo.id}/print")
+    assert seen.status == 200
+    assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
+    page = seen.page
+    subjects = [spec["raw"].strip().splitlines()[0].removeprefix("## ") for spec in DIALOGUE["posts"]]
+    assert page.locator("article.post .cooked > h2:first-child").all_inner_texts() == subjects
+    assert seen.harm(".cooked", ALLOWED_TAGS) == []
+    page.emulate_media(media="print")
+    assert pdf_pages(page.pdf(format="A4")) > 5  # 31 posts
+
+
+@pytest.mark.parametrize("bypass_csp", [False, True], ids=["under the page's policy", "policy off, the sanitiser alone"])
+def test_xss_corpus_stays_inert_in_chromium(app, live_server, visit, member, bypass_csp):
+    topic = payload_topic(member)
+
+    printed = visit(f"{live_server}/t/{topic.slug}/{topic.id}/print", bypass_csp=bypass_csp)
+    assert printed.status == 200
+    assert printed.page.locator("article.post").count() == len(PAYLOADS) + 1
+    assert (printed.dialogs, printed.errors, printed.violations()) == ([], [], [])
+    # Images are the posts' own (their addresses are payloads too); nothing else is ever fetched.
+    assert {kind for kind, _ in printed.requests} <= {"image"}
+    assert printed.harm(".cooked", ALLOWED_TAGS) == []
+
+    # The digests quote the payloads as text: they add no element to the page's own.
+    for path, title in ((f"/t/{topic.id}/digest.html", "h1"), ("/tag/training/digest.html", "section.topic h2")):
+        seen = visit(live_server + path, bypass_csp=bypass_csp)
+        assert seen.status == 200
+        assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], []), path
+        assert seen.tags_in("body *") <= DIGEST_TAGS, path
+        assert seen.harm("body", DIGEST_TAGS) == [], path
+        assert seen.page.locator(title).inner_text() == "Payloads <script>alert(1)</script> **x**"
+        assert seen.page.locator("article.example").count() == len(PAYLOADS)
