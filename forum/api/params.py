@@ -52,10 +52,7 @@ class Params:
             return default
         if isinstance(value, (dict, list)):
             raise InvalidParameters(f"{name} must be a string.")
-        text = str(value)
-        if "\x00" in text:
-            raise InvalidParameters(f"{name} must not contain NUL characters.")
-        return text
+        return _text(name, value)
 
     def nested(self, wrapper: str, name: str, default: str | None = None) -> str | None:
         """A field sent plain (``title``) or inside its object (``topic[title]``, ``{"topic": {"title": ...}}``)."""
@@ -98,8 +95,10 @@ class Params:
         raise InvalidParameters(f"{name} must be true or false.")
 
     def string_list(self, name: str) -> list[str]:
-        values = self._values.getlist(name) + self._values.getlist(f"{name}[]")
-        return [str(value) for value in values if value not in (None, "")]
+        values = [value for value in self._values.getlist(name) + self._values.getlist(f"{name}[]") if value not in (None, "")]
+        if any(isinstance(value, (dict, list)) for value in values):
+            raise InvalidParameters(f"{name} must be a list of strings.")
+        return [_text(name, value) for value in values]
 
     def integer_list(self, name: str) -> list[int]:
         return [self._to_integer(name, value, None, None) for value in self.string_list(name)]
@@ -116,6 +115,20 @@ class Params:
     def _mapping_keys(self, name: str) -> dict[str, str]:
         pattern = re.compile(rf"^{re.escape(name)}\[([^\]]+)\]$")
         return {match.group(1): field for field in self._values if (match := pattern.match(field))}
+
+
+def _text(name: str, value) -> str:
+    """A value as text that every database can store: no NUL, and no lone surrogate (JSON's "\\ud800" escapes one,
+    which UTF-8 cannot encode)."""
+    text = str(value)
+    if "\x00" in text:
+        raise InvalidParameters(f"{name} must not contain NUL characters.")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise InvalidParameters(f"{name} must be valid Unicode text.") from None
+    return text
 
 
 def params() -> Params:

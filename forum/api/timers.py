@@ -48,6 +48,8 @@ def set_schedule(topic_id: int):
     else:
         values = params()
         first_open_at = parse_time(values.string("first_open_at", required=True), utcnow())
+        if first_open_at is None:  # blank
+            raise InvalidParameters("param is missing or the value is empty: first_open_at")
         windows = schedules.windows_from_recurrence(
             first_open_at,
             open_hours=_number(values.string("open_hours", required=True), "open_hours"),

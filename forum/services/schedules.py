@@ -9,19 +9,27 @@ from forum.models import DialogueSchedule, TimerState, TimerType, Topic, TopicTi
 from forum.models.base import utcnow
 from forum.services import audit, guardian
 from forum.services.errors import ValidationFailed
-from forum.services.timers import parse_time
+from forum.services.timers import MAX_HOURS, parse_time
 
 MAX_WINDOWS = 100
+WINDOW_NEEDS_TIMES = "Each window needs open_at and close_at timestamps."
 
 
 def windows_from_recurrence(first_open_at: datetime, open_hours: float, every_days: float, count: int) -> list[tuple[datetime, datetime]]:
     """"Open Tuesday 18:00 for 48 hours, every 7 days, 4 times" as explicit windows."""
     if open_hours <= 0 or every_days <= 0 or not 1 <= count <= MAX_WINDOWS:
         raise ValidationFailed(f"open_hours and every_days must be positive and count between 1 and {MAX_WINDOWS}.")
-    return [
-        (first_open_at + timedelta(days=every_days * n), first_open_at + timedelta(days=every_days * n, hours=open_hours))
-        for n in range(count)
-    ]
+    # As for a single timer's hours (services.timers.MAX_HOURS): past ten years, a recurrence is a mistake. Checked as a
+    # number: a timedelta that long may not exist.
+    if every_days * 24 * (count - 1) + open_hours > MAX_HOURS:
+        raise ValidationFailed(f"A recurring schedule spans at most {MAX_HOURS // (24 * 365)} years.")
+    try:
+        return [
+            (first_open_at + timedelta(days=every_days * n), first_open_at + timedelta(days=every_days * n, hours=open_hours))
+            for n in range(count)
+        ]
+    except OverflowError:
+        raise ValidationFailed("A schedule must end before the year 10000.") from None
 
 
 def parse_windows(raw_windows: list) -> list[tuple[datetime, datetime]]:
@@ -29,7 +37,9 @@ def parse_windows(raw_windows: list) -> list[tuple[datetime, datetime]]:
     try:
         windows = [(parse_time(window["open_at"], now), parse_time(window["close_at"], now)) for window in raw_windows]
     except (KeyError, TypeError):
-        raise ValidationFailed("Each window needs open_at and close_at timestamps.") from None
+        raise ValidationFailed(WINDOW_NEEDS_TIMES) from None
+    if any(None in window for window in windows):  # a blank timestamp
+        raise ValidationFailed(WINDOW_NEEDS_TIMES)
     return windows
 
 

@@ -121,6 +121,26 @@ def test_members_cannot_schedule(client, auth_headers, member, topic):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("windows", [[{"open_at": "2099-01-01T00:00:00Z", "close_at": ""}], [{"open_at": " ", "close_at": "2099-01-01T00:00:00Z"}]])
+def test_a_window_with_a_blank_timestamp_is_refused(client, auth_headers, moderator, topic, windows):
+    response = client.post(f"/t/{topic.id}/dialogue-schedule.json", json={"windows": windows}, headers=auth_headers(moderator))
+    assert response.status_code == 422 and response.json["errors"] == ["Each window needs open_at and close_at timestamps."]
+    assert db.session.scalar(select(func.count()).select_from(TopicTimer)) == 0
+
+
+@pytest.mark.parametrize(("recurrence", "status", "error"), [
+    ({"first_open_at": " ", "open_hours": 48}, 400, "param is missing or the value is empty: first_open_at"),
+    ({"first_open_at": "2099-01-01T18:00:00Z", "open_hours": 2**31}, 422, "A recurring schedule spans at most 10 years."),
+    ({"first_open_at": "2099-01-01T18:00:00Z", "open_hours": 2, "every_days": 10**30, "count": 2}, 422,
+     "A recurring schedule spans at most 10 years."),
+    ({"first_open_at": "9999-12-31T00:00:00Z", "open_hours": 48}, 422, "A schedule must end before the year 10000."),
+])  # fmt: skip
+def test_recurrences_that_cannot_be_scheduled_are_refused(client, auth_headers, moderator, topic, recurrence, status, error):
+    response = client.post(f"/t/{topic.id}/dialogue-schedule.json", json=recurrence, headers=auth_headers(moderator))
+    assert response.status_code == status and response.json["errors"] == [error]
+    assert db.session.scalar(select(func.count()).select_from(TopicTimer)) == 0
+
+
 @pytest.mark.parametrize("open_hours", ["nan", "inf", "soon"])
 def test_recurrence_numbers_must_be_real_numbers(client, auth_headers, moderator, topic, open_hours):
     response = client.post(f"/t/{topic.id}/dialogue-schedule.json", headers=auth_headers(moderator), json={

@@ -1,0 +1,150 @@
+"""Hostile values in otherwise well-formed requests: never a 500, and every refusal in Discourse's error shape.
+
+Each request is a well-formed one to an endpoint that reads input (the conformance cases, plus the endpoints
+Discourse's file leaves out) with one field replaced or added: every field of its own with every hostile value
+(NUL, a lone surrogate, numbers beyond any column, NaN, nested lists and objects, a 100,000-character string,
+impossible dates, ...), and every field any endpoint reads added with one of them. The encoding (JSON, form, query
+string) and the caller (an admin, a member, anonymous) take turns; a value only JSON can carry goes as JSON. Deleting requests are left out: one deleted
+topic would turn every later request into a plain 404.
+"""
+import json
+import math
+from itertools import cycle
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from tests.api.test_openapi_conformance import CASES, world  # noqa: F401 (world: the conformance cases' fixture)
+
+HOSTILE_VALUES = [
+    "\x00", "raw text with a NUL \x00 inside it", "\ud800 a lone surrogate", "x" * 100_000, "", " ", "null", "[]",
+    "-1", "0", "2147483648", "9223372036854775808", "1e309", "NaN", "2024-02-30", "9999-12-31T23:59:59Z", "0001-01-01",
+    "<script>alert(1)</script>", "../../etc/passwd", "%00", "é👍\u202e",
+    -1, 0, 2**31, 2**63, 10**30, -(10**30), 1.5, math.nan, math.inf, True, False, None,
+    [], ["a", ["b"]], [1, None], {}, {"a": {"b": 1}}, {"1": "x"},
+]  # fmt: skip
+# Fields the endpoints read, beyond those of the cases' own bodies (any of them may be added to any request).
+FIELD_NAMES = [
+    "topic_id", "raw", "title", "category", "category_id", "tags", "reply_to_post_number", "edit_reason", "post_ids",
+    "page", "order", "ascending", "period", "per_page", "before", "status", "enabled", "until", "time", "status_type",
+    "based_on_last_post", "duration_minutes", "name", "color", "text_color", "parent_category_id", "tag_names",
+    "username", "email", "password", "suspend_until", "reason", "q", "version", "type", "tactic", "min_score",
+    "sort_order", "offset", "items", "timings", "topic_time", "login", "bot_opt_out", "description", "examples",
+    "windows", "first_open_at", "open_hours", "every_days", "count", "redact", "skip_age_check", "id",
+    "post_action_type_id", "post", "topic",
+]  # fmt: skip
+# Endpoints that read input and that Discourse's file leaves out: (method, url of the world, body of the world).
+EXTRA_CASES = [
+    ("get", lambda w: "/new.json", None),
+    ("get", lambda w: "/unread.json", None),
+    ("get", lambda w: f"/t/{w.topic.slug}/{w.topic.id}/2.json", None),
+    ("get", lambda w: f"/posts/by_number/{w.topic.id}/2.json", None),
+    ("get", lambda w: f"/posts/{w.reply.id}/revisions/latest.json", None),
+    ("get", lambda w: f"/raw/{w.topic.id}", None),
+    ("put", lambda w: f"/posts/{w.reply.id}/recover.json", None),
+    ("put", lambda w: f"/t/{w.topic.id}/recover.json", None),
+    ("post", lambda w: "/topics/timings.json", lambda w: {"topic_id": w.topic.id, "topic_time": 1000, "timings": {"1": 1000, "2": 800}}),
+    ("get", lambda w: "/review.json", None),
+    ("put", lambda w: "/review/1/perform/approve_tag.json", lambda w: {"version": 0}),
+    ("put", lambda w: "/review/bulk/perform/reject_tag.json", lambda w: {"items": [{"id": 1, "version": 0}], "reason": "no"}),
+    ("post", lambda w: f"/t/{w.topic.id}/dialogue-schedule.json",
+     lambda w: {"first_open_at": "2099-01-06T18:00:00Z", "open_hours": 48, "every_days": 7, "count": 4}),
+    ("get", lambda w: f"/t/{w.topic.id}/dialogue-schedule.json", None),
+    ("get", lambda w: f"/discourse-ai/summarization/t/{w.topic.id}.json", None),
+    ("get", lambda w: "/tactics.json", None),
+    ("put", lambda w: "/tactics/training.json", lambda w: {"description": "Trainings for a company's people.", "examples": ["We trained managers."]}),
+    ("get", lambda w: f"/u/{w.member.username}/bot-preferences.json", None),
+    ("put", lambda w: f"/u/{w.member.username}/bot-preferences.json", lambda w: {"bot_opt_out": True}),
+    ("put", lambda w: "/tag/training.json", lambda w: {"tag": {"id": "trainings"}}),
+    ("put", lambda w: f"/admin/users/{w.member.id}/unsuspend.json", None),
+    ("post", lambda w: "/session.json", lambda w: {"login": "member", "password": "correct horse battery"}),
+    ("get", lambda w: f"/t/{w.topic.id}/digest.json", None),
+    ("get", lambda w: "/tag/training/digest.md", None),
+]  # fmt: skip
+TEMPLATES = [(method, url, body) for method, _, url, body in CASES if method != "delete"] + EXTRA_CASES
+
+
+def _form_fields(body: dict) -> dict:
+    """The body as Discourse's form encoding says it: lists as ``name[]``, objects as ``name[key]``."""
+    fields: dict[str, object] = {}
+    for name, value in body.items():
+        if isinstance(value, dict):
+            fields.update({f"{name}[{key}]": _form_value(item) for key, item in value.items()})
+        elif isinstance(value, list):
+            fields[f"{name}[]"] = [_form_value(item) for item in value]
+        else:
+            fields[name] = _form_value(value)
+    return fields
+
+
+def _form_value(value) -> str:
+    return "" if value is None else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def _encodable(fields: dict) -> bool:
+    """Whether a form or a query string can carry the fields: not a lone surrogate, which UTF-8 has no bytes for (JSON
+    escapes it)."""
+    try:
+        json.dumps(fields, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _mutations(world):  # noqa: F811 (the world the requests are built from)
+    """(template, field, value, encoding, caller) for every request this test sends, in a fixed order."""
+    encodings, callers, values = cycle(["json", "form", "query"]), cycle(["admin", "admin", "member", "anonymous"]), cycle(HOSTILE_VALUES)
+    for method, url, body in TEMPLATES:
+        own = sorted(body(world) if body else {}) + [name for name, _ in parse_qsl(urlsplit(url(world)).query)]
+        for field in own:
+            for value in HOSTILE_VALUES:
+                yield (method, url, body), field, value, next(encodings), next(callers)
+        for field in FIELD_NAMES:
+            yield (method, url, body), field, next(values), next(encodings), next(callers)
+
+
+def test_hostile_values_get_clear_errors_never_a_500(app, client, auth_headers, world):  # noqa: F811 (world is the fixture)
+    callers = {"admin": auth_headers(world.admin), "member": auth_headers(world.member), "anonymous": {}}
+    failures, sent = [], 0
+    for (method, url, body), field, value, encoding, caller in _mutations(world):
+        address = urlsplit(url(world))
+        query = MultiDict(parse_qsl(address.query))
+        fields = dict(body(world)) if body else {}
+        if field in query:
+            del query[field]
+        fields[field] = value
+        headers = callers[caller]
+        if not _encodable(fields):  # only JSON carries it
+            if method == "get":
+                continue
+            encoding = "json"
+        if method == "get" or encoding == "query":
+            for key, item in _form_fields(fields).items():
+                query.setlist(key, item if isinstance(item, list) else [item])
+            response = client.open(address.path, method=method.upper(), headers=headers, query_string=query)
+        elif encoding == "form":
+            response = client.open(address.path, method=method.upper(), headers=headers, query_string=query, data=_form_fields(fields))
+        else:
+            response = client.open(address.path, method=method.upper(), headers={**headers, "Content-Type": "application/json"},
+                                   query_string=query, data=json.dumps(fields))
+        sent += 1
+        request = f"{method.upper()} {address.path} {encoding} as {caller}: {field}={str(value)[:40]!r}"
+        if response.status_code >= 500:
+            failures.append(f"{request} -> {response.status_code}")
+        elif response.status_code >= 400 and response.is_json:
+            answer = response.get_json()
+            if not (isinstance(answer, dict) and isinstance(answer.get("errors"), list) and answer["errors"] and "error_type" in answer):
+                failures.append(f"{request} -> {response.status_code} not in Discourse's error shape: {answer!r:.200}")
+    assert not failures, f"{len(failures)} of {sent} requests:\n" + "\n".join(failures[:30])
+    assert sent > 4000  # (the requests a form cannot carry are not sent)
+
+
+@pytest.mark.parametrize("value", ["\x00", "\ud800"], ids=["NUL", "lone surrogate"])
+def test_text_no_database_can_store_is_refused_before_it_reaches_one(client, auth_headers, world, value):  # noqa: F811
+    """A reply with such text is a 400, and nothing is stored (the topic keeps its posts)."""
+    before = world.topic.posts_count
+    response = client.post("/posts.json", json={"topic_id": world.topic.id, "raw": f"A reply with {value} in its text."},
+                           headers=auth_headers(world.member))
+    assert response.status_code == 400 and response.json["error_type"] == "invalid_parameters", response.get_data(as_text=True)
+    assert client.get(f"/t/{world.topic.id}.json").json["posts_count"] == before
