@@ -25,8 +25,10 @@ def _load_user(req) -> User | None:
 
 
 def current_actor() -> User | None:
-    """The signed-in user, or None for an anonymous visitor."""
-    return current_user if current_user.is_authenticated else None
+    """The signed-in user, or None for an anonymous visitor. The user itself, not Flask-Login's proxy: services and
+    serialisers read the viewer's attributes many times a request (a 20-post topic view about 300), and each read
+    through the proxy looks the user up in the request context again."""
+    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 def require_actor() -> User:
