@@ -221,10 +221,20 @@ def test_a_tactic_with_decisions_gets_the_decided_calibration_the_others_the_see
     assert fit(TACTICS).calibration.tolist() == [list(SEED_CALIBRATION)] * 2
 
 
-def test_the_post_score_is_the_calibrated_score_of_its_best_sentence():
+def test_the_post_score_is_the_calibrated_mean_of_its_best_sentence_and_whole_post_logits():
     model = fit(TACTICS, threshold=0.0)
-    best = model.sentence_scores(post_sentences(TRAINING_POST.text)).max(axis=0)
-    assert scores(model, TRAINING_POST) == {name: round(float(b), 4) for name, b in zip(model.tactics, best)}
+    sentences = post_sentences(TRAINING_POST.text)
+    logit = (model.sentence_logits(sentences).max(axis=0) + model.sentence_logits([" ".join(sentences)])[0]) / 2
+    expected = 1 / (1 + np.exp(-(logit * model.calibration[:, 0] + model.calibration[:, 1])))
+    assert scores(model, TRAINING_POST) == {name: round(float(e), 4) for name, e in zip(model.tactics, expected)}
+    assert np.allclose(model.post_logits(sentences), logit)
+
+
+def test_a_one_sentence_post_scores_as_its_sentence():
+    model = fit(TACTICS, threshold=0.0)
+    sentence = "We ran a two-day training for the managers of a garment factory on overtime and harassment."
+    expected = model.sentence_scores([sentence])[0]
+    assert scores(model, PostText(sentence)) == {name: round(float(e), 4) for name, e in zip(model.tactics, expected)}
 
 
 def test_a_stored_model_keeps_its_calibration():
