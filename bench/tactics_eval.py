@@ -5,9 +5,10 @@
 
 Prints Markdown tables: the protocol, the threshold chosen on the dev posts, per-tactic precision, recall
 and F1 (keyword baseline, model before any decision, model with moderators' decisions) on the team's set
-and on the seed thread, calibration (score buckets, expected calibration error), the learning curve of a tactic added after launch, and throughput
-with peak memory. Data: bench/data/tactics/ (see its README) and the seed thread, read from
-../shared/seeds/ (or --seed-thread / FORUM_TACTICS_SEED_THREAD).
+and on the seed thread, calibration (score buckets, expected calibration error), the learning curve of a tactic
+added after launch, throughput with peak memory, and what a refit with many decisions costs. Data:
+bench/data/tactics/ (see its README) and the seed thread, read from ../shared/seeds/ (or --seed-thread /
+FORUM_TACTICS_SEED_THREAD).
 """
 import argparse
 import contextlib
@@ -18,6 +19,7 @@ import re
 import resource
 import time
 import tomllib
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -433,6 +435,28 @@ def throughput(model: TacticModel, posts: Sequence[LabelledPost], seconds: float
     ])
 
 
+def refit_cost(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], sizes: Sequence[int]) -> str:
+    """Seconds and peak traced memory (numpy's and scipy's arrays included) of a fit with n decided posts: the
+    worker's periodic refit reads every decision. The decided posts are made up, each of four sentences of the
+    dev posts picked at random, with a random tactic and verdict (a seeded generator)."""
+    sentences = [sentence for item in posts for sentence in post_sentences(item.post.text)]
+    rng = random.Random(RANDOM_SEED)
+    lines = ["### Refit cost (one fit, made-up decided posts)", "", "| decided posts | seconds | peak traced memory (MB) | model terms |",
+             "|---|---|---|---|"]
+    for size in sizes:
+        decisions = [Decision(PostText(" ".join(rng.sample(sentences, 4))), rng.choice(tactics).name, rng.random() < 0.5)
+                     for _ in range(size)]
+        started = time.perf_counter()
+        model = fit(tactics, decisions)
+        elapsed = time.perf_counter() - started
+        tracemalloc.start()  # a second fit, traced: tracing slows allocations, so the first one is the one timed
+        fit(tactics, decisions)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        lines.append(f"| {size} | {elapsed:.1f} | {peak / 2**20:.0f} | {len(model.terms)} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed-thread", type=Path, default=SEED_THREAD)
@@ -497,6 +521,8 @@ def main() -> None:
     print(learning_curve(seed_tactics, new_tactic, scorecard_posts, splits, steps, pool_share))
     print()
     print(throughput(after, [*team, *thread], seconds))
+    print()
+    print(refit_cost(seed_tactics, dev, (100,) if args.smoke else (250, 1000, 2000, 5000)))
 
 
 if __name__ == "__main__":
