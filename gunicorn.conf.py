@@ -1,5 +1,11 @@
-"""Settings gunicorn reads from the working directory (or from `--config`): the forum's web workers' hooks."""
+"""Settings gunicorn reads from the working directory (or from `--config`): how the forum's web workers serve, and
+their hooks. The number of workers is the command line's (`--workers`) or gunicorn's WEB_CONCURRENCY."""
 import gc
+
+# Threads in each worker: a request waiting on the database or Redis leaves the worker to another one, and keep-alive
+# connections are kept (a sync worker closes each). bench/api.py measures with these settings, as deployed.
+worker_class = "gthread"
+threads = 4
 
 
 def post_worker_init(worker):

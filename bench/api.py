@@ -37,7 +37,10 @@ from forum.services import posts, topics, users  # noqa: E402
 from tests import databases  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_SETTINGS = ["--workers", "2", "--threads", "4", "--worker-class", "gthread", "--no-control-socket", "--log-level", "warning"]
+# The deployment's own settings (gunicorn.conf.py: gthread workers of 4 threads), with two workers for the two cores
+# these machines have.
+GUNICORN_SETTINGS = ["--config", str(REPO_ROOT / "gunicorn.conf.py"), "--workers", "2",
+                     "--no-control-socket", "--log-level", "warning"]
 CONCURRENCY = 8
 WARMUP_SECONDS = 2
 REPLY = "## A reply for the benchmark\n\nTraining supplier managers changed more than audits did, in our experience."
