@@ -235,15 +235,16 @@ def silent_redis():
     server.close()
 
 
-def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):
-    """Poll ``condition`` until it returns a truthy value; fail with a clear message on timeout."""
+def wait_until(condition, timeout: float = 30.0, interval: float = 0.2, describe=None):
+    """Poll ``condition`` until it returns a truthy value; fail with a clear message on timeout (and what
+    ``describe()`` says of the state then)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(interval)
-    pytest.fail(f"condition not met within {timeout} s")
+    pytest.fail(f"condition not met within {timeout} s" + (f": {describe()}" if describe else ""))
 
 
 def run_together(app, work, calls: list[tuple]) -> list[Exception]:

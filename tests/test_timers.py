@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from bots.tasks import scan_due_timers
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import AuditLogEntry, Category, Post, PostType, Role, TimerState, Topic, TopicTimer
@@ -40,8 +41,6 @@ def _close_actions(topic_id):
 
 
 def _scan():
-    from bots.tasks import scan_due_timers
-
     scan_due_timers.delay()
 
 
@@ -219,7 +218,7 @@ def test_timer_due_while_workers_are_down_fires_when_they_return(app, moderator,
     assert _close_actions(topic.id) == 1
 
 
-def test_worker_killed_mid_batch_then_restarted_fires_each_timer_once(app, moderator, member, start_celery):
+def test_worker_killed_mid_batch_then_restarted_fires_each_timer_once(app, moderator, member, start_celery, monkeypatch):
     count = 120
     topic_ids, timer_ids = [], []
     for n in range(count):
@@ -228,6 +227,7 @@ def test_worker_killed_mid_batch_then_restarted_fires_each_timer_once(app, moder
         topic_ids.append(topic.id)
     _make_due(*timer_ids)
     lease = {"FORUM_TIMER_CLAIM_LEASE_SECONDS": "3"}
+    monkeypatch.setitem(app.config, "TIMER_CLAIM_LEASE_SECONDS", 3)
     doomed = start_celery("worker", "--pool=threads", "--concurrency=2", env=lease)
     _scan()
 
@@ -237,14 +237,23 @@ def test_worker_killed_mid_batch_then_restarted_fires_each_timer_once(app, moder
 
     wait_until(some_fired, timeout=90, interval=0.05)
     doomed.kill()
-    start_celery("worker", "--pool=threads", "--concurrency=2", env=lease)
+    restarted = start_celery("worker", "--pool=threads", "--concurrency=2", env=lease)
 
     def all_fired():
-        _scan()  # as beat would, every few seconds
+        # As beat would, every few seconds; the scan runs here, with this test's lease: as a message it could go to the
+        # session's worker (the suite's other tests started it), whose lease is the default five minutes, and then
+        # the claims the killed worker lost would not be taken back within the test.
+        scan_due_timers.apply()
         db.session.rollback()
         return db.session.scalar(select(func.count()).select_from(TopicTimer).where(TopicTimer.state == TimerState.FIRED)) == count
 
-    wait_until(all_fired, timeout=120, interval=2)
+    def states():
+        db.session.rollback()
+        counts = dict(db.session.execute(select(TopicTimer.state, func.count()).group_by(TopicTimer.state)).all())
+        log = restarted.log_path.read_text(errors="replace").splitlines()
+        return f"timers by state {counts}; the restarted worker's log ends:\n" + "\n".join(log[-25:])
+
+    wait_until(all_fired, timeout=240, interval=2, describe=states)
     assert [_close_actions(topic_id) for topic_id in topic_ids] == [1] * count
 
 
