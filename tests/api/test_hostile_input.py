@@ -4,8 +4,8 @@ Each request is a well-formed one to an endpoint that reads input (the conforman
 Discourse's file leaves out) with one field replaced or added: every field of its own with every hostile value
 (NUL, a lone surrogate, numbers beyond any column, NaN, nested lists and objects, a 100,000-character string,
 impossible dates, ...), and every field any endpoint reads added with one of them. The encoding (JSON, form, query
-string) and the caller (an admin, a member, anonymous) take turns; a value only JSON can carry goes as JSON. Deleting requests are left out: one deleted
-topic would turn every later request into a plain 404.
+string) and the caller (an admin, a member, anonymous) take turns; a value only JSON can carry goes as JSON. Deleting
+requests are left out: one deleted topic would turn every later request into a plain 404.
 """
 import json
 import math
@@ -137,7 +137,7 @@ def test_hostile_values_get_clear_errors_never_a_500(app, client, auth_headers, 
             if not (isinstance(answer, dict) and isinstance(answer.get("errors"), list) and answer["errors"] and "error_type" in answer):
                 failures.append(f"{request} -> {response.status_code} not in Discourse's error shape: {answer!r:.200}")
     assert not failures, f"{len(failures)} of {sent} requests:\n" + "\n".join(failures[:30])
-    assert sent > 4000  # (the requests a form cannot carry are not sent)
+    assert sent > 4000  # (a GET is skipped when its query string cannot carry the value)
 
 
 @pytest.mark.parametrize("value", ["\x00", "\ud800"], ids=["NUL", "lone surrogate"])
