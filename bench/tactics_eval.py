@@ -436,8 +436,8 @@ def throughput(model: TacticModel, posts: Sequence[LabelledPost], seconds: float
 
 
 def refit_cost(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], sizes: Sequence[int]) -> str:
-    """Seconds and peak traced memory (numpy's and scipy's arrays included) of a fit with n decided posts: the
-    worker's periodic refit reads every decision. The decided posts are made up, each of four sentences of the
+    """Seconds and peak traced memory (numpy's arrays, the sparse matrices' included) of a fit with n decided posts:
+    the worker's periodic refit reads every decision. The decided posts are made up, each of four sentences of the
     dev posts picked at random, with a random tactic and verdict (a seeded generator)."""
     sentences = [sentence for item in posts for sentence in post_sentences(item.post.text)]
     rng = random.Random(RANDOM_SEED)

@@ -192,8 +192,8 @@ class TacticModel:
         sentences = post_sentences(post.text)
         if not sentences or not self.tactics:
             return []
-        logits = self.sentence_logits([*sentences, " ".join(sentences)])
-        post_scores = self.calibrated(self.mixed(logits))
+        logits = self._sentence_and_whole_post_logits(sentences)
+        post_scores = self.calibrated(self._mixed(logits))
         scores = self.calibrated(logits[:-1])
         suggestions = []
         for column, tactic in enumerate(self.tactics):
@@ -205,10 +205,14 @@ class TacticModel:
 
     def post_logits(self, sentences: Sequence[str]) -> np.ndarray:
         """(tactics,) logits of a post, given its sentences (at least one), before calibration."""
-        return self.mixed(self.sentence_logits([*sentences, " ".join(sentences)]))
+        return self._mixed(self._sentence_and_whole_post_logits(sentences))
+
+    def _sentence_and_whole_post_logits(self, sentences: Sequence[str]) -> np.ndarray:
+        """(sentences + 1, tactics) logits: each sentence's, then the whole post's, in one pass."""
+        return self.sentence_logits([*sentences, " ".join(sentences)])
 
     @staticmethod
-    def mixed(logits: np.ndarray) -> np.ndarray:
+    def _mixed(logits: np.ndarray) -> np.ndarray:
         """A post's logits from those of its sentences followed by the whole post's."""
         return (1 - WHOLE_POST_SHARE) * logits[:-1].max(axis=0) + WHOLE_POST_SHARE * logits[-1]
 
@@ -439,7 +443,8 @@ def tfidf_matrix(counts: Sequence[Counter], term_index: dict[str, int], idf: np.
                 values.append((1 + math.log(count)) * idf[index])
     rows_array, values_array = np.array(rows, dtype=np.int64), np.array(values, dtype=float)
     norms = np.sqrt(np.bincount(rows_array, weights=values_array**2, minlength=len(counts)))
-    return sparse.csr_array((values_array / norms[rows_array], (rows_array, np.array(columns, dtype=np.int64))), shape=(len(counts), len(idf)))
+    entries = (values_array / norms[rows_array], (rows_array, np.array(columns, dtype=np.int64)))
+    return sparse.csr_array(entries, shape=(len(counts), len(idf)))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
