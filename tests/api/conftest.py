@@ -1,16 +1,20 @@
-"""Fixtures for API tests: users with API keys, requests that act as them, and the SQL that requests run."""
+"""Fixtures for API tests: users with API keys, requests that act as them, the SQL that requests run, and the
+worlds they run in (a small dialogue with a category and a tag group; the demo forum with moderators' decisions)."""
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from flask import has_request_context
 from sqlalchemy import event
 
+from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Role, User
+from forum.models import Category, Post, Role, TagGroup, User
 from forum.models.base import utcnow
-from forum.services import groups, users
+from forum.services import groups, posts, topics, users
+from tests.api.demo_dialogue import load_decided_demo
 from tests.api.factories import set_columns
 
 
@@ -100,3 +104,37 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+@dataclass
+class World:
+    """The conformance cases' dialogue: every endpoint they call has something to show."""
+    admin: object
+    member: object
+    category: Category
+    topic: object
+    first_post: Post
+    reply: Post
+    tag_group: TagGroup
+
+
+@pytest.fixture
+def world(app, make_user):
+    admin = make_user(Role.ADMIN, "admin")
+    member = make_user(Role.MEMBER, "member")
+    with write_unit(db.session):
+        category = Category(name="Tactics dialogues", slug="tactics-dialogues", description="Engaging companies")
+        tag_group = TagGroup(name="Tactics")
+        db.session.add_all([category, tag_group])
+    topic = topics.create_topic(member, title="How do NGOs train company staff?", raw="## Opening\n\nWhat worked for you?",
+                                category=category, tag_names=("training",))
+    reply = posts.create_reply(admin, topic, raw="## A reply\n\nWe trained supplier managers.", reply_to_post_number=1)
+    posts.create_reply(member, topic, raw="## Follow-up\n\nHow did you measure it?", reply_to_post_number=2)
+    first_post = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
+    return World(admin, member, category, topic, first_post, reply, tag_group)
+
+
+@pytest.fixture
+def demo(app, moderator):
+    """The demo forum with moderators' decisions on its first dialogue (tests/api/demo_dialogue.py)."""
+    return load_decided_demo(moderator)

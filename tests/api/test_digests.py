@@ -25,7 +25,7 @@ from forum.models import Post, Topic, TopicSummary
 from forum.models.base import utcnow
 from forum.services import bot_preferences, posts, topics
 from tests.api.conftest import recorded_statements
-from tests.api.demo_dialogue import APPROVED, DIALOGUE, NAMES, decide, load_decided_demo, post_of
+from tests.api.demo_dialogue import APPROVED, DIALOGUE, NAMES, decide, post_of
 from tests.api.factories import make_category, set_columns
 from tests.xss_corpus import PAYLOADS, payload_topic
 
@@ -121,11 +121,6 @@ def permalink(topic: Topic, number: int) -> str:
 
 
 # The demo dialogue.
-
-
-@pytest.fixture
-def demo(app, moderator):
-    return load_decided_demo(moderator)
 
 
 def test_demo_digest_header_counts_and_participants(get, demo):

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.api.test_openapi_conformance import CASES, world  # noqa: F401 (world: the conformance cases' fixture)
+from tests.api.test_openapi_conformance import CASES
 
 HOSTILE_VALUES = [
     "\x00", "raw text with a NUL \x00 inside it", "\ud800 a lone surrogate", "x" * 100_000, "", " ", "null", "[]",
@@ -92,7 +92,7 @@ def _encodable(fields: dict) -> bool:
     return True
 
 
-def _mutations(world):  # noqa: F811 (the world the requests are built from)
+def _mutations(world):
     """(template, field, value, encoding, caller) for every request this test sends, in a fixed order."""
     encodings, callers, values = cycle(["json", "form", "query"]), cycle(["admin", "admin", "member", "anonymous"]), cycle(HOSTILE_VALUES)
     for method, url, body in TEMPLATES:
@@ -104,7 +104,7 @@ def _mutations(world):  # noqa: F811 (the world the requests are built from)
             yield (method, url, body), field, next(values), next(encodings), next(callers)
 
 
-def test_hostile_values_get_clear_errors_never_a_500(app, client, auth_headers, world):  # noqa: F811 (world is the fixture)
+def test_hostile_values_get_clear_errors_never_a_500(client, auth_headers, world):
     callers = {"admin": auth_headers(world.admin), "member": auth_headers(world.member), "anonymous": {}}
     failures, sent = [], 0
     for (method, url, body), field, value, encoding, caller in _mutations(world):
@@ -141,7 +141,7 @@ def test_hostile_values_get_clear_errors_never_a_500(app, client, auth_headers, 
 
 
 @pytest.mark.parametrize("value", ["\x00", "\ud800"], ids=["NUL", "lone surrogate"])
-def test_text_no_database_can_store_is_refused_before_it_reaches_one(client, auth_headers, world, value):  # noqa: F811
+def test_text_no_database_can_store_is_refused_before_it_reaches_one(client, auth_headers, world, value):
     """A reply with such text is a 400, and nothing is stored (the topic keeps its posts)."""
     before = world.topic.posts_count
     response = client.post("/posts.json", json={"topic_id": world.topic.id, "raw": f"A reply with {value} in its text."},

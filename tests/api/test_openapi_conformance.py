@@ -1,40 +1,7 @@
 """Every implemented endpoint that Discourse's OpenAPI file documents answers with a body its schema accepts."""
-from dataclasses import dataclass
-
 import pytest
 
-from forum.database import write_unit
-from forum.extensions import db
-from forum.models import Category, Post, Role, TagGroup
-from forum.services import posts, topics, users
 from tests.api.spec import assert_matches_spec
-
-
-@dataclass
-class World:
-    admin: object
-    member: object
-    category: Category
-    topic: object
-    first_post: Post
-    reply: Post
-    tag_group: TagGroup
-
-
-@pytest.fixture
-def world(app, make_user):
-    admin = make_user(Role.ADMIN, "admin")
-    member = make_user(Role.MEMBER, "member")
-    with write_unit(db.session):
-        category = Category(name="Tactics dialogues", slug="tactics-dialogues", description="Engaging companies")
-        tag_group = TagGroup(name="Tactics")
-        db.session.add_all([category, tag_group])
-    topic = topics.create_topic(member, title="How do NGOs train company staff?", raw="## Opening\n\nWhat worked for you?",
-                                category=category, tag_names=("training",))
-    reply = posts.create_reply(admin, topic, raw="## A reply\n\nWe trained supplier managers.", reply_to_post_number=1)
-    posts.create_reply(member, topic, raw="## Follow-up\n\nHow did you measure it?", reply_to_post_number=2)
-    first_post = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
-    return World(admin, member, category, topic, first_post, reply, tag_group)
 
 
 # (method, spec path, url from the world, JSON body from the world or None)

@@ -13,13 +13,14 @@ these tests skip, unless FORUM_REQUIRE_SERVICES=1 (CI), where they fail.
 import os
 import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
 
-from tests.api.demo_dialogue import APPROVED, DIALOGUE, load_decided_demo
+from tests.api.demo_dialogue import APPROVED, DIALOGUE
 from tests.databases import unavailable
-from tests.xss_corpus import ALLOWED_TAGS, DANGEROUS_SCHEMES, PAYLOADS, payload_topic
+from tests.xss_corpus import ALLOWED_TAGS, DANGEROUS_SCHEMES, PAYLOADS, URL_ATTRIBUTES, payload_topic
 
 # As headless Chromium runs as root on a closed network: no sandbox, no GPU, none of its own calls home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -36,9 +37,9 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 # Every reason the document Chromium built would run a script or carry one, under ``root``. Arguments: the selector of
-# the roots to search, the tags allowed in them, the URL schemes refused.
+# the roots to search, the tags allowed in them, the attributes that hold URLs, the URL schemes refused.
 HARM_IN_DOM = """
-([rootSelector, allowedTags, dangerousSchemes]) => {
+([rootSelector, allowedTags, urlAttributes, dangerousSchemes]) => {
   const harm = [];
   for (const root of document.querySelectorAll(rootSelector)) {
     for (const element of root.querySelectorAll("*")) {
@@ -47,7 +48,7 @@ HARM_IN_DOM = """
       for (const attribute of element.attributes) {
         const name = attribute.localName.toLowerCase();
         if (name.startsWith("on")) harm.push(`<${tag} ${name}>`);
-        if (["href", "src", "action", "formaction", "srcset", "poster", "background", "data", "xlink:href"].includes(name)) {
+        if (urlAttributes.includes(name)) {
           let scheme = "";
           try { scheme = new URL(attribute.value, document.baseURI).protocol; } catch (error) { continue; }
           if (dangerousSchemes.includes(scheme)) harm.push(`<${tag} ${name}="${attribute.value}">`);
@@ -89,7 +90,7 @@ class Visit:
         return self.page.evaluate("window.__violations")
 
     def harm(self, root_selector: str, allowed_tags) -> list[str]:
-        return self.page.evaluate(HARM_IN_DOM, [root_selector, sorted(allowed_tags), list(DANGEROUS_SCHEMES)])
+        return self.page.evaluate(HARM_IN_DOM, [root_selector, sorted(allowed_tags), sorted(URL_ATTRIBUTES), list(DANGEROUS_SCHEMES)])
 
     def tags_in(self, root_selector: str) -> set[str]:
         return set(self.page.evaluate("(selector) => [...document.querySelectorAll(selector)].map((e) => e.localName)", root_selector))
@@ -102,7 +103,7 @@ def visit(browser):
     contexts = []
 
     def open_page(url: str, *, bypass_csp: bool = False) -> Visit:
-        context = browser.new_context(bypass_csp=bypass_csp, java_script_enabled=True)
+        context = browser.new_context(bypass_csp=bypass_csp)
         contexts.append(context)
         context.add_init_script(RECORD_VIOLATIONS)
         page = context.new_page()
@@ -143,11 +144,6 @@ def pdf_pages(document: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", document))
 
 
-@pytest.fixture
-def demo(app, moderator):
-    return load_decided_demo(moderator)
-
-
 def test_topic_digest_in_chromium_loads_nothing_runs_nothing_and_prints(live_server, visit, demo):
     seen = visit(f"{live_server}/t/{demo.id}/digest.html")
     assert seen.status == 200
@@ -157,7 +153,7 @@ def test_topic_digest_in_chromium_loads_nothing_runs_nothing_and_prints(live_ser
     assert page.locator("h1").inner_text() == DIALOGUE["title"]
     assert page.locator("body > section > h2").all_inner_texts() == DIGEST_SECTIONS
     shown = {section.locator("h3").inner_text(): section.locator("article.example").count() for section in page.locator("section.tactic").all()}
-    assert shown == {tactic: sum(1 for _, approved in APPROVED if approved == tactic) for _, tactic in APPROVED}
+    assert shown == Counter(tactic for _, tactic in APPROVED)
     assert page.locator("#summary li").count() > 0 and page.locator("#summary li").first.is_visible()
 
     # Printed: links to other sites show their address after their text, and the page makes a PDF of several pages.
@@ -194,7 +190,7 @@ def test_print_view_in_chromium_shows_every_post_with_its_subject(live_server, v
 
 
 @pytest.mark.parametrize("bypass_csp", [False, True], ids=["under the page's policy", "policy off, the sanitiser alone"])
-def test_xss_corpus_stays_inert_in_chromium(app, live_server, visit, member, bypass_csp):
+def test_xss_corpus_stays_inert_in_chromium(live_server, visit, member, bypass_csp):
     topic = payload_topic(member)
 
     printed = visit(f"{live_server}/t/{topic.slug}/{topic.id}/print", bypass_csp=bypass_csp)
