@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_PATH
 
@@ -26,6 +27,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     if config:
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    _trust_proxies(app)
     # Discourse's exact content type: some clients (pydiscourse) compare it literally.
     app.json.mimetype = "application/json; charset=utf-8"
     _load_secret_key(app)
@@ -57,6 +59,16 @@ def create_app(config: Mapping | None = None) -> Flask:
     triggers.connect()
     app.cli.add_command(forum_cli)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind reverse proxies, take the client's address (and scheme) from what the nearest ones add: per-IP limits
+    and sign-in records then count clients, not the proxy that every request comes through."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        raise ConfigurationError(f"FORUM_TRUSTED_PROXIES must be a whole number of proxies (0 for none), not {proxies!r}")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def _load_secret_key(app: Flask) -> None:

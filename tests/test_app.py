@@ -64,6 +64,12 @@ def test_wrong_method_is_a_json_error(client):
     assert response.json["error_type"] == "invalid_parameters"
 
 
+@pytest.mark.parametrize("proxies", ["two", -1, 1.5, True])
+def test_a_number_of_trusted_proxies_that_is_no_count_refuses_to_start(tmp_path, proxies):
+    with pytest.raises(ConfigurationError, match="FORUM_TRUSTED_PROXIES"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "TRUSTED_PROXIES": proxies})
+
+
 def test_the_embedded_broker_keeps_its_file_in_wal_mode(tmp_path):
     broker_file = tmp_path / "queues" / "broker.sqlite"
     create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "BROKER_URL": f"sqla+sqlite:///{broker_file}"})

@@ -23,7 +23,7 @@ def csrf(client) -> str:
 def sign_in(client, login: str, password: str = PASSWORD, *, as_json: bool = False, **request_options):
     """POST /session.json as a browser does: with the session's CSRF token."""
     body = {"login": login, "password": password}
-    headers = {"X-CSRF-Token": csrf(client)}
+    headers = {"X-CSRF-Token": csrf(client), **request_options.pop("headers", {})}
     if as_json:
         return client.post("/session.json", json=body, headers=headers, **request_options)
     return client.post("/session.json", data=body, headers=headers, **request_options)
@@ -377,6 +377,28 @@ def test_with_its_redis_silent_the_limits_hold_in_memory_and_nothing_fails(clien
         assert sign_in(client, "member", "wrong password!", **from_ip("10.0.0.5")).status_code == 403
     assert_rate_limited(sign_in(client, "member", PASSWORD, **from_ip("10.0.0.5")))
     assert client.get("/latest.json").status_code == 200
+
+
+def through_proxy(forwarded_for: str) -> dict:
+    """A request as a reverse proxy on this machine passes it on: the proxy appends the client's address."""
+    return {"environ_base": {"REMOTE_ADDR": "127.0.0.1"}, "headers": {"X-Forwarded-For": forwarded_for}}
+
+
+def test_behind_a_trusted_proxy_each_client_is_limited_by_its_own_address(app, member):
+    with limits_on(app, TRUSTED_PROXIES=1) as client:
+        for number in range(5):
+            # The leftmost entry is the client's to write: only the one the proxy appended counts.
+            assert sign_in(client, f"guess{number}", PASSWORD, **through_proxy(f"203.0.113.{number}, 10.0.0.7")).status_code == 403
+        assert_rate_limited(sign_in(client, "member", PASSWORD, **through_proxy("10.0.0.7")))
+        # Another client behind the same proxy is not.
+        assert sign_in(client, "member", PASSWORD, **through_proxy("10.0.0.8")).status_code == 200
+
+
+def test_with_no_trusted_proxy_a_forged_forwarded_address_changes_nothing(limited_client, member):
+    for number in range(5):
+        response = sign_in(limited_client, f"guess{number}", PASSWORD, **from_ip("10.0.0.9"), headers={"X-Forwarded-For": f"203.0.113.{number}"})
+        assert response.status_code == 403
+    assert_rate_limited(sign_in(limited_client, "member", PASSWORD, **from_ip("10.0.0.9"), headers={"X-Forwarded-For": "203.0.113.99"}))
 
 
 @pytest.mark.parametrize(
