@@ -129,6 +129,28 @@ def test_one_approval_clearly_raises_the_score_of_a_similar_post():
     assert after > before + 0.2
 
 
+def test_a_refit_leaves_each_tactic_where_the_seed_model_put_the_decided_posts_that_show_other_tactics():
+    # Many look-alike approvals lift one tactic's scores on every post; the refit takes that lift back, on posts the
+    # moderators said nothing about for that tactic, so that one calibration still fits every tactic.
+    buycotts = [
+        PostText("We organised a buycott for the café that pays a living wage."),
+        PostText("Hundreds of shoppers filled the store on the day of our carrotmob."),
+        PostText("The carrotmob rewarded the bakery that signed the commitment."),
+    ]
+    decisions = [Decision(post, "carrotmob", approved=True) for post in buycotts]
+    decisions += [Decision(TRAINING_POST, "training", approved=True), Decision(OWN_STAFF_POST, "training", approved=False)]
+    seed, refit = fit(TACTICS), fit(TACTICS, decisions)
+
+    def mean_logit(model: TacticModel, posts, tactic: str) -> float:
+        column = model.tactics.index(tactic)
+        return float(np.mean([model.post_logits(post_sentences(post.text))[column] for post in posts]))
+
+    assert mean_logit(refit, buycotts, "training") == pytest.approx(mean_logit(seed, buycotts, "training"))
+    assert mean_logit(refit, [TRAINING_POST, OWN_STAFF_POST], "carrotmob") == pytest.approx(mean_logit(seed, [TRAINING_POST, OWN_STAFF_POST], "carrotmob"))
+    # What the decisions taught stays: the approved posts now score higher for their tactic than before.
+    assert mean_logit(refit, buycotts, "carrotmob") > mean_logit(seed, buycotts, "carrotmob")
+
+
 @pytest.mark.parametrize("decision_weights", [(0.1,), (2.0, 4.0, 2.0, 2.0, 2.0, 2.0)])
 def test_decisions_weigh_exactly_their_share_however_few_or_heavy(decision_weights):
     training = TrainingSet(1)
