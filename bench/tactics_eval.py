@@ -1,7 +1,7 @@
 """Quality and speed of the tactics bot (bots/tactics.py) on the team's labelled posts and the seed thread.
 
     .venv/bin/python -m bench.tactics_eval [--seed-thread PATH] [--folds 5] [--smoke]
-    .venv/bin/python -m bench.tactics_eval --fit-calibration   # dev posts only: Platt constants, then the threshold rule
+    .venv/bin/python -m bench.tactics_eval --fit-calibration   # dev posts only: Platt constants, the threshold rule, learning curves
 
 Prints Markdown tables: the protocol, the threshold chosen on the dev posts, per-tactic precision, recall
 and F1 (keyword baseline, model before any decision, model with moderators' decisions) on the team's set
@@ -21,7 +21,7 @@ import time
 import tomllib
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,9 @@ CALIBRATION_DECISIONS_AT = 0.75
 # Review rounds of the simulated moderator: the bot suggests, the moderator decides, the bot is refitted.
 REVIEW_ROUNDS = 3
 LEARNING_STEPS = (0, 5, 10, 20, 30, 40)
+LEARNING_TARGET_STEP = 30
+# Examples a seed tactic keeps when the dev learning curves add it as a new one: as many as the test's new tactic has.
+NEW_TACTIC_EXAMPLES = 3
 # In the learning curve, every third decision is on a post the moderator picked, not one the bot suggested.
 RANDOM_DECISION_EVERY = 3
 RANDOM_SEED = 20240521
@@ -371,8 +374,10 @@ def fit_calibration(tactics: Sequence[Tactic], dev: Sequence[LabelledPost], fold
     return "\n".join(lines)
 
 
-def learning_curve(seed_tactics: Sequence[Tactic], new_tactic: Tactic, posts: Sequence[LabelledPost], splits: int,
-                   steps: Sequence[int], pool_share: float) -> str:
+def learning_f1(seed_tactics: Sequence[Tactic], new_tactic: Tactic, posts: Sequence[LabelledPost], splits: int,
+                steps: Sequence[int], pool_share: float) -> dict[int, list[float]]:
+    """The new tactic's F1 on each split's held-out posts after each step's number of decisions on it (the bot suggests,
+    the simulated moderator decides, every RANDOM_DECISION_EVERY-th decision on a post picked at random)."""
     tactics = [*seed_tactics, new_tactic]
     name = new_tactic.name
     f1_by_step: dict[int, list[float]] = {step: [] for step in steps}
@@ -402,17 +407,52 @@ def learning_curve(seed_tactics: Sequence[Tactic], new_tactic: Tactic, posts: Se
                 decisions.append(Decision(item.post, name, name in item.tactics))
             model = fit(tactics, decisions, threshold=DEFAULT_THRESHOLD)
             f1_by_step[step].append(evaluate(model_predictor(model), held_out, [name])[name].f1)
-    lines = [f"### Learning curve of the new tactic \"{name}\" ({splits} splits; pool {cut} posts, held out {len(posts) - cut})", "",
+    return f1_by_step
+
+
+def rise_after(f1_by_step: dict[int, list[float]]) -> tuple[int, float]:
+    """The step the target speaks of (30 decisions, or the last step) and the mean F1's rise from no decision to it."""
+    steps = list(f1_by_step)
+    target_step = LEARNING_TARGET_STEP if LEARNING_TARGET_STEP in f1_by_step else steps[-1]
+    return target_step, mean(f1_by_step[target_step]) - mean(f1_by_step[steps[0]])
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def learning_curve(seed_tactics: Sequence[Tactic], new_tactic: Tactic, posts: Sequence[LabelledPost], splits: int,
+                   steps: Sequence[int], pool_share: float) -> str:
+    f1_by_step = learning_f1(seed_tactics, new_tactic, posts, splits, steps, pool_share)
+    cut = round(pool_share * len(posts))
+    lines = [f"### Learning curve of the new tactic \"{new_tactic.name}\" ({splits} splits; pool {cut} posts, held out {len(posts) - cut})", "",
              "| decisions | " + " | ".join(f"split {i + 1} F1" for i in range(splits)) + " | mean F1 |",
              "|---|" + "---|" * (splits + 1)]
-    for step in steps:
-        values = f1_by_step[step]
-        lines.append(f"| {step} | " + " | ".join(f"{v:.2f}" for v in values) + f" | {sum(values) / len(values):.3f} |")
-    baseline = sum(f1_by_step[steps[0]]) / splits
-    target_step = 30 if 30 in f1_by_step else steps[-1]
-    rise = sum(f1_by_step[target_step]) / splits - baseline
+    for step, values in f1_by_step.items():
+        lines.append(f"| {step} | " + " | ".join(f"{v:.2f}" for v in values) + f" | {mean(values):.3f} |")
+    target_step, rise = rise_after(f1_by_step)
     lines.append("")
     lines.append(f"Mean F1 rise after {target_step} decisions: {rise:+.3f} (target: +0.15 after 30).")
+    return "\n".join(lines)
+
+
+def dev_learning_curves(seed_tactics: Sequence[Tactic], dev: Sequence[LabelledPost], splits: int, steps: Sequence[int],
+                        pool_share: float) -> str:
+    """The learning curve on the dev posts, each seed tactic in turn added to the other three as an admin adds one: a
+    description and NEW_TACTIC_EXAMPLES examples (the test's new tactic has three)."""
+    lines = [f"### Learning curves on the dev posts ({len(dev)} posts, {splits} splits): each seed tactic added last, "
+             f"with {NEW_TACTIC_EXAMPLES} of its examples", "",
+             "| tactic | " + " | ".join(f"mean F1 after {step}" for step in steps) + " | rise |",
+             "|---|" + "---|" * (len(steps) + 1)]
+    rises = []
+    for tactic in seed_tactics:
+        others = [other for other in seed_tactics if other.name != tactic.name]
+        added = replace(tactic, examples=tactic.examples[:NEW_TACTIC_EXAMPLES])
+        f1_by_step = learning_f1(others, added, dev, splits, steps, pool_share)
+        rises.append(rise_after(f1_by_step)[1])
+        lines.append(f"| {tactic.name} | " + " | ".join(f"{mean(values):.3f}" for values in f1_by_step.values()) + f" | {rises[-1]:+.3f} |")
+    lines.append("")
+    lines.append(f"Mean rise: {mean(rises):+.3f}.")
     return "\n".join(lines)
 
 
@@ -463,7 +503,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--splits", type=int, default=5, help="learning-curve splits")
     parser.add_argument("--smoke", action="store_true", help="2 folds, 1 split, few steps: proves the script runs")
-    parser.add_argument("--fit-calibration", action="store_true", help="dev posts only: fit the Platt constants, apply the threshold rule")
+    parser.add_argument("--fit-calibration", action="store_true", help="dev posts only: fit the Platt constants, apply the threshold rule, learning curves of each seed tactic added as new")
     args = parser.parse_args()
     folds, splits, steps, seconds = (2, 1, LEARNING_STEPS[:3], 0.5) if args.smoke else (args.folds, args.splits, LEARNING_STEPS, 5.0)
     pool_share = 0.6
@@ -473,6 +513,8 @@ def main() -> None:
     dev = [post for name in DEV_FILES for post in load_posts(DATA / name)]
     if args.fit_calibration:  # dev posts only: the test sets are not even read
         print(fit_calibration(seed_tactics, dev, args.folds))
+        print()
+        print(dev_learning_curves(seed_tactics, dev, splits, steps, pool_share))
         return
     team = load_posts(DATA / "team.jsonl")
     thread = load_seed_thread(DATA / "seed_thread_labels.jsonl", args.seed_thread)
