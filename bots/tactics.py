@@ -197,7 +197,7 @@ class TacticModel:
         if not sentences or not self.tactics:
             return []
         logits = self._sentence_and_whole_post_logits(sentences)
-        post_scores = self.calibrated(self._mixed(logits))
+        post_scores = self.calibrated(post_logits_of(logits))
         scores = self.calibrated(logits[:-1])
         suggestions = []
         for column, tactic in enumerate(self.tactics):
@@ -209,16 +209,11 @@ class TacticModel:
 
     def post_logits(self, sentences: Sequence[str]) -> np.ndarray:
         """(tactics,) logits of a post, given its sentences (at least one), before calibration."""
-        return self._mixed(self._sentence_and_whole_post_logits(sentences))
+        return post_logits_of(self._sentence_and_whole_post_logits(sentences))
 
     def _sentence_and_whole_post_logits(self, sentences: Sequence[str]) -> np.ndarray:
         """(sentences + 1, tactics) logits: each sentence's, then the whole post's, in one pass."""
         return self.sentence_logits([*sentences, " ".join(sentences)])
-
-    @staticmethod
-    def _mixed(logits: np.ndarray) -> np.ndarray:
-        """A post's logits from those of its sentences followed by the whole post's."""
-        return (1 - WHOLE_POST_SHARE) * logits[:-1].max(axis=0) + WHOLE_POST_SHARE * logits[-1]
 
     def calibrated(self, logits: np.ndarray) -> np.ndarray:
         return sigmoid(logits * self.calibration[:, 0] + self.calibration[:, 1])
@@ -270,6 +265,11 @@ class TacticModel:
         )
 
 
+def post_logits_of(logits: np.ndarray) -> np.ndarray:
+    """A post's logits from those of its sentences followed by the whole post's."""
+    return (1 - WHOLE_POST_SHARE) * logits[:-1].max(axis=0) + WHOLE_POST_SHARE * logits[-1]
+
+
 def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, threshold: float = DEFAULT_THRESHOLD) -> TacticModel:
     """Fit one model for ``tactics`` from their descriptions and examples, and from moderators' decisions.
 
@@ -318,14 +318,13 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
                 training.add(sentences[int(np.argmax(scores[:, i]))], {i: True} | others, DECISION_WEIGHT)
         training.scale_from(seed_rows, max(DECISIONS_MIN_SHARE, len(posts) / (len(posts) + DECISIONS_PRIOR)))
         model = training.fit(names, version, threshold, calibration)
-    return anchored(model, seed_model, [(sentences, by_tactic) for sentences, by_tactic in posts if sentences], names)
+    return anchored(model, seed_model, [(sentences, by_tactic) for sentences, by_tactic in posts if sentences])
 
 
-def anchored(model: TacticModel, seed_model: TacticModel, posts: Sequence[tuple[list[str], dict[str, bool]]],
-             names: tuple[str, ...]) -> TacticModel:
-    """``model`` with each tactic's bias moved so that its mean post logit over the decided posts with no decision on that
-    tactic (approved for other tactics only) is the seed model's; rejected posts are left out of the reference, or the
-    shift would undo what the rejections taught.
+def anchored(model: TacticModel, seed_model: TacticModel, posts: Sequence[tuple[list[str], dict[str, bool]]]) -> TacticModel:
+    """``model`` with each tactic's bias moved so that its mean post logit over the decided posts (sentences, verdict
+    by tactic) that have no verdict on that tactic is the seed model's. Posts rejected for a tactic are not in its
+    reference: the shift would undo what the rejections taught.
 
     Each regression's bias is an artefact of its training mix (weights balanced per tactic, seed sentences that are not
     posts), and decisions change that mix differently for each tactic: one with many approvals of look-alike posts
@@ -340,11 +339,12 @@ def anchored(model: TacticModel, seed_model: TacticModel, posts: Sequence[tuple[
     offsets = np.cumsum([0] + [len(sentences) + 1 for sentences, _ in posts])
     texts = [text for sentences, _ in posts for text in (*sentences, " ".join(sentences))]
     seed_logits, logits = seed_model.sentence_logits(texts), model.sentence_logits(texts)
-    drift = np.array([TacticModel._mixed(seed_logits[a:b]) - TacticModel._mixed(logits[a:b]) for a, b in zip(offsets, offsets[1:])])
-    negative = np.array([[name not in by_tactic for name in names] for _, by_tactic in posts], dtype=float)
-    shift = (drift * negative).sum(axis=0) / np.maximum(negative.sum(axis=0), 1)
-    return TacticModel(version=model.version, threshold=model.threshold, tactics=model.tactics, terms=model.terms, idf=model.idf,
-                       weights=model.weights, biases=model.biases + shift, calibration=model.calibration)
+    drift = np.array([post_logits_of(seed_logits[start:end]) - post_logits_of(logits[start:end])
+                      for start, end in zip(offsets, offsets[1:])])
+    in_reference = np.array([[name not in by_tactic for name in model.tactics] for _, by_tactic in posts], dtype=float)
+    shift = (drift * in_reference).sum(axis=0) / np.maximum(in_reference.sum(axis=0), 1)
+    return TacticModel(version=model.version, threshold=model.threshold, tactics=model.tactics, terms=model.terms,
+                       idf=model.idf, weights=model.weights, biases=model.biases + shift, calibration=model.calibration)
 
 
 class TrainingSet:
