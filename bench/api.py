@@ -7,7 +7,8 @@ bottleneck on a 2-core machine. Each backend runs as it is deployed, bots on: SQ
 (Kombu's SQLAlchemy transport), PostgreSQL with Redis as the broker and for the page cache's versions. PostgreSQL
 is taken from FORUM_TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/forum_bench), Redis from
 FORUM_TEST_BROKER_URL (default redis://127.0.0.1:6379/13); a fresh database and a key prefix of the run's own are
-made, and removed afterwards. Each row: a warm-up of the same load (2 s, dropped), then the median of --repeats runs.
+made, and removed afterwards. Each row: a warm-up of the same load (2 s, dropped), then the median of --repeats runs,
+with the share of a core each gunicorn worker used during that run.
 """
 import json
 import argparse
@@ -100,33 +101,50 @@ class Server:
         self.process.terminate()
         self.process.wait(timeout=30)
 
+    def workers_cpu_seconds(self) -> list[float]:
+        """CPU seconds (user + system) each of its worker processes has used so far, in pid order."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [_cpu_seconds(int(pid)) for pid in sorted(children, key=int)]
 
-def wrk(url: str, seconds: float, repeats: int, headers: dict | None = None, script: str | None = None) -> dict:
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime and stime, in clock ticks
+
+
+def wrk(url: str, seconds: float, repeats: int, server: Server, headers: dict | None = None,
+        script: str | None = None) -> dict:
     """Requests/s and latency of ``url``: of ``repeats`` runs of ``seconds`` each, the run with the median
     requests/s, after WARMUP_SECONDS of the same load whose figures are dropped.
 
     The warm-up: a fresh worker's first requests (imports, compiled statements, its pages) are not its steady state;
     on the 27-post topic, first in a run, 5 s right after the server started gave 1,567 req/s, the next 5 s 3,452.
     The median: on these shared 2-core machines one run of a row could read half of the next (the 10,000-post
-    topic's first page: 2,056 req/s beside its last page's 5,178 in one run)."""
-    warmup = _run_wrk(url, min(WARMUP_SECONDS, seconds), headers, script)
-    runs = sorted((_run_wrk(url, seconds, headers, script) for _ in range(repeats)), key=lambda run: run["rps"])
+    topic's first page: 2,056 req/s beside its last page's 5,178 in one run). Each run also says how busy each of the
+    server's workers was: one may hold all of wrk's keep-alive connections while the other idles (replies: 104-115
+    req/s so, 164-189 when shared), and that tells such a run from slow code."""
+    warmup = _run_wrk(url, min(WARMUP_SECONDS, seconds), server, headers, script)
+    runs = sorted((_run_wrk(url, seconds, server, headers, script) for _ in range(repeats)), key=lambda run: run["rps"])
     return runs[len(runs) // 2] | {"errors": warmup["errors"] + sum(run["errors"] for run in runs)}  # every error shows
 
 
-def _run_wrk(url: str, seconds: float, headers: dict | None, script: str | None) -> dict:
+def _run_wrk(url: str, seconds: float, server: Server, headers: dict | None, script: str | None) -> dict:
     command = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{max(1, int(seconds))}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", script]
+    cpu_before, started = server.workers_cpu_seconds(), time.monotonic()
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    elapsed = time.monotonic() - started
+    busy = [(after - before) / elapsed for before, after in zip(cpu_before, server.workers_cpu_seconds())]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
         "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "workers_busy": busy,
     }
 
 
@@ -138,14 +156,14 @@ def _ms(value: str) -> float:
 def measure(backend: str, database_url: str, services: dict, seconds: float, repeats: int, long_posts: int, tmp: Path) -> list[tuple]:
     seeded = seed(database_url, long_posts)
 
-    def load(url: str, **options) -> dict:
-        return wrk(url, seconds, repeats, **options)
+    def load(target: Server, path: str, **options) -> dict:
+        return wrk(target.url + path, seconds, repeats, target, **options)
 
     env = {"FORUM_ENV": "production", "FORUM_SECRET_KEY": "benchmark", "FORUM_DATABASE_URL": database_url,
            "FORUM_RATELIMIT_ENABLED": "false", **services}
     ceiling_server = Server("bench.ceiling:app", env)
     try:
-        ceiling = load(ceiling_server.url + "/ping.json")
+        ceiling = load(ceiling_server, "/ping.json")
     finally:
         ceiling_server.stop()
     post_script = tmp / "post.lua"
@@ -156,18 +174,18 @@ def measure(backend: str, database_url: str, services: dict, seconds: float, rep
     server = Server("wsgi:app", env)
     try:
         rows = [("bare Flask JSON (ceiling)", ceiling)]
-        first_page = f"{server.url}/t/{seeded['long_id']}.json"
-        last_page = f"{server.url}/t/{seeded['long_slug']}/{seeded['long_id']}/{seeded['long_last']}.json"
-        short_topic = f"{server.url}/t/{seeded['short_id']}.json"
-        rows.append(("GET /t/{id}.json (27 posts)", load(short_topic)))
+        first_page = f"/t/{seeded['long_id']}.json"
+        last_page = f"/t/{seeded['long_slug']}/{seeded['long_id']}/{seeded['long_last']}.json"
+        short_topic = f"/t/{seeded['short_id']}.json"
+        rows.append(("GET /t/{id}.json (27 posts)", load(server, short_topic)))
         # Signed in: never served from the anonymous cache, so these measure the topic view itself.
-        rows.append(("  the same topic, signed in", load(short_topic, headers=api)))
-        rows.append((f"GET /t/{{id}}.json ({long_posts} posts, first page)", load(first_page)))
-        rows.append((f"GET last page of the {long_posts}-post topic", load(last_page)))
-        rows.append(("  the same first page, signed in", load(first_page, headers=api)))
-        rows.append(("  the same last page, signed in", load(last_page, headers=api)))
-        rows.append(("GET /latest.json", load(f"{server.url}/latest.json")))
-        rows.append(("POST /posts.json (reply)", load(f"{server.url}/posts.json", headers=api, script=str(post_script))))
+        rows.append(("  the same topic, signed in", load(server, short_topic, headers=api)))
+        rows.append((f"GET /t/{{id}}.json ({long_posts} posts, first page)", load(server, first_page)))
+        rows.append((f"GET last page of the {long_posts}-post topic", load(server, last_page)))
+        rows.append(("  the same first page, signed in", load(server, first_page, headers=api)))
+        rows.append(("  the same last page, signed in", load(server, last_page, headers=api)))
+        rows.append(("GET /latest.json", load(server, "/latest.json")))
+        rows.append(("POST /posts.json (reply)", load(server, "/posts.json", headers=api, script=str(post_script))))
     finally:
         server.stop()
     return [(backend, name, result, result["rps"] / ceiling["rps"]) for name, result in rows]
@@ -207,10 +225,12 @@ def main() -> int:
             finally:
                 databases.drop_database(database_url)
                 databases.remove_broker_keys(broker_url, transport_options)
-    print(f"\n{'backend':<11}{'endpoint':<46}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'of ceiling':>12}")
+    print(f"\n{'backend':<11}{'endpoint':<46}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'of ceiling':>12}"
+          f"  workers busy (% of a core)")
     for backend, name, result, ratio in results:
+        busy = " / ".join(f"{share:.0%}" for share in result["workers_busy"])
         print(f"{backend:<11}{name:<46}{result['rps']:>9.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}"
-              f"{result['errors']:>8}{ratio:>11.0%}")
+              f"{result['errors']:>8}{ratio:>11.0%}  {busy}")
     return 1 if any(result["errors"] for _, _, result, _ in results) else 0
 
 
