@@ -95,18 +95,21 @@ def test_processes_starting_together_on_a_new_embedded_broker_each_send_their_fi
     # their sends (3 of 4 tasks lost in 2 of 5 such rounds).
     processes, rounds = 4, 5
     context = multiprocessing.get_context("fork")  # the children share this process's imports: they start at once
+    database_url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     for round_number in range(rounds):
         broker_file = tmp_path / f"broker-{round_number}.sqlite"
         start_together, outcomes = context.Barrier(processes), context.Queue()
-        children = [
-            context.Process(target=_start_and_send, args=(f"sqlite:///{tmp_path / 'x.sqlite'}", f"sqla+sqlite:///{broker_file}", start_together, outcomes))
-            for _ in range(processes)
-        ]
+        arguments = (database_url, f"sqla+sqlite:///{broker_file}", start_together, outcomes)
+        children = [context.Process(target=_start_and_send, args=arguments) for _ in range(processes)]
         for child in children:
             child.start()
-        reported = [outcomes.get(timeout=60) for _ in children]
-        for child in children:
-            child.join(timeout=60)
+        try:
+            reported = [outcomes.get(timeout=60) for _ in children]
+        finally:
+            for child in children:
+                child.join(timeout=60)
+                if child.is_alive():  # stuck (forked while a thread held a lock?): it must not outlive the test
+                    child.kill()
         assert reported == ["sent"] * processes, f"round {round_number}: {reported}"
         connection = sqlite3.connect(broker_file)
         try:
