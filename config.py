@@ -44,11 +44,11 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_REDIS_TIMEOUT = 0.5
     LOGIN_RATE_LIMIT_PER_IP = "20 per minute"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = "6 per minute"
     # Reverse proxies in front of the web server that append the client's address to X-Forwarded-For and set
     # X-Forwarded-Proto. With none (direct clients) those headers are ignored: anyone can send them, and a forged
     # address would escape the per-IP limits.
     TRUSTED_PROXIES = 0
-    LOGIN_RATE_LIMIT_PER_ACCOUNT = "6 per minute"
     # Timers: beat asks for a scan this often; a scan claims at most TIMER_SCAN_BATCH timers and asks
     # for another scan when there were more; a claim whose fire task never ran is retried after the lease.
     TIMER_SCAN_INTERVAL = 60

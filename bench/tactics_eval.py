@@ -23,6 +23,7 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from statistics import mean
 
 import numpy as np
 
@@ -415,10 +416,6 @@ def rise_after(f1_by_step: dict[int, list[float]]) -> tuple[int, float]:
     steps = list(f1_by_step)
     target_step = LEARNING_TARGET_STEP if LEARNING_TARGET_STEP in f1_by_step else steps[-1]
     return target_step, mean(f1_by_step[target_step]) - mean(f1_by_step[steps[0]])
-
-
-def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values)
 
 
 def learning_curve(seed_tactics: Sequence[Tactic], new_tactic: Tactic, posts: Sequence[LabelledPost], splits: int,

@@ -6,6 +6,7 @@ import sys
 import threading
 
 import pytest
+from flask import request
 from kombu.exceptions import OperationalError
 
 from forum import ConfigurationError, create_app
@@ -68,6 +69,15 @@ def test_wrong_method_is_a_json_error(client):
 def test_a_number_of_trusted_proxies_that_is_no_count_refuses_to_start(tmp_path, proxies):
     with pytest.raises(ConfigurationError, match="FORUM_TRUSTED_PROXIES"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "TRUSTED_PROXIES": proxies})
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [(1, {"address": "10.0.0.7", "scheme": "https"}),
+                                               (0, {"address": "127.0.0.1", "scheme": "http"})])
+def test_the_client_address_and_scheme_come_from_trusted_proxies_only(tmp_path, proxies, seen):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "TRUSTED_PROXIES": proxies})
+    app.add_url_rule("/probe", "probe", lambda: {"address": request.remote_addr, "scheme": request.scheme})
+    forwarded = {"X-Forwarded-For": "203.0.113.9, 10.0.0.7", "X-Forwarded-Proto": "https"}  # the leftmost is the client's own
+    assert app.test_client().get("/probe", headers=forwarded).json == seen
 
 
 def test_the_embedded_broker_keeps_its_file_in_wal_mode(tmp_path):
