@@ -122,7 +122,7 @@ def wrk(url: str, seconds: float, repeats: int, server: Server, headers: dict | 
     The median: on these shared 2-core machines one run of a row could read half of the next (the 10,000-post
     topic's first page: 2,056 req/s beside its last page's 5,178 in one run). Each run also says how busy each of the
     server's workers was: one may hold all of wrk's keep-alive connections while the other idles (replies: 104-115
-    req/s so, 164-189 when shared), and that tells such a run from slow code."""
+    req/s so, 161-182 when shared), and that tells such a run from slow code."""
     warmup = _run_wrk(url, min(WARMUP_SECONDS, seconds), server, headers, script)
     runs = sorted((_run_wrk(url, seconds, server, headers, script) for _ in range(repeats)), key=lambda run: run["rps"])
     return runs[len(runs) // 2] | {"errors": warmup["errors"] + sum(run["errors"] for run in runs)}  # every error shows
