@@ -4,7 +4,9 @@ SQLite allows one writer at a time. A transaction that starts by reading and lat
 fail at once with SQLITE_BUSY when another writer got in between (no busy wait applies), so write
 units begin with ``BEGIN IMMEDIATE``: they queue for the write lock up front and then cannot fail
 that way. Read-only work keeps plain deferred transactions, which WAL lets run beside a writer.
-PostgreSQL needs none of this: its row locks serialise the writers that touch the same rows.
+PostgreSQL needs none of this: its row locks serialise the writers that touch the same rows, and under READ
+COMMITTED (set on every connection, whatever the server's default) each statement reads a fresh snapshot, so a
+write unit may carry on the request's read transaction instead of committing it first.
 """
 import logging
 from collections.abc import Callable, Hashable, Iterator
@@ -27,6 +29,13 @@ ROW_LOCK = {"key_share": True}
 
 
 def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _on_postgresql_connect(dbapi_connection, connection_record):
+            # Sent with each BEGIN, no round trip of its own. write_unit relies on it (see the module's docstring).
+            engine.dialect.set_isolation_level(dbapi_connection, "READ COMMITTED")
+
     if engine.dialect.name != "sqlite":
         return
 
@@ -62,8 +71,11 @@ def write_unit(session: Session | scoped_session, *, keep_loaded: bool = False) 
     expires = own_session.expire_on_commit
     own_session.expire_on_commit = not keep_loaded
     try:
-        # Finish any read transaction first: the write must start from a fresh snapshot.
-        session.commit()
+        if own_session.get_bind().dialect.name == "sqlite":
+            # Finish any read transaction first: the write must start from a fresh snapshot, under BEGIN IMMEDIATE.
+            session.commit()
+        elif not keep_loaded:
+            own_session.expire_all()  # what the commit above would expire, without its round trips
         token = _in_write_unit.set(True)
         callbacks_token = _after_commit.set({})
         try:
