@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 
 from forum.extensions import db
 from forum.models import Post, Topic
-from forum.services import events, post_actions, posts, timers, topics
+from forum.services import events, post_actions, posts, topics
 from forum.services.errors import NotAllowed
 from tests.conftest import run_together
 from tests.test_events import listening
@@ -87,15 +87,14 @@ def test_a_reply_refused_on_the_locked_row_stores_and_announces_nothing(app, mem
         pytest.skip("SQLite's one writer: no other write comes between a write unit's checks")
     topic = topics.create_topic(member, title="A dialogue closed while a reply is written", raw="## Start\n\nWhat has worked?")
     topic_id = topic.id
-    read_timers = timers.last_post_timers
+    count_reply_to = posts._count_reply_to  # runs after the first check and before the topic's lock is taken
 
-    def timers_while_the_topic_is_closed(read_topic_id: int):
-        found = read_timers(read_topic_id)
+    def count_while_the_topic_is_closed(read_topic, post_number: int):
+        count_reply_to(read_topic, post_number)
         with db.engine.begin() as other_request:
-            other_request.execute(update(Topic).where(Topic.id == read_topic_id).values(closed=True))
-        return found
+            other_request.execute(update(Topic).where(Topic.id == read_topic.id).values(closed=True))
 
-    monkeypatch.setattr(timers, "last_post_timers", timers_while_the_topic_is_closed)
+    monkeypatch.setattr(posts, "_count_reply_to", count_while_the_topic_is_closed)
     with listening(events.post_created) as created, listening(events.topic_changed) as changed:
         with pytest.raises(NotAllowed):
             posts.create_reply(make_user(), topic, raw="## Late\n\nWritten as the topic was closed.", reply_to_post_number=1)

@@ -9,7 +9,7 @@ backstop.
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 
 from forum.content import cook
 from forum.database import ROW_LOCK, after_commit, write_unit
@@ -56,8 +56,10 @@ def append_post(
     post_type: PostType = PostType.REGULAR,
     action_code: str | None = None,
     reply_to_post_number: int | None = None,
+    rearm_last_post_timers: bool = False,
 ) -> Post:
     """Number and store a post at the end of ``topic``. Call inside a write unit; no permission checks.
+    ``rearm_last_post_timers``: the post moves the topic's "close N hours after the last post" timers.
 
     Takes the topic's row lock, and reloads ``topic`` as it is under that lock, with the statement that numbers the
     post. Everything from here to the commit holds that lock, which every reply to the topic waits for: keep it short.
@@ -74,10 +76,13 @@ def append_post(
         values.update(bumped_at=now, last_posted_at=now, last_post_user_id=author.id)
     if reply_to_post_number is not None:
         _count_reply_to(topic, reply_to_post_number)
-    topic = db.session.scalars(
-        update(Topic).where(Topic.id == topic.id).values(**values).returning(Topic),
+    timer_check = timers.pending_last_post_timer(topic.id) if rearm_last_post_timers else false()
+    topic, has_last_post_timer = db.session.execute(
+        update(Topic).where(Topic.id == topic.id).values(**values).returning(Topic, timer_check),
         execution_options={"synchronize_session": False, "populate_existing": True},
     ).one()
+    if has_last_post_timer:
+        timers.rearm_after_post(topic.id, now)
     post = Post(
         topic_id=topic.id,
         user_id=author.id,
@@ -107,11 +112,11 @@ def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: 
     with write_unit(db.session, keep_loaded=True):
         # What can be checked before the topic's lock is, so that a refused reply never queues for it.
         guardian.ensure_can_reply(author, topic)
-        last_post_timers = timers.last_post_timers(topic.id)
-        post = append_post(topic, author, raw=raw, cooked=cooked, reply_to_post_number=reply_to_post_number)
+        post = append_post(
+            topic, author, raw=raw, cooked=cooked, reply_to_post_number=reply_to_post_number, rearm_last_post_timers=True
+        )
         # Checked again on the locked row: the topic may have been closed since (a refusal rolls the post back).
         guardian.ensure_can_reply(author, topic)
-        timers.rearm_after_post(last_post_timers, post.created_at)  # "close N hours after the last post"
         reading.advance_read_position(author.id, post.topic_id, post.post_number, 0, post.created_at)  # authors have read their own post
         return post
 

@@ -10,7 +10,7 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
@@ -143,27 +143,29 @@ def apply_category_default(topic: Topic, category: Category | None) -> None:
     )
 
 
-def last_post_timers(topic_id: int) -> list[TopicTimer]:
-    """The topic's pending "N hours after the last post" timers: read before a reply takes the topic's lock."""
-    return list(
-        db.session.scalars(
-            select(TopicTimer).where(
-                TopicTimer.topic_id == topic_id, TopicTimer.state == TimerState.PENDING, TopicTimer.based_on_last_post
-            )
-        )
+def pending_last_post_timer(topic_id: int) -> ColumnElement[bool]:
+    """Whether the topic has a pending "N hours after the last post" timer: asked by the statement that numbers a
+    reply, so that a reply to a topic without one (nearly every reply) spends no statement of its own on timers."""
+    return exists().where(
+        TopicTimer.topic_id == topic_id, TopicTimer.state == TimerState.PENDING, TopicTimer.based_on_last_post
     )
 
 
-def rearm_after_post(last_post_timers: list[TopicTimer], posted_at: datetime) -> None:
-    """Every new post moves such a timer's deadline. Call in the post's write unit. A timer this missed (set while
-    the post was being written) is moved when it falls due instead (``fire_timer``); one claimed, fired or
-    cancelled since it was read is left as it is."""
-    for timer in last_post_timers:
+def rearm_after_post(topic_id: int, posted_at: datetime) -> None:
+    """Every new post moves such a timer's deadline. Call in the post's write unit, holding the topic's lock. A
+    timer this missed (set while the post was being written) is moved when it falls due instead (``fire_timer``);
+    one claimed, fired or cancelled meanwhile is left as it is."""
+    pending = db.session.execute(
+        select(TopicTimer.id, TopicTimer.duration_minutes).where(
+            TopicTimer.topic_id == topic_id, TopicTimer.state == TimerState.PENDING, TopicTimer.based_on_last_post
+        )
+    )
+    for timer_id, duration_minutes in pending.all():
         db.session.execute(
             update(TopicTimer)
-            .where(TopicTimer.id == timer.id, TopicTimer.state == TimerState.PENDING)
-            .values(execute_at=posted_at + timedelta(minutes=timer.duration_minutes)),
-            execution_options={"synchronize_session": "fetch"},  # the reply's unit keeps the timers it read loaded
+            .where(TopicTimer.id == timer_id, TopicTimer.state == TimerState.PENDING)
+            .values(execute_at=posted_at + timedelta(minutes=duration_minutes)),
+            execution_options={"synchronize_session": "fetch"},  # the timer may be loaded in the session
         )
 
 
