@@ -9,7 +9,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import ColumnElement, ScalarSelect, false, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, false, func, select, true
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
@@ -242,17 +242,24 @@ def revoke_api_key(api_key: ApiKey, *, revoked_by: User | None) -> None:
 def find_api_key(plain: str, username: str | None) -> tuple[ApiKey | None, User | None]:
     """The live key matching ``plain`` (None for an unknown or revoked one) and, in the same query, the user it
     would act as: its own user, or for an all-users key the user named ``username`` (None if there is none)."""
-    named = (
-        ApiKey.user_id.is_(None) & (User.username_lower == username.lower())
-        if username and _could_be_stored(username)
-        else false()
-    )
+    by_name = bool(username) and _could_be_stored(username)
     row = db.session.execute(
-        select(ApiKey, User).outerjoin(User, (User.id == ApiKey.user_id) | named).where(ApiKey.key_hash == _digest(plain))
+        _api_key_lookup(by_name), {"key_hash": _digest(plain), "username": username.lower() if by_name else None}
     ).first()
     if row is None or row.ApiKey.is_revoked:
         return None, None
     return row.ApiKey, row.User
+
+
+@cache
+def _api_key_lookup(by_name: bool):
+    """Built once: every request with an API key runs it, and building it took about 3% of a reply's time (py-spy)."""
+    named = ApiKey.user_id.is_(None) & (User.username_lower == bindparam("username")) if by_name else false()
+    return (
+        select(ApiKey, User)
+        .outerjoin(User, (User.id == ApiKey.user_id) | named)
+        .where(ApiKey.key_hash == bindparam("key_hash"))
+    )
 
 
 # Suspension. A suspended user's sessions end, and neither a session nor an API key acts as them
