@@ -8,7 +8,8 @@ bottleneck on a 2-core machine. Each backend runs as it is deployed, bots on: SQ
 is taken from FORUM_TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/forum_bench), Redis from
 FORUM_TEST_BROKER_URL (default redis://127.0.0.1:6379/13); a fresh database and a key prefix of the run's own are
 made, and removed afterwards. Each row: a warm-up of the same load (2 s, dropped), then the median of --repeats runs,
-with the share of a core each gunicorn worker used during that run.
+with the share of a core each gunicorn worker used during that run, and the CPU milliseconds per request of the web
+workers and (PostgreSQL on this machine) of the database's backends serving them.
 """
 import json
 import argparse
@@ -27,7 +28,8 @@ from pathlib import Path
 os.environ.setdefault("FORUM_ENV", "testing")
 
 import flask_migrate  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from forum import create_app  # noqa: E402
 from forum.content import cook  # noqa: E402
@@ -80,6 +82,7 @@ def seed(database_url: str, long_posts: int) -> dict:
 
 class Server:
     def __init__(self, app_path: str, env: dict):
+        self.database_url = env["FORUM_DATABASE_URL"]
         self.port = _free_port()
         self.process = subprocess.Popen(
             [str(REPO_ROOT / ".venv/bin/gunicorn"), *GUNICORN_SETTINGS, "--bind", f"127.0.0.1:{self.port}", app_path],
@@ -105,6 +108,21 @@ class Server:
         """CPU seconds (user + system) each of its worker processes has used so far, in pid order."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         return [_cpu_seconds(int(pid)) for pid in sorted(children, key=int)]
+
+    def database_cpu_seconds(self) -> dict[int, float] | None:
+        """CPU seconds each PostgreSQL backend serving the benchmark's database has used so far, by pid; None where
+        the database is not a server process on this machine (SQLite runs inside the workers)."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "postgresql" or url.host not in ("127.0.0.1", "localhost", "::1"):
+            return None
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                pids = connection.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                               "AND pid <> pg_backend_pid()")).all()
+        finally:
+            engine.dispose()
+        return {pid: _cpu_seconds(pid) for pid in pids if Path(f"/proc/{pid}/stat").exists()}
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -134,10 +152,12 @@ def _run_wrk(url: str, seconds: float, server: Server, headers: dict | None, scr
         command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", script]
+    database_before = server.database_cpu_seconds()
     cpu_before, started = server.workers_cpu_seconds(), time.monotonic()
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     elapsed = time.monotonic() - started
     busy = [(after - before) / elapsed for before, after in zip(cpu_before, server.workers_cpu_seconds())]
+    database_after = server.database_cpu_seconds()
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
@@ -145,6 +165,10 @@ def _run_wrk(url: str, seconds: float, server: Server, headers: dict | None, scr
         "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
         "workers_busy": busy,
+        # A backend that started during the run counts from nothing; one that ended during it is missed.
+        "database_cpu_seconds": None if database_after is None else sum(
+            cpu - database_before.get(pid, 0.0) for pid, cpu in database_after.items()),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
     }
 
 
@@ -226,11 +250,14 @@ def main() -> int:
                 databases.drop_database(database_url)
                 databases.remove_broker_keys(broker_url, transport_options)
     print(f"\n{'backend':<11}{'endpoint':<46}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'of ceiling':>12}"
-          f"  workers busy (% of a core)")
+          f"{'web CPU':>9}{'db CPU':>8}  workers busy (% of a core)")
     for backend, name, result, ratio in results:
         busy = " / ".join(f"{share:.0%}" for share in result["workers_busy"])
+        web_ms = 1000 * sum(result["workers_busy"]) / result["rps"]
+        database = result["database_cpu_seconds"]
+        database_ms = "-" if database is None else f"{1000 * database / result['requests']:.2f}"
         print(f"{backend:<11}{name:<46}{result['rps']:>9.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}"
-              f"{result['errors']:>8}{ratio:>11.0%}  {busy}")
+              f"{result['errors']:>8}{ratio:>11.0%}{web_ms:>9.2f}{database_ms:>8}  {busy}")
     return 1 if any(result["errors"] for _, _, result, _ in results) else 0
 
 
