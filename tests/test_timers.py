@@ -92,6 +92,22 @@ def test_last_post_timer_is_rearmed_by_each_reply(app, moderator, member):
     assert timers.claim_due_timers(limit=10) == []
 
 
+def test_a_reply_finds_its_topics_timer_by_the_topic_not_by_the_timers_id(app, moderator, member):
+    """The reply asks for its topic's timers inside the statement that numbers it; a question comparing the wrong
+    columns (the timer's own id) would miss a timer whose id is not its topic's, as here."""
+    topic = _topic(member)
+    timer = timers.set_topic_timer(moderator, topic, status_type="close", based_on_last_post=True, duration_minutes=60)
+    if timer.id == topic.id:  # a timer set again replaces the first (cancelled, so no pending timer has its topic's id)
+        timer = timers.set_topic_timer(moderator, topic, status_type="close", based_on_last_post=True, duration_minutes=60)
+    assert timer.id != topic.id
+    timer_id, deadline = timer.id, timer.execute_at
+    elsewhere = _topic(member, title="A dialogue without any timer")
+    posts.create_reply(member, _fresh(Topic, elsewhere.id), raw=BODY)
+    assert _fresh(TopicTimer, timer_id).execute_at == deadline  # another topic's reply moves nothing here
+    reply = posts.create_reply(member, _fresh(Topic, topic.id), raw=BODY)
+    assert _fresh(TopicTimer, timer_id).execute_at == reply.created_at + timedelta(minutes=60)
+
+
 def test_last_post_timer_that_missed_a_reply_waits_for_the_new_deadline_when_due(app, moderator, member):
     """A reply written while the timer was being set does not move it (it read the timers first): at the old
     deadline the timer finds the later post, and waits for the deadline that post sets instead of closing."""

@@ -76,7 +76,7 @@ def append_post(
         values.update(bumped_at=now, last_posted_at=now, last_post_user_id=author.id)
     if reply_to_post_number is not None:
         _count_reply_to(topic, reply_to_post_number)
-    timer_check = timers.pending_last_post_timer() if rearm_last_post_timers else false()
+    timer_check = timers.pending_last_post_timer(topic.id) if rearm_last_post_timers else false()
     topic, has_last_post_timer = db.session.execute(
         update(Topic).where(Topic.id == topic.id).values(**values).returning(Topic, timer_check),
         execution_options={"synchronize_session": False, "populate_existing": True},
