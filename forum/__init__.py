@@ -28,8 +28,6 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
     _trust_proxies(app)
-    # Discourse's exact content type: some clients (pydiscourse) compare it literally.
-    app.json.mimetype = "application/json; charset=utf-8"
     _load_secret_key(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")

@@ -21,7 +21,7 @@ from forum.api import (
 )
 from forum.api.auth import check_csrf
 from forum.api.errors import register_error_handlers
-from forum.api.routing import IdConverter
+from forum.api.routing import BodyJSONProvider, IdConverter, TextConverter
 
 BLUEPRINTS = (
     index.bp,
@@ -44,7 +44,13 @@ BLUEPRINTS = (
 
 
 def register_api(app: Flask) -> None:
-    app.url_map.converters["int"] = IdConverter  # before any route is added
+    app.json = BodyJSONProvider(app)
+    # Discourse's exact content type: some clients (pydiscourse) compare it literally.
+    app.json.mimetype = "application/json; charset=utf-8"
+    # Before any route is added:
+    app.url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter)
+    # A doubled slash (``/tag/%2F.json`` decodes to one) answers 404 as JSON, not a redirect with an HTML body.
+    app.url_map.merge_slashes = False
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.before_request(check_csrf)

@@ -28,5 +28,8 @@ def timings():
 
 def _whole_number(value: str) -> int:
     if _WHOLE_NUMBER.match(value.strip()):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # more digits than Python converts (4,300)
+            pass
     raise InvalidParameters("timings must map post numbers to whole numbers of milliseconds.")

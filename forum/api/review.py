@@ -69,16 +69,15 @@ def perform_bulk(action: str):
     """Our extension: ``items[][id]``/``items[][version]`` or JSON ``{"items": [{"id", "version"}, ...]}``.
     Each item is done or refused on its own; the answer says which."""
     actor = require_actor()
+    values = params()  # the reason is read as text from either encoding: no NUL, no lone surrogate
     body = request.get_json(silent=True) if request.is_json else None
-    items = (body or {}).get("items") if isinstance(body, dict) else None
+    items = body.get("items") if isinstance(body, dict) else None
     if items is None:
-        values = params()
         ids, versions = values.integer_list("ids"), values.integer_list("versions")
         if len(ids) != len(versions):
             raise InvalidParameters("Send one version for each id (ids[] and versions[] in the same order).")
         items = [{"id": item_id, "version": version} for item_id, version in zip(ids, versions)]
-    reason = (body or {}).get("reason") if isinstance(body, dict) else params().string("reason")
-    results = review.perform_bulk(actor, action, _versions(items), reason=reason if isinstance(reason, str) else None)
+    results = review.perform_bulk(actor, action, _versions(items), reason=values.string("reason"))
     pending = review.pending_count()  # once for the whole answer, not once per item
     return {
         "results": [

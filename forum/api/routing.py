@@ -1,6 +1,7 @@
 """Routes as Discourse serves them: every path answers with and without the ``.json`` suffix."""
 from flask import Blueprint
-from werkzeug.routing import IntegerConverter
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from forum.api.params import MAX_INTEGER
 
@@ -12,6 +13,27 @@ class IdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_INTEGER)
         super().__init__(map, *args, **kwargs)
+
+
+class TextConverter(UnicodeConverter):
+    """The default converter (``<name>``, ``<string:name>``): a segment with a NUL in it (``%00``) names nothing, so it
+    answers 404 instead of reaching the database (PostgreSQL refuses NUL in text with an error)."""
+
+    def to_python(self, value: str) -> str:
+        if "\x00" in value:
+            raise ValidationError()
+        return value
+
+
+class BodyJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, but a body nested too deeply to decode (``[[[[...]]]]``, 10 kB is enough) is invalid JSON like any
+    other, answered 400, instead of a RecursionError that no ``get_json(silent=True)`` catches."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON body is nested too deeply.") from None
 
 
 def json_route(bp: Blueprint, rule: str, **options):

@@ -43,7 +43,7 @@ def set_schedule(topic_id: int):
     actor = require_actor()
     topic = topics.get_topic(topic_id)
     body = request.get_json(silent=True) if request.is_json else None
-    if body and "windows" in body:
+    if isinstance(body, dict) and "windows" in body:
         windows = schedules.parse_windows(body["windows"])
     else:
         values = params()

@@ -148,3 +148,35 @@ def test_text_no_database_can_store_is_refused_before_it_reaches_one(client, aut
                            headers=auth_headers(world.member))
     assert response.status_code == 400 and response.json["error_type"] == "invalid_parameters", response.get_data(as_text=True)
     assert client.get(f"/t/{world.topic.id}.json").json["posts_count"] == before
+
+
+# Whole bodies that are not a JSON object: nested past what Python's decoder can recurse into, or another JSON value.
+HOSTILE_BODIES = ["[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000, '["windows"]', '"windows"', "1", "true", "null", "{"]
+
+
+def test_bodies_that_are_not_json_objects_get_clear_errors_never_a_500(client, auth_headers, world):
+    failures = []
+    for (method, url, _), caller in zip(TEMPLATES, cycle(["admin", "member"])):
+        for body in HOSTILE_BODIES:
+            response = client.open(urlsplit(url(world)).path, method=method.upper(), data=body,
+                                   headers={**auth_headers(getattr(world, caller)), "Content-Type": "application/json"})
+            answer = response.get_json(silent=True) if response.status_code >= 400 else {"errors": ["-"], "error_type": "-"}
+            if response.status_code >= 500 or not (isinstance(answer, dict) and answer.get("errors") and "error_type" in answer):
+                failures.append(f"{method.upper()} {url(world)} as {caller} with {body[:20]!r}: {response.status_code} {response.get_data(as_text=True)[:100]}")
+    assert not failures, "\n".join(failures[:30])
+
+
+@pytest.mark.parametrize("path", ["/tag/%00.json", "/tag/%2F.json", "/u/%00.json", "/u/%2F/emails.json", "/t/x/%00/1.json"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_path_segments_that_name_nothing_are_a_json_404(client, auth_headers, world, path, method):
+    """A NUL (PostgreSQL refuses it in text) or a slash (``%2F`` makes the path's slashes double) in a segment."""
+    response = client.open(path, method=method, headers=auth_headers(world.admin))
+    assert response.status_code in (404, 405) and response.is_json, response.get_data(as_text=True)[:200]
+    assert response.json["errors"] and response.json["error_type"]
+
+
+def test_a_timing_with_more_digits_than_python_converts_is_a_400(client, auth_headers, world):
+    for timings in ({"9" * 5000: 1000}, {"1": "9" * 5000}):
+        response = client.post("/topics/timings.json", json={"topic_id": world.topic.id, "topic_time": 10, "timings": timings},
+                               headers=auth_headers(world.member))
+        assert response.status_code == 400 and response.json["error_type"] == "invalid_parameters"

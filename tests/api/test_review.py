@@ -1,4 +1,6 @@
 """The review queue over HTTP: tactic suggestions and flags, decided one by one, in bulk, and undone."""
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -165,6 +167,16 @@ def test_bulk_refuses_malformed_requests_whole(client, auth_headers, moderator, 
                  {"items": [{"id": n, "version": 1} for n in range(1, 102)]}, {"items": "all"}):
         response = client.put("/review/bulk/perform/ignore.json", json=body, headers=auth_headers(moderator))
         assert response.status_code == 400, body
+    assert db.session.get(Reviewable, training_item.id).status == ReviewableStatus.PENDING
+
+
+@pytest.mark.parametrize("reason", ["a NUL \x00 inside", "a lone surrogate \ud800"], ids=["NUL", "surrogate"])
+def test_a_bulk_reason_no_database_can_store_is_refused_and_nothing_decided(client, auth_headers, moderator, training_item, reason):
+    """The reason goes into every item's history: text that PostgreSQL or UTF-8 cannot hold is a 400 up front."""
+    body = {"items": [{"id": training_item.id, "version": 1}], "reason": reason}
+    response = client.put("/review/bulk/perform/reject_tag.json", data=json.dumps(body), content_type="application/json",
+                          headers=auth_headers(moderator))
+    assert response.status_code == 400 and response.json["error_type"] == "invalid_parameters", response.get_data(as_text=True)
     assert db.session.get(Reviewable, training_item.id).status == ReviewableStatus.PENDING
 
 
