@@ -39,6 +39,7 @@ from forum.extensions import db
 from forum.models import Category, Post, PostType, Tag, Topic, User, topic_tags
 from forum.services import categories as category_service
 from forum.services import guardian
+from forum.services import tags as tag_service
 from forum.services.categories import CategoryCounts
 from forum.services.errors import InvalidParameters
 from forum.services.slugs import slugify
@@ -191,7 +192,7 @@ def search(caller: User | None, q: str | None, page: int = 1) -> SearchResults:
         results.users, results.more_users = _facet(_matching_users(words))
         results.categories, results.more_categories = _facet(_matching_categories(caller, words))
         _load_category_details(caller, results)
-        results.tags, _ = _facet(_matching_tags(words))
+        results.tags, _ = _facet(_matching_tags(caller, words))
     return results
 
 
@@ -484,10 +485,13 @@ def _matching_categories(caller: User | None, words: str) -> Iterable[Category]:
     )
 
 
-def _matching_tags(words: str) -> Iterable[Tag]:
+def _matching_tags(caller: User | None, words: str) -> Iterable[Tag]:
     name = slugify(words, fallback="")
     if not name:
         return []
     return db.session.scalars(
-        select(Tag).where(Tag.name.contains(name, autoescape=True)).order_by(Tag.name).limit(PER_FACET + 1)
+        select(Tag)
+        .where(Tag.name.contains(name, autoescape=True), tag_service.known_tags(caller))
+        .order_by(Tag.name)
+        .limit(PER_FACET + 1)
     )

@@ -76,10 +76,23 @@ def find_or_create_tags(names: Iterable[str]) -> list[Tag]:
 # Reading: tags with the number of topics the caller may see.
 
 
+def known_tags(user: User | None) -> ColumnElement[bool]:
+    """A condition on Tag: the tags ``user`` may know of. Staff know every tag; others know the tags on topics they
+    may see and the tags of tag groups (an admin's vocabulary, public as in Discourse), so the name of a tag used only
+    in a restricted category does not leak (tag lists, search)."""
+    if user is not None and user.is_staff:
+        return true()
+    on_a_visible_topic = (
+        select(topic_tags.c.tag_id)
+        .join(Topic, Topic.id == topic_tags.c.topic_id)
+        .where(topic_tags.c.tag_id == Tag.id, categories.counted_topics(user))
+        .exists()
+    )
+    return on_a_visible_topic | Tag.id.in_(select(tag_group_memberships.c.tag_id))
+
+
 def tag_counts(user: User | None) -> list[tuple[Tag, int]]:
-    """Tags with how many topics ``user`` may see carry each, by name. Staff see every tag; others see the
-    tags on topics they may see and the tags of tag groups (an admin's vocabulary, public as in Discourse),
-    so a tag used only in a restricted category does not leak."""
+    """The tags ``user`` may know of, with how many topics ``user`` may see carry each, by name."""
     counts = (
         select(topic_tags.c.tag_id, func.count().label("topics"))
         .join(Topic, Topic.id == topic_tags.c.topic_id)
@@ -87,10 +100,12 @@ def tag_counts(user: User | None) -> list[tuple[Tag, int]]:
         .group_by(topic_tags.c.tag_id)
         .subquery()
     )
-    query = select(Tag, func.coalesce(counts.c.topics, 0)).outerjoin(counts, counts.c.tag_id == Tag.id).order_by(Tag.name)
-    if not (user is not None and user.is_staff):
-        in_a_group = select(tag_group_memberships.c.tag_id)
-        query = query.where((counts.c.topics > 0) | Tag.id.in_(in_a_group))
+    query = (
+        select(Tag, func.coalesce(counts.c.topics, 0))
+        .outerjoin(counts, counts.c.tag_id == Tag.id)
+        .where(known_tags(user))
+        .order_by(Tag.name)
+    )
     return [(tag, count) for tag, count in db.session.execute(query)]
 
 

@@ -295,6 +295,20 @@ def test_restricted_categories_show_only_to_their_groups_and_staff(client, auth_
     assert [c["id"] for c in run(client, auth_headers, "secret", user=insider)["categories"]] == [secret.id]
 
 
+def test_matching_tags_show_only_tags_the_caller_may_know_of(client, auth_headers, author, member, moderator, make_user):
+    """A tag used only in a restricted category is named to no one else, as /tags.json names it to no one else."""
+    insider = make_user(Role.MEMBER, "insider")
+    secret = make_category("Secret campaigns", restricted_to=(insider,))
+    topic(insider, "Secret boycott plans", "The boycott starts on Monday.", category=secret, tag_names=("boycott-secret",))
+    topic(author, "Public boycott plans", "The boycott is public.", tag_names=("boycott-public",))
+
+    def tags(user):
+        return [tag["name"] for tag in run(client, auth_headers, "boycott", user=user)["tags"]]
+
+    assert tags(None) == tags(member) == ["boycott-public"]
+    assert tags(insider) == tags(moderator) == ["boycott-public", "boycott-secret"]
+
+
 def test_matching_categories_show_only_what_the_caller_may_see(client, auth_headers, author, member, make_user):
     insider = make_user(Role.MEMBER, "insider")
     campaigns = make_category("Campaigns")
