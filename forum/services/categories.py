@@ -327,6 +327,8 @@ def _validated(values: dict[str, Any], permissions: Mapping[str, int] | None, *,
     values["auto_close_hours"] = _checked_auto_close_hours(values["auto_close_hours"], errors)
     values["auto_close_based_on_last_post"] = bool(values["auto_close_based_on_last_post"])
     access = _access(permissions, errors) if permissions is not None or current is None else None
+    if not errors:
+        _check_readers_nest(values["parent_category_id"], access, current, errors)
     if errors:
         raise ValidationFailed(*errors)
     return values, access
@@ -431,6 +433,47 @@ def _access(permissions: Mapping[str, int] | None, errors: list[str]) -> _Access
     if missing:
         errors.append(f"There is no group named {', '.join(map(repr, missing))}.")
     return _Access(read_restricted=True, groups=sorted(found.values(), key=lambda group: group.name))
+
+
+# Who may read a category: None for everyone, else the groups it is restricted to (staff read every category).
+Readers = frozenset[int] | None
+
+
+def _check_readers_nest(parent_id: int | None, access: _Access | None, current: Category | None, errors: list[str]) -> None:
+    """As Discourse's permission_conflict: whoever may read a subcategory may read its parent, since a subcategory
+    names its parent (``parent_category_id``) wherever it is listed. Checked both ways: a category against its
+    parent, and (when it changes) against its children."""
+    readers = _stored_readers(current.id) if access is None else (
+        frozenset(group.id for group in access.groups) if access.read_restricted else None
+    )
+    wider: set[str] = set()
+    if parent_id is not None:
+        wider |= _readers_beyond(readers, _stored_readers(parent_id))
+    if current is not None:
+        for child_id in db.session.scalars(select(Category.id).where(Category.parent_category_id == current.id)):
+            wider |= _readers_beyond(_stored_readers(child_id), readers)
+    if wider:
+        errors.append(
+            "Any group that is allowed to access a subcategory must also be allowed to access the parent category. "
+            f"The following groups have access to one of the subcategories, but no access to parent category: "
+            f"{', '.join(sorted(wider))}"
+        )
+
+
+def _stored_readers(category_id: int) -> Readers:
+    if not db.session.scalar(select(Category.read_restricted).where(Category.id == category_id)):
+        return None
+    return frozenset(db.session.scalars(select(category_groups.c.group_id).where(category_groups.c.category_id == category_id)))
+
+
+def _readers_beyond(child: Readers, parent: Readers) -> set[str]:
+    """The names of those who may read ``child`` but not ``parent``."""
+    if parent is None:
+        return set()
+    if child is None:
+        return {EVERYONE}
+    extra = child - parent
+    return {name for name in db.session.scalars(select(Group.name).where(Group.id.in_(extra)))} if extra else set()
 
 
 def _set_access(category: Category, access: _Access) -> None:

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from forum.database import write_unit
 from forum.extensions import db
 from forum.models import AuditLogEntry, Category, Post, Role, category_groups
 from forum.services import categories, posts, topics
@@ -128,7 +129,10 @@ def test_subcategories_appear_under_their_parent(client, auth_headers, admin, me
 
 
 def test_a_public_child_of_a_restricted_parent_stands_alone_for_outsiders(client, auth_headers, admin, member, restricted, make_user):
-    child = categories.create_category(admin, {"name": "Open corner", "color": "444", "parent_category_id": restricted.id})
+    """Such a pair can no longer be made (see the permission conflict tests), but may be stored from before."""
+    with write_unit(db.session):
+        child = Category(name="Open corner", slug="open-corner", color="444", parent_category_id=restricted.id)
+        db.session.add(child)
     outsider = make_user(Role.MEMBER, "outsider")
     assert set(_listed(client, auth_headers(outsider))) == {"Open corner"}
     as_member = _listed(client, auth_headers(member))
@@ -139,6 +143,36 @@ def test_a_restricted_child_is_not_counted_among_an_outsiders_subcategories(clie
     categories.create_category(admin, {"name": "Hidden child", "color": "555", "parent_category_id": public.id}, {"circle": 1})
     parent = _listed(client, auth_headers(None))["Tactics dialogues"]
     assert (parent["subcategory_ids"], parent["has_children"], parent["subcategory_count"]) == ([], False, 0)
+
+
+def test_a_subcategory_may_not_be_more_open_than_its_parent(client, auth_headers, admin, restricted, circle, make_user):
+    """Discourse's permission_conflict: whoever may read a subcategory may read its parent, whose id it shows."""
+    other = categories.create_category(admin, {"name": "Another circle", "color": "555"}, {"circle": 1})
+    categories.update_category(admin, other.id, {"name": "Another circle"}, {"staff": 1})  # staff only now
+    before = _category_count()
+    for parent, permissions, wider in (
+        (restricted, None, "everyone"),
+        (restricted, {"everyone": 1}, "everyone"),
+        (other, {"circle": 1}, "circle"),
+    ):
+        body = {"name": "Open corner", "color": "444", "parent_category_id": parent.id, **({"permissions": permissions} if permissions else {})}
+        response = client.post("/categories.json", json=body, headers=auth_headers(admin))
+        assert response.status_code == 422 and response.json["error_type"] == "invalid_record", response.json
+        assert response.json["errors"][0].endswith(f"no access to parent category: {wider}")
+    assert _category_count() == before
+    inside = client.post("/categories.json", json={"name": "Circle corner", "parent_category_id": restricted.id, "permissions": {"circle": 1}},
+                         headers=auth_headers(admin))
+    assert inside.status_code == 200, inside.json
+
+
+def test_a_parent_may_not_be_closed_to_readers_of_its_subcategories(client, auth_headers, admin, public):
+    child = categories.create_category(admin, {"name": "Open corner", "color": "444", "parent_category_id": public.id})
+    response = client.put(f"/categories/{public.id}.json", json={"name": public.name, "permissions": {"staff": 1}}, headers=auth_headers(admin))
+    assert response.status_code == 422 and response.json["errors"][0].endswith("no access to parent category: everyone")
+    assert db.session.get(Category, public.id).read_restricted is False
+    categories.update_category(admin, child.id, {"name": child.name}, {"staff": 1})
+    response = client.put(f"/categories/{public.id}.json", json={"name": public.name, "permissions": {"staff": 1}}, headers=auth_headers(admin))
+    assert response.status_code == 200, response.json
 
 
 # GET /c/{id}/show.json
