@@ -138,7 +138,9 @@ def _count_reply_to(topic: Topic, post_number: int) -> None:
 def edit_post(editor: User, post: Post, *, raw: str, edit_reason: str | None = None) -> Post:
     """Change a post's body, keeping what it said before as a revision. An unchanged body is a no-op."""
     raw = validate_raw(raw)
-    with write_unit(db.session):
+    # keep_loaded: the post is reloaded under its lock, and the answer shows it as this edit left it (an edit that
+    # commits just after would otherwise show in this one's answer, text and version).
+    with write_unit(db.session, keep_loaded=True):
         db.session.refresh(post, with_for_update=ROW_LOCK)  # two edits at once would both write the next revision
         guardian.ensure_can_edit_post(editor, post)
         if raw == post.raw:

@@ -3,7 +3,7 @@ revisions, likes and the raw export."""
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from forum.content import cook
 from forum.database import write_unit
@@ -140,6 +140,23 @@ def test_a_closed_topic_takes_replies_from_staff_only(client, auth_headers, dial
     assert refused.json == {"errors": ["This topic is closed; it takes no new replies."], "error_type": "invalid_access"}
     assert count(Post, Post.user_id == other.id) == 2
     assert client.post("/posts.json", json={"topic_id": dialogue.id, "raw": REPLY}, headers=auth_headers(moderator)).status_code == 200
+
+
+def test_an_edit_answers_with_the_post_as_it_left_it(client, auth_headers, dialogue, other, monkeypatch):
+    """Another edit that commits between this edit's commit and its answer (here: a write on another connection, made
+    as the answer's context is loaded) does not show in this edit's answer."""
+    second = post_of(dialogue, 2)
+    load_context = posts.load_context
+
+    def context_after_a_later_edit(viewer, shown):
+        with db.engine.begin() as other_request:
+            other_request.execute(update(Post).where(Post.id == second.id).values(raw="A later edit, by someone else.", version=3))
+        return load_context(viewer, shown)
+
+    monkeypatch.setattr(posts, "load_context", context_after_a_later_edit)
+    response = client.put(f"/posts/{second.id}.json", json={"post": {"raw": REPLY + " Mine."}}, headers=auth_headers(other))
+    assert response.status_code == 200, response.json
+    assert (response.json["post"]["raw"], response.json["post"]["version"]) == (REPLY + " Mine.", 2)
 
 
 @pytest.mark.parametrize(
