@@ -73,3 +73,32 @@ def test_upgrading_keeps_what_users_wrote(empty_database, tmp_path):
             assert connection.execute(text("SELECT raw, like_count FROM posts")).one() == ("what she wrote", 0)
             assert connection.execute(text("SELECT views FROM topics")).scalar_one() == 0
         db.engine.dispose()
+
+
+def test_the_replies_are_recounted_without_the_deleted_ones(empty_database, tmp_path):
+    """Revision 0008: a post answered by a live and a deleted reply counts one reply, as deletion now counts it."""
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
+                "VALUES ('Amira', 'amira', 'member', true, false, CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO topics (title, slug, user_id, closed, archived, visible, pinned_globally, "
+                "highest_post_number, posts_count, reply_count, created_at, updated_at, bumped_at) "
+                "SELECT 'Replies counted', 'counted', id, false, false, true, false, 3, 2, 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users WHERE username = 'Amira'"))
+            for number, answers, deleted in ((1, None, "NULL"), (2, 1, "NULL"), (3, 1, "CURRENT_TIMESTAMP")):
+                connection.execute(text(
+                    "INSERT INTO posts (topic_id, user_id, post_number, reply_to_post_number, raw, cooked, post_type, "
+                    "version, reply_count, like_count, created_at, updated_at, deleted_at) SELECT id, user_id, :number, "
+                    ":answers, 'a reply', '<p>a reply</p>', 1, 1, :count, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+                    f"{deleted} FROM topics WHERE slug = 'counted'"), {"number": number, "answers": answers, "count": 2 if number == 1 else 0})
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            counts = connection.execute(text(
+                "SELECT posts.post_number, posts.reply_count FROM posts JOIN topics ON topics.id = posts.topic_id "
+                "WHERE topics.slug = 'counted' ORDER BY post_number")).all()
+        assert [tuple(row) for row in counts] == [(1, 1), (2, 0), (3, 0)]
+        db.engine.dispose()

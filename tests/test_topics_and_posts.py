@@ -105,6 +105,18 @@ def test_delete_and_recover_a_reply_adjust_counts(topic, member, make_user):
     assert (topic.posts_count, topic.reply_count) == (2, 1)
 
 
+def test_a_deleted_reply_stops_counting_on_the_post_it_answers(topic, member, make_user):
+    """As Discourse recounts the answered post's replies when one is deleted; a recovered reply counts again."""
+    first = db.session.scalar(select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
+    answers = [posts.create_reply(make_user(), topic, raw=REPLY, reply_to_post_number=1) for _ in range(2)]
+    posts.delete_post(answers[0].user, answers[0])
+    db.session.refresh(first)
+    assert first.reply_count == 1
+    posts.recover_post(answers[0].user, answers[0])
+    db.session.refresh(first)
+    assert first.reply_count == 2
+
+
 def test_author_cannot_recover_a_post_staff_deleted(topic, member, moderator):
     reply = posts.create_reply(member, topic, raw=REPLY)
     posts.delete_post(moderator, reply)

@@ -179,6 +179,7 @@ def delete_post(actor: User, post: Post) -> Post:
         withdraw_suggestions_when_stored(post.id)
         post.deleted_at = utcnow()
         post.deleted_by_id = actor.id
+        _adjust_answered_reply_count(post, -1)
         _adjust_topic_counts(post, -1)
         audit.record(actor, "post.delete", post)
     return post
@@ -195,6 +196,7 @@ def recover_post(actor: User, post: Post) -> Post:
             return post
         post.deleted_at = None
         post.deleted_by_id = None
+        _adjust_answered_reply_count(post, +1)
         _adjust_topic_counts(post, +1)
         events.publish_post_edited(post.id, post.topic_id)  # readable again: the bots read it again
         audit.record(actor, "post.recover", post)
@@ -206,6 +208,19 @@ def withdraw_suggestions_when_stored(post_id: int) -> None:
     deletion never holds review items' rows while it waits for the topic's (a timer deleting the topic holds the
     topic's and waits for the items'). A failure there is logged and leaves the items shown on a deleted post."""
     after_commit(lambda: review.withdraw_tactic_suggestions(post_id, reason=DELETED_POST_REASON), key=("withdraw", post_id))
+
+
+def _adjust_answered_reply_count(post: Post, delta: int) -> None:
+    """A deleted reply stops counting on the post it answers, as in Discourse; a recovered one counts again. Taken
+    after the reply's row lock and before the topic's: a reply's row is always locked before the post it answers."""
+    if post.reply_to_post_number is None:
+        return
+    db.session.execute(
+        update(Post)
+        .where(Post.topic_id == post.topic_id, Post.post_number == post.reply_to_post_number, Post.reply_count + delta >= 0)
+        .values(reply_count=Post.reply_count + delta),
+        execution_options={"synchronize_session": "fetch"},  # the answered post may be loaded in the session
+    )
 
 
 def _adjust_topic_counts(post: Post, delta: int) -> None:
