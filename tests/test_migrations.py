@@ -1,4 +1,6 @@
 """The migrations build exactly the models' schema, from empty, on the configured backend."""
+from contextlib import contextmanager
+
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -54,21 +56,11 @@ def test_downgrade_to_empty_and_up_again(empty_database, tmp_path):
 def test_upgrading_keeps_what_users_wrote(empty_database, tmp_path):
     app = _app_on(empty_database, tmp_path)
     with app.app_context():
-        flask_migrate.upgrade(revision="0001")
-        with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
-                "VALUES ('Amira', 'amira', 'member', true, false, CURRENT_TIMESTAMP)"))
-            connection.execute(text(
-                "INSERT INTO topics (title, slug, user_id, closed, archived, visible, pinned_globally, "
-                "highest_post_number, posts_count, reply_count, created_at, updated_at, bumped_at) "
-                "SELECT 'Kept across upgrades', 'kept', id, false, false, true, false, 1, 1, 0, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users"))
+        with _written_at("0001", "kept", highest_post_number=1, posts_count=1, reply_count=0) as connection:
             connection.execute(text(
                 "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, post_type, version, reply_count, "
                 "created_at, updated_at) SELECT id, user_id, 1, 'what she wrote', '<p>what she wrote</p>', 1, 1, 0, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM topics"))
-        flask_migrate.upgrade()
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM topics WHERE slug = 'kept'"))
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT raw, like_count FROM posts")).one() == ("what she wrote", 0)
             assert connection.execute(text("SELECT views FROM topics")).scalar_one() == 0
@@ -79,26 +71,39 @@ def test_the_replies_are_recounted_without_the_deleted_ones(empty_database, tmp_
     """Revision 0008: a post answered by a live and a deleted reply counts one reply, as deletion now counts it."""
     app = _app_on(empty_database, tmp_path)
     with app.app_context():
-        flask_migrate.upgrade(revision="0007")
-        with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
-                "VALUES ('Amira', 'amira', 'member', true, false, CURRENT_TIMESTAMP)"))
-            connection.execute(text(
-                "INSERT INTO topics (title, slug, user_id, closed, archived, visible, pinned_globally, "
-                "highest_post_number, posts_count, reply_count, created_at, updated_at, bumped_at) "
-                "SELECT 'Replies counted', 'counted', id, false, false, true, false, 3, 2, 1, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users WHERE username = 'Amira'"))
+        with _written_at("0007", "counted", highest_post_number=3, posts_count=2, reply_count=1) as connection:
             for number, answers, deleted in ((1, None, "NULL"), (2, 1, "NULL"), (3, 1, "CURRENT_TIMESTAMP")):
                 connection.execute(text(
                     "INSERT INTO posts (topic_id, user_id, post_number, reply_to_post_number, raw, cooked, post_type, "
                     "version, reply_count, like_count, created_at, updated_at, deleted_at) SELECT id, user_id, :number, "
                     ":answers, 'a reply', '<p>a reply</p>', 1, 1, :count, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
                     f"{deleted} FROM topics WHERE slug = 'counted'"), {"number": number, "answers": answers, "count": 2 if number == 1 else 0})
-        flask_migrate.upgrade()
         with db.engine.connect() as connection:
             counts = connection.execute(text(
                 "SELECT posts.post_number, posts.reply_count FROM posts JOIN topics ON topics.id = posts.topic_id "
                 "WHERE topics.slug = 'counted' ORDER BY post_number")).all()
         assert [tuple(row) for row in counts] == [(1, 1), (2, 0), (3, 0)]
         db.engine.dispose()
+
+
+@contextmanager
+def _written_at(revision: str, slug: str, **counts: int):
+    """In an app context: the database migrated to ``revision``, a member, Amira, and a topic of hers written with
+    that revision's schema, and a connection to write more; when the block ends, the database is upgraded to the head."""
+    flask_migrate.upgrade(revision=revision)
+    with db.engine.begin() as connection:
+        _insert_author_and_topic(connection, slug, **counts)
+        yield connection
+    flask_migrate.upgrade()
+
+
+def _insert_author_and_topic(connection, slug: str, **counts: int) -> None:
+    connection.execute(text(
+        "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
+        "VALUES ('Amira', 'amira', 'member', true, false, CURRENT_TIMESTAMP)"))
+    connection.execute(text(
+        "INSERT INTO topics (title, slug, user_id, closed, archived, visible, pinned_globally, "
+        "highest_post_number, posts_count, reply_count, created_at, updated_at, bumped_at) "
+        "SELECT 'Written before the upgrade', :slug, id, false, false, true, false, :highest_post_number, :posts_count, "
+        ":reply_count, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users WHERE username = 'Amira'"),
+        {"slug": slug, **counts})
