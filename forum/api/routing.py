@@ -1,6 +1,7 @@
 """Routes as Discourse serves them: every path answers with and without the ``.json`` suffix."""
 from flask import Blueprint
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from forum.api.params import MAX_INTEGER
@@ -8,11 +9,17 @@ from forum.api.params import MAX_INTEGER
 
 class IdConverter(IntegerConverter):
     """``<int:...>`` for every route: ids beyond the 32-bit id columns name nothing, so they answer 404
-    instead of reaching the database (where PostgreSQL would refuse them with an error)."""
+    instead of reaching the database (where PostgreSQL would refuse them with an error).
 
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_INTEGER)
-        super().__init__(map, *args, **kwargs)
+    Not found, rather than werkzeug's ValidationError ("no rule matches"): werkzeug converts only once it has chosen
+    the rule, and a rule refused then answers 405 whenever another rule of the path takes other methods
+    (``PUT /posts/{id}`` beside ``GET /posts/{id}``), as Discourse never would for a post that does not exist."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_INTEGER:
+            raise NotFound()
+        return number
 
 
 class TextConverter(UnicodeConverter):

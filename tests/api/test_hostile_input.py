@@ -14,7 +14,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from werkzeug.datastructures import MultiDict
+from werkzeug.routing import AnyConverter
 
+from forum.api.routing import IdConverter
 from tests.api.test_openapi_conformance import CASES
 
 HOSTILE_VALUES = [
@@ -180,3 +182,31 @@ def test_a_timing_with_more_digits_than_python_converts_is_a_400(client, auth_he
         response = client.post("/topics/timings.json", json={"topic_id": world.topic.id, "topic_time": 10, "timings": timings},
                                headers=auth_headers(world.member))
         assert response.status_code == 400 and response.json["error_type"] == "invalid_parameters"
+
+
+def _routes_with_ids(app):
+    for rule in app.url_map.iter_rules():
+        if any(isinstance(converter, IdConverter) for converter in rule._converters.values()):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule
+
+
+def _value_beyond_the_id_columns(converter):
+    """2**31 for an id, and a value each other converter of the rule accepts."""
+    if isinstance(converter, IdConverter):
+        return 2**31
+    return min(converter.items) if isinstance(converter, AnyConverter) else "x"
+
+
+def test_ids_beyond_the_id_columns_are_a_json_404_on_every_route_and_method(app, client, auth_headers, world):
+    """Every method of every route with an id: 2**31 names nothing. (werkzeug refused such a rule only after choosing
+    it, and answered 405 wherever another rule of the path took other methods: ``PUT /posts/{id}``.)"""
+    failures = []
+    for method, rule in _routes_with_ids(app):
+        path = rule.build({name: _value_beyond_the_id_columns(converter) for name, converter in rule._converters.items()},
+                          append_unknown=False)[1]
+        response = client.open(path, method=method, headers=auth_headers(world.admin))
+        if response.status_code != 404 or not (response.is_json and response.json["errors"] and response.json["error_type"]):
+            failures.append(f"{method} {path}: {response.status_code} {response.get_data(as_text=True)[:80]}")
+    assert len(list(_routes_with_ids(app))) > 40
+    assert not failures, "\n".join(failures)
