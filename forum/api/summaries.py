@@ -27,12 +27,12 @@ def topic_summary(topic_id: int):
     summary = view.summary
     return {
         "ai_topic_summary": {
-            "summarized_text": summary.summarized_text,
+            "summarized_text": view.summarized_text,
             "algorithm": summary.algorithm,
             "outdated": view.outdated,
             "can_regenerate": actor is not None and actor.is_active,
             "new_posts_since_summary": view.new_posts_since_summary,
             "updated_at": iso(summary.updated_at),
         },
-        "key_points": summary.key_points,
+        "key_points": view.key_points,
     }

@@ -499,7 +499,7 @@ def topic_digest(viewer: User | None, topic_id: int, *, redact: bool = False) ->
         last_posted_at=thread[-1].posted_at if thread else None,
         participants=participants,
         guiding_questions=tuple(guiding),
-        summary=_summary(viewer, topic, {post.post_number for post in quotable}, redactor),
+        summary=_summary(viewer, topic, redactor),
         tactics=tactic_examples,
         resources=_resources(topic, quotable, redactor),
         unanswered_questions=_unanswered_questions(topic, thread, redactor),
@@ -555,23 +555,20 @@ def _tactic_examples(topic: Topic, thread: list[_ReadPost], tactic_rows: list[Ro
     return tuple(result)
 
 
-def _summary(viewer: User | None, topic: Topic, quotable_numbers: set[int], redactor: Redactor) -> Summary | None:
-    """The stored summary (made now if missing). A key point survives only if the post it was copied from
-    may be quoted, with the citations that may be shown: a summary made before its author opted out, or
-    before a post was hidden, must not leak it."""
+def _summary(viewer: User | None, topic: Topic, redactor: Redactor) -> Summary | None:
+    """The stored summary (made now if missing), with only the key points that may still be quoted
+    (summaries.summary_for leaves out those of posts hidden, deleted or by an author who opted out since)."""
     view = summaries.summary_for(viewer, topic.id)
     if view is None:
         return None
-    points = []
-    for point in view.summary.key_points:
-        numbers = point["post_numbers"]
-        if not numbers or numbers[0] not in quotable_numbers:
-            continue
-        citations = tuple(
-            Citation(number, permalink(topic.id, topic.slug, number, redacted=redactor.enabled)) for number in numbers if number in quotable_numbers
+    points = tuple(
+        KeyPoint(
+            redactor.text(point["text"]),
+            tuple(Citation(number, permalink(topic.id, topic.slug, number, redacted=redactor.enabled)) for number in point["post_numbers"]),
         )
-        points.append(KeyPoint(redactor.text(point["text"]), citations))
-    return Summary(tuple(points), view.summary.updated_at, view.outdated)
+        for point in view.key_points
+    )
+    return Summary(points, view.summary.updated_at, view.outdated)
 
 
 def _resources(topic: Topic, quotable: list[_ReadPost], redactor: Redactor) -> tuple[Resource, ...]:

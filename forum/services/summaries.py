@@ -43,16 +43,7 @@ class SummaryInput:
 def summary_input(topic: Topic) -> SummaryInput:
     """What the summariser may read of ``topic``: one query, whatever the length."""
     rows = db.session.execute(
-        select(Post.post_number, Post.cooked, Post.reply_to_post_number, User.username)
-        .join(User, User.id == Post.user_id)
-        .where(
-            Post.topic_id == topic.id,
-            Post.post_type == PostType.REGULAR,
-            Post.deleted_at.is_(None),
-            Post.hidden_at.is_(None),
-            User.bot_opt_out.is_(False),
-        )
-        .order_by(Post.post_number)
+        _readable_posts(topic.id, Post.post_number, Post.cooked, Post.reply_to_post_number, User.username).order_by(Post.post_number)
     ).all()
     digest = hashlib.sha256(topic.title.encode())
     thread = []
@@ -69,6 +60,22 @@ def summary_input(topic: Topic) -> SummaryInput:
             )
         )
     return SummaryInput(topic.title, thread, digest.hexdigest(), topic.highest_post_number)
+
+
+def _readable_posts(topic_id: int, *columns):
+    """The posts of the topic that the summariser may read and quote: regular, live, not hidden, by an author who
+    has not opted out of bots."""
+    return (
+        select(*columns)
+        .join(User, User.id == Post.user_id)
+        .where(
+            Post.topic_id == topic_id,
+            Post.post_type == PostType.REGULAR,
+            Post.deleted_at.is_(None),
+            Post.hidden_at.is_(None),
+            User.bot_opt_out.is_(False),
+        )
+    )
 
 
 def summarize_topic(topic_id: int) -> TopicSummary | None:
@@ -117,12 +124,17 @@ def summary_markdown(topic: Topic, key_points: list[dict]) -> str:
 @dataclass(frozen=True)
 class SummaryView:
     summary: TopicSummary
+    key_points: list[dict]
+    summarized_text: str
     outdated: bool
     new_posts_since_summary: int
 
 
 def summary_for(viewer: User | None, topic_id: int, *, regenerate: bool = False) -> SummaryView | None:
-    """The topic's summary as ``viewer`` may see it (made now if there is none yet, or if asked to)."""
+    """The topic's summary as ``viewer`` may see it (made now if there is none yet, or if asked to).
+
+    Only the key points whose post may still be quoted: one deleted, hidden or by an author who opted out since
+    the summary was made is left out, with its citations, until beat's scan makes the summary again."""
     topic = topics.get_visible_topic(viewer, topic_id)
     if regenerate:
         guardian.ensure_can_act(viewer)
@@ -131,7 +143,24 @@ def summary_for(viewer: User | None, topic_id: int, *, regenerate: bool = False)
         stored = summarize_topic(topic.id)
         if stored is None:
             return None
-    return SummaryView(stored, is_outdated(topic, stored), max(0, topic.highest_post_number - stored.highest_post_number))
+    key_points, summarized_text = _quotable_key_points(topic, stored)
+    outdated = is_outdated(topic, stored)
+    return SummaryView(stored, key_points, summarized_text, outdated, max(0, topic.highest_post_number - stored.highest_post_number))
+
+
+def _quotable_key_points(topic: Topic, summary: TopicSummary) -> tuple[list[dict], str]:
+    """The summary's key points copied from posts that may still be quoted (a point's first post is the one it was
+    copied from), each citing only such posts, and their Markdown."""
+    cited = {number for point in summary.key_points for number in point["post_numbers"]}
+    quotable = set(db.session.scalars(_readable_posts(topic.id, Post.post_number).where(Post.post_number.in_(cited))))
+    if cited <= quotable:
+        return summary.key_points, summary.summarized_text
+    key_points = [
+        {**point, "post_numbers": [number for number in point["post_numbers"] if number in quotable]}
+        for point in summary.key_points
+        if point["post_numbers"] and point["post_numbers"][0] in quotable
+    ]
+    return key_points, summary_markdown(topic, key_points)
 
 
 def is_outdated(topic: Topic, summary: TopicSummary) -> bool:
