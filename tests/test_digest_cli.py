@@ -9,8 +9,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bots.tactics import Suggestion
-from forum.models import Role
-from forum.services import posts, review, tactics, topics
+from forum.extensions import db
+from forum.models import Role, Topic
+from forum.services import posts, review, tactics, topics, users
 from tests.api.factories import make_category
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "digest-schema.json").read_text())
@@ -19,7 +20,7 @@ SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "digest-s
 @pytest.fixture
 def forum(app, make_user):
     """Two topics in a public category (one with an approved training example), one in a private category."""
-    author, staff, insider = make_user(username="writer"), make_user(Role.MODERATOR), make_user(username="insider")
+    author, staff, insider = make_user(username="writer"), make_user(Role.MODERATOR, username="staff"), make_user(username="insider")
     public = make_category("Open dialogues")
     private = make_category("Closed room", restricted_to=(insider,))
     first = topics.create_topic(author, title="Training factory supervisors", raw="## Start\n\nWhat did training change?", category=public)
@@ -63,6 +64,15 @@ def test_exports_a_category_and_a_tactic_redacted(app, forum, tmp_path):
         text = path.read_text()
         assert "writer" not in text and "555 010 9999" not in text
     assert "[phone hidden]" in (tmp_path / "tactic-training.json").read_text()
+
+
+def test_a_category_export_leaves_out_its_unlisted_topics_unless_made_as_staff(app, forum, tmp_path):
+    staff = users.find_by_username("staff")
+    topics.set_status(staff, db.session.get(Topic, forum["second"]), "visible", False)
+    assert run(app, "--category", forum["public"].slug, "-f", "json", "-o", tmp_path / "anonymous").exit_code == 0
+    assert [path.name for path in (tmp_path / "anonymous").iterdir()] == [f"topic-{forum['first']}.json"]
+    assert run(app, "--category", forum["public"].slug, "-f", "json", "--as", "staff", "-o", tmp_path / "staff").exit_code == 0
+    assert sorted(path.name for path in (tmp_path / "staff").iterdir()) == sorted(f"topic-{n}.json" for n in (forum["first"], forum["second"]))
 
 
 def test_a_private_category_is_exported_only_as_someone_who_may_read_it(app, forum, tmp_path):

@@ -621,8 +621,7 @@ def tactic_notebook(viewer: User | None, tactic_name: str, *, redact: bool = Fal
         .outerjoin(Category, Category.id == Topic.category_id)
         .where(
             post_tags.c.tag_id == tag.id,
-            Topic.deleted_at.is_(None),
-            guardian.readable_topics(viewer),
+            guardian.listed_topics(viewer),  # a list, as /tag/{name}.json: unlisted topics open only by their link
             *_content_conditions(viewer),
         )
         .order_by(Topic.created_at, Topic.id, Post.post_number)
@@ -668,7 +667,7 @@ def _people_of(rows: list[Row], topic_ids: list[int]) -> list[Person]:
 
 
 def category_topic_ids(viewer: User | None, category_ref: str) -> list[int]:
-    """The topics of a category (named by id or slug) that the viewer may read, oldest first."""
+    """The topics of a category (named by id or slug) that the category's list shows the viewer, oldest first."""
     condition = Category.slug == category_ref
     if category_ref.isdigit():
         condition = or_(condition, Category.id == int(category_ref))
@@ -679,7 +678,7 @@ def category_topic_ids(viewer: User | None, category_ref: str) -> list[int]:
     return list(
         db.session.scalars(
             select(Topic.id)
-            .where(Topic.category_id == category.id, Topic.deleted_at.is_(None), guardian.readable_topics(viewer))
+            .where(Topic.category_id == category.id, guardian.listed_topics(viewer))
             .order_by(Topic.created_at, Topic.id)
         )
     )

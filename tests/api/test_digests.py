@@ -454,6 +454,21 @@ def test_tactic_notebook_gathers_approved_examples_across_topics(get, demo, memb
     assert get("/tag/dialogue/digest.json").status_code == 404  # a tag, but not a tactic
 
 
+def test_tactic_notebook_lists_unlisted_topics_to_staff_only(get, member, moderator):
+    """A notebook is a list, as /tag/{name}.json is: an unlisted topic opens by its link, but is not listed."""
+    unlisted = topics.create_topic(member, title="An unlisted dialogue about training", raw="## Start\n\nWho trained managers?")
+    example = posts.create_reply(member, unlisted, raw="## Managers\n\nWe trained the managers of the mill in grievance handling.")
+    decide(moderator, example, "training", "approve_tag")
+    topics.set_status(moderator, unlisted, "visible", False)
+
+    for viewer in (None, member):
+        notebook = get("/tag/training/digest.json", viewer).json
+        assert notebook["topics"] == [] and notebook["counts"]["topics"] == 0
+        assert "unlisted dialogue" not in get("/tag/training/digest.md", viewer).get_data(as_text=True)
+    assert [t["id"] for t in get("/tag/training/digest.json", moderator).json["topics"]] == [unlisted.id]
+    assert get(f"/t/{unlisted.id}/digest.json", member).status_code == 200  # by its link
+
+
 # Size: a fixed number of queries, and the time it takes.
 
 
