@@ -79,7 +79,7 @@ def category(category_id: int, slug: str | None = None):
 @anonymous_cache.cached(anonymous_cache.LIST_DEPENDENCIES, reads=LIST_PARAMS)
 def tag(name: str):
     viewer = current_actor()
-    found = topic_lists.find_tag(name)
+    found = topic_lists.find_tag(viewer, name)
     result = topic_lists.tag_topics(viewer, found, _paging())
     summary = serializers.tag_summary(found, topic_lists.tag_topic_count(viewer, found))
     return _respond(result, serializers.TAG, tags=[summary])

@@ -116,8 +116,10 @@ def category_topics(viewer: User | None, category_id: int, options: Paging) -> T
     return _list(viewer, in_category, options, pinned=Topic.category_id == category.id, scope=in_category, excerpts=True)
 
 
-def find_tag(name: str) -> Tag:
-    tag = db.session.scalar(select(Tag).where(func.lower(Tag.name) == name.lower()))
+def find_tag(viewer: User | None, name: str) -> Tag:
+    """The tag named ``name``, if ``viewer`` may know of it (tags.known_tags): a tag used only in restricted categories
+    is as unknown as one that does not exist."""
+    tag = db.session.scalar(select(Tag).where(func.lower(Tag.name) == name.lower(), tags.known_tags(viewer)))
     if tag is None:
         raise NotFound("That tag does not exist.")
     return tag

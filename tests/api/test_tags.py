@@ -91,6 +91,21 @@ def test_tags_show_the_topic_counts_the_caller_may_see(client, auth_headers, adm
     assert isinstance(training["id"], int)
 
 
+def test_a_tag_page_is_a_404_to_whoever_may_not_know_the_tag(client, auth_headers, admin, member, moderator, make_user, circle_only):
+    """As in /tags.json and search: a tag used only in a restricted category, or only on a deleted topic, is not
+    confirmed to exist (the name alone may be what the circle keeps to itself)."""
+    topics.create_topic(member, title="Training inside the circle", raw=OPENING, category=circle_only, tag_names=("secret-plan",))
+    gone = topics.create_topic(member, title="A deleted topic", raw=OPENING, tag_names=("abandoned",))
+    topics.delete_topic(admin, gone)
+    outsider = make_user(Role.MEMBER, "outsider")
+    for name in ("secret-plan", "abandoned", "no-such-tag"):
+        for viewer in (None, outsider):
+            response = client.get(f"/tag/{name}.json", headers=auth_headers(viewer))
+            assert response.status_code == 404 and response.json["error_type"] == "not_found", (name, viewer)
+    assert client.get("/tag/secret-plan.json", headers=auth_headers(member)).json["topic_list"]["tags"][0]["topic_count"] == 1
+    assert client.get("/tag/abandoned.json", headers=auth_headers(moderator)).json["topic_list"]["tags"][0]["topic_count"] == 0
+
+
 def test_tags_of_a_tag_group_are_listed_even_before_they_are_used(client, auth_headers, admin):
     tags.create_tag_group(admin, name="Tactics", tag_names=["restorative circle"])
     assert _tags(client, auth_headers(None)) == {
