@@ -278,10 +278,16 @@ def perform(actor: User | None, reviewable_id: int, action: str, *, version: int
         raise InvalidParameters(f"The reason is too long (maximum is {MAX_REASON_LENGTH} characters).")
     with write_unit(db.session):
         # The post's row before the item's: the order in which flags and the bot take them.
-        post_id = db.session.scalar(select(Reviewable.post_id).where(Reviewable.id == reviewable_id))
-        if post_id is None:
+        found = db.session.execute(select(Reviewable.post_id, Reviewable.type).where(Reviewable.id == reviewable_id)).first()
+        if found is None:
             raise NotFound("That review item does not exist.")
-        db.session.get(Post, post_id, with_for_update=ROW_LOCK, populate_existing=True)
+        post = db.session.get(Post, found.post_id, with_for_update=ROW_LOCK, populate_existing=True)
+        if found.type == ReviewableType.TACTIC_TAG:
+            # A tactic's decisions change the topic's tags, which its other posts' decisions change too: the topic's
+            # row serialises them (after the post's, as a deletion takes them; before the item's, as a timer does).
+            topic = db.session.get(Topic, post.topic_id, with_for_update=ROW_LOCK, populate_existing=True)
+            db.session.expire(topic, ["tags"])
+            db.session.expire(post, ["tags"])
         item = db.session.get(Reviewable, reviewable_id, with_for_update=True, populate_existing=True)
         if item is None:
             raise NotFound("That review item does not exist.")

@@ -9,6 +9,7 @@ from forum.extensions import db
 from forum.database import write_unit
 from forum.models import AuditLogEntry, Post, Reviewable, ReviewableStatus, TacticModel, Topic
 from forum.services import posts, review, tactics, topics
+from tests.conftest import run_together
 
 TRAINING_POST = (
     "## Training supplier managers\n\n"
@@ -344,3 +345,50 @@ def test_a_post_deleted_while_the_bot_scores_it_gets_no_suggestions(moderator, t
     db.session.expire_all()
     items = db.session.scalars(select(Reviewable).where(Reviewable.post_id == post.id)).all()
     assert [(item.id, item.status) for item in items] == [(earlier.id, ReviewableStatus.DELETED)]
+
+
+# Two moderators on one topic's tactic at once.
+
+
+def _two_training_items(make_user, round_: int) -> tuple[int, list[int]]:
+    topic = topics.create_topic(make_user(), title=f"How do NGOs train company staff, round {round_}?", raw="## Opening\n\nWhat worked?")
+    items = [suggest(posts.create_reply(make_user(), topic, raw=f"{TRAINING_POST} Post {k}."), "training")[0] for k in range(2)]
+    return topic.id, [item.id for item in items]
+
+
+def _race(app, headers: list[dict], requests: list[tuple[str, int]]) -> list[int]:
+    """The requests (path, version), each with its own moderator's headers on its own connection, at once; their statuses."""
+    statuses = [0] * len(requests)
+
+    def work(start, index):
+        start()
+        path, version = requests[index]
+        statuses[index] = app.test_client().put(path, data={"version": version}, headers=headers[index]).status_code
+
+    assert not run_together(app, work, [(index,) for index in range(len(requests))])
+    db.session.expire_all()
+    return statuses
+
+
+def test_concurrent_approvals_of_one_tactic_in_one_topic_tag_it_once(app, auth_headers, make_user):
+    """Each approval tags the topic if it is not yet: unserialised, both saw it untagged and one failed (500, a
+    duplicate topic tag on PostgreSQL), or aborted a bulk request half way."""
+    headers = [auth_headers(make_user("moderator")) for _ in range(2)]  # once: each race ends the session
+    for round_ in range(5):
+        topic_id, ids = _two_training_items(make_user, round_)
+        statuses = _race(app, headers, [(f"/review/{item_id}/perform/approve_tag.json", 1) for item_id in ids])
+        assert statuses == [200, 200], f"round {round_}"
+        assert [tag.name for tag in db.session.get(Topic, topic_id).tags] == ["training"]
+
+
+def test_reopening_one_approval_while_another_is_made_keeps_the_topic_tagged(app, auth_headers, make_user):
+    """The reopened approval had tagged the topic; the other one, made meanwhile, still needs the tag."""
+    headers = [auth_headers(make_user("moderator")) for _ in range(2)]  # once: each race ends the session
+    for round_ in range(5):
+        topic_id, (first, second) = _two_training_items(make_user, round_)
+        assert app.test_client().put(f"/review/{first}/perform/approve_tag.json", data={"version": 1}, headers=headers[0]).status_code == 200
+        statuses = _race(app, headers,
+                         [(f"/review/{first}/perform/reopen.json", 2), (f"/review/{second}/perform/approve_tag.json", 1)])
+        assert statuses == [200, 200], f"round {round_}"
+        assert db.session.get(Reviewable, second).status == ReviewableStatus.APPROVED
+        assert [tag.name for tag in db.session.get(Topic, topic_id).tags] == ["training"], f"round {round_}"
