@@ -157,13 +157,15 @@ def flag_post(actor: User | None, post: Post, post_action_type_id: int, *, messa
         raise InvalidParameters(f"The message is too long (maximum is {MAX_REASON_LENGTH} characters).")
     with write_unit(db.session):
         db.session.refresh(post, with_for_update=ROW_LOCK)  # the post's row before its review item, as every path
+        # One flag per member and post, whatever its type, as Discourse: a member's flags of several types would
+        # weigh as several members' and let one member hide a post.
         already = db.session.scalar(
             select(PostAction.id).where(
-                PostAction.post_id == post.id, PostAction.user_id == actor.id, PostAction.post_action_type_id == post_action_type_id
+                PostAction.post_id == post.id, PostAction.user_id == actor.id, PostAction.post_action_type_id.in_(FLAG_TYPES)
             )
         )
         if already is not None:
-            raise NotAllowed("You have already flagged this post that way.")
+            raise NotAllowed("You have already flagged this post.")
         db.session.add(PostAction(post_id=post.id, user_id=actor.id, post_action_type_id=post_action_type_id))
         item = db.session.scalar(select(Reviewable).where(Reviewable.dedupe_key == f"flag:{post.id}").with_for_update())
         if item is not None and item.status == ReviewableStatus.PENDING:

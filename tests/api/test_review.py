@@ -250,6 +250,23 @@ def test_flags_fill_one_item_and_hide_the_post_past_the_threshold(client, auth_h
     assert db.session.get(Post, post.id).hidden_at is None
 
 
+def test_a_member_flags_a_post_once_whatever_the_type_so_one_member_cannot_hide_it(client, auth_headers, moderator, topic, make_user):
+    """As Discourse: one flag per member and post. Before, flags of three types by one member weighed as three
+    members' and hid the post; a moderator's two did too."""
+    post = posts.create_reply(make_user(), topic, raw="Buy from the company that paid off the local officials!")
+    member = make_user()
+    for flagger in (member, moderator):
+        assert client.post("/post_actions.json", data={"id": post.id, "post_action_type_id": 3}, headers=auth_headers(flagger)).status_code == 200
+        for other_type in (4, 8, 7):
+            again = client.post("/post_actions.json", data={"id": post.id, "post_action_type_id": other_type}, headers=auth_headers(flagger))
+            assert again.status_code == 403 and again.json["errors"] == ["You have already flagged this post."]
+        db.session.expire_all()
+        assert (db.session.get(Post, post.id).hidden_at is None) == (flagger is member)  # 1 of 3, then 1 + 2
+    [item] = client.get("/review.json", query_string={"type": "ReviewableFlaggedPost"}, headers=auth_headers(moderator)).json["reviewables"]
+    assert item["score"] == 3.0 and len(item["reviewable_scores"]) == 2  # a member's 1 and a moderator's 2
+    assert client.post("/post_actions.json", data={"id": post.id, "post_action_type_id": 2}, headers=auth_headers(member)).status_code == 200  # a like is no flag
+
+
 def test_opting_out_withdraws_pending_suggestions_and_is_the_users_own_choice(client, auth_headers, member, admin, training_item, make_user):
     author = db.session.get(Post, training_item.post_id).user
     assert put(client, auth_headers, f"/u/{author.username}/bot-preferences.json", member, bot_opt_out="true").status_code == 403
