@@ -230,8 +230,8 @@ def _participants_since(user: User | None, since) -> int:
         select(PostAction.user_id.label("user_id"))
         .join(Post, Post.id == PostAction.post_id)
         .join(Topic, Topic.id == Post.topic_id)
-        .where(counted_posts(user), PostAction.created_at > since)
-    )
+        .where(counted_posts(user), PostAction.post_action_type_id == PostActionType.LIKE, PostAction.created_at > since)
+    )  # likes only: who flagged what is for staff
     people = posters.union(likers).subquery()
     return db.session.scalar(select(func.count()).select_from(people))
 

@@ -147,6 +147,15 @@ def test_statistics_count_only_what_the_caller_may_see(client, auth_headers, wor
     assert outside["users_count"] == inside["users_count"] == 4 and outside["users_last_day"] == 4
 
 
+def test_a_flag_does_not_count_its_flagger_as_participating(client, auth_headers, world, make_user):
+    """Who flagged what is for staff: a flag is not a like, and would show anyone when someone flagged."""
+    before = _statistics(client, auth_headers(None))["participating_users_last_day"]
+    public_post = db.session.scalar(select(Post).where(Post.post_number == 1).order_by(Post.id))
+    assert client.post("/post_actions.json", data={"id": public_post.id, "post_action_type_id": 4},
+                       headers=auth_headers(make_user())).status_code == 200
+    assert _statistics(client, auth_headers(None))["participating_users_last_day"] == before
+
+
 def test_statistics_count_by_period_and_leave_out_deleted_and_small_action_posts(client, auth_headers, world, moderator):
     with write_unit(db.session):
         db.session.execute(
