@@ -313,6 +313,15 @@ def test_admins_describe_tactics_and_rename_them(client, auth_headers, admin, mo
     assert renamed.description == body["description"]
 
 
+def test_items_show_a_renamed_tactic_by_its_new_name_decided_or_not(client, auth_headers, admin, moderator, topic, make_user):
+    decided, pending = (suggest(posts.create_reply(make_user(), topic, raw=TRAINING_POST), "training")[0] for _ in range(2))
+    assert put(client, auth_headers, f"/review/{decided.id}/perform/approve_tag.json", moderator, version=1).status_code == 200
+    assert client.put("/tag/training.json", json={"tag": {"id": "capacity-building"}}, headers=auth_headers(admin)).status_code == 200
+    listed = client.get("/review.json", query_string={"status": "all", "tactic": "capacity-building"}, headers=auth_headers(moderator)).json
+    assert {(item["id"], item["payload"]["tactic"]) for item in listed["reviewables"]} == {(decided.id, "capacity-building"), (pending.id, "capacity-building")}
+    assert client.get(f"/review/{decided.id}.json", headers=auth_headers(moderator)).json["reviewable"]["payload"]["tactic"] == "capacity-building"
+
+
 def test_a_tactic_added_through_the_tag_group_api_is_used_by_the_next_model(client, auth_headers, admin):
     group = tactics.tactics_group()
     names = [tag.name for tag in tactics.tactic_tags()] + ["code-of-conduct"]

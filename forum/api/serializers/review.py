@@ -49,13 +49,19 @@ def reviewable(actor: User | None, item: Reviewable) -> dict:
         "score": item.score,
         "version": item.version,
         "can_edit": False,
-        "payload": {**item.payload, "raw": post.raw, "excerpt": excerpt(post.cooked), "topic_title": fancy_title(topic.title)},
+        "payload": {**item.payload, **_tactic_name(item), "raw": post.raw, "excerpt": excerpt(post.cooked), "topic_title": fancy_title(topic.title)},
         "reviewable_scores": [_score(item, score) for score in item.scores] or _bot_score(item),
         "bundled_actions": bundled_actions(actor, item),
         "history": [_history(entry) for entry in item.history],
         "reviewed_by_id": item.reviewed_by_id,
         "reviewed_at": iso(item.reviewed_at),
     }
+
+
+def _tactic_name(item: Reviewable) -> dict:
+    """A tactic item's tactic by its name now: the payload keeps the name it was filed under, and an admin may have
+    renamed the tactic since (the queue's ``tactic`` filter already goes by the tag)."""
+    return {"tactic": item.tag.name} if item.tag is not None else {}
 
 
 def _score(item: Reviewable, score: ReviewableScore) -> dict:
