@@ -298,14 +298,14 @@ def perform(actor: User | None, reviewable_id: int, action: str, *, version: int
         if action not in available_actions(actor, item):
             raise NotAllowed(f"{action} is not possible on this item now.")
         if action == REOPEN:
-            changed_post = _undo(item)
-            _transition(item, actor, REOPEN, ReviewableStatus.PENDING, reason=reason)
+            details = _undo(item)
+            _transition(item, actor, REOPEN, ReviewableStatus.PENDING, reason=reason, details=details)
             item.reviewed_by_id, item.reviewed_at = None, None
         else:
             details = _apply(item, action)
-            changed_post = bool(details)
             _transition(item, actor, action, TRANSITIONS[item.type][action], reason=reason, details=details)
             item.reviewed_by_id, item.reviewed_at = actor.id, utcnow()
+        changed_post = bool(details)
         audit.record(actor, f"reviewable.{action}", item, after={"status": item.status, "version": item.version}, context={"reason": reason} if reason else None)
         if changed_post:  # tags or visibility readers see; a rejection or an ignore changes nothing they see
             events.publish_topic_changed(item.topic_id)
@@ -356,31 +356,49 @@ def _apply(item: Reviewable, action: str) -> dict:
     return {}
 
 
-def _undo(item: Reviewable) -> bool:
-    """Take back what the item's last decision did to the post and topic; whether it had done anything."""
+def _undo(item: Reviewable) -> dict:
+    """Take back what the item's last decision did to the post and topic; returns what it took back (empty: nothing)."""
     decision = next((entry for entry in reversed(item.history) if entry.action in TRANSITIONS[item.type]), None)
     if decision is None or not decision.details:
-        return False
+        return {}
     post = db.session.get(Post, item.post_id)
     if decision.action == "approve_tag":
         tag = item.tag
         if tag in post.tags:
             post.tags.remove(tag)
-        still_approved_elsewhere = db.session.scalar(
-            select(func.count()).where(
-                Reviewable.topic_id == item.topic_id,
-                Reviewable.tag_id == item.tag_id,
-                Reviewable.status == ReviewableStatus.APPROVED,
-                Reviewable.id != item.id,
-            )
-        )
-        if decision.details.get("topic_tag_added") and not still_approved_elsewhere and tag in post.topic.tags:
+        if tag in post.topic.tags and _topic_tag_is_the_approvals_own(item):
             post.topic.tags.remove(tag)
-    elif decision.details.get("hid_post"):
+            return {"post_tag_removed": True, "topic_tag_removed": True}
+        return {"post_tag_removed": True}
+    if decision.details.get("hid_post"):
         post.hidden_at = None
-    elif decision.details.get("unhid_post"):
+        return {"unhid_post": True}
+    if decision.details.get("unhid_post"):
         post.hidden_at = utcnow()
-    return True
+        return {"hid_post": True}
+    return {}
+
+
+def _topic_tag_is_the_approvals_own(item: Reviewable) -> bool:
+    """Whether reopening ``item`` leaves its tactic on the topic with nothing to stand on: no other approval of it in
+    the topic stands, and the last decision that changed the topic's tag added it (it was not the author's). The
+    decision that added it may be another item's, reopened while this one stood. The topic's row is locked
+    (``perform``), so no other decision on its tags runs meanwhile."""
+    items = db.session.scalars(
+        select(Reviewable)
+        .options(selectinload(Reviewable.history))
+        .where(Reviewable.topic_id == item.topic_id, Reviewable.tag_id == item.tag_id, Reviewable.type == ReviewableType.TACTIC_TAG)
+    ).all()
+    if any(other.id != item.id and other.status == ReviewableStatus.APPROVED for other in items):
+        return False
+    changes = [
+        entry
+        for other in items
+        for entry in other.history
+        if (entry.action == "approve_tag" and entry.details.get("topic_tag_added")) or (entry.action == REOPEN and entry.details.get("topic_tag_removed"))
+    ]
+    last = max(changes, key=lambda entry: (entry.created_at, entry.id), default=None)
+    return last is not None and last.action == "approve_tag"
 
 
 def _new_item(kind: ReviewableType, dedupe_key: str, post: Post, creator: User, *, score: float, payload: dict, tag_id: int | None = None) -> Reviewable:

@@ -148,6 +148,21 @@ def test_reopening_keeps_a_topic_tag_someone_else_set(client, auth_headers, mode
     assert [tag.name for tag in db.session.get(Topic, topic.id).tags] == ["training"]
 
 
+@pytest.mark.parametrize("reopened_first", ["the approval that tagged the topic", "the other approval"])
+def test_reopening_every_approval_of_a_tactic_in_a_topic_takes_its_topic_tag_back_in_either_order(client, auth_headers, moderator, topic, make_user, reopened_first):
+    """The first approval tagged the topic. Reopened while the second stood, it left the tag to the second, whose own
+    approval had found the tag there: reopened last, it kept the tag with nothing approved left in the topic."""
+    first, second = (suggest(posts.create_reply(make_user(), topic, raw=f"{TRAINING_POST} Post {n}."), "training")[0] for n in range(2))
+    for item in (first, second):
+        assert put(client, auth_headers, f"/review/{item.id}/perform/approve_tag.json", moderator, version=1).status_code == 200
+    for item in (first, second) if reopened_first == "the approval that tagged the topic" else (second, first):
+        assert put(client, auth_headers, f"/review/{item.id}/perform/reopen.json", moderator, version=2).status_code == 200
+        db.session.expire_all()
+        still_approved = [other for other in (first, second) if db.session.get(Reviewable, other.id).status == ReviewableStatus.APPROVED]
+        assert [tag.name for tag in db.session.get(Topic, topic.id).tags] == (["training"] if still_approved else [])
+    assert client.get("/tag/training.json").json["topic_list"]["topics"] == []
+
+
 def test_bulk_decides_each_item_on_its_own(client, auth_headers, moderator, topic, make_user):
     items = [suggest(posts.create_reply(make_user(), topic, raw=TRAINING_POST + f" Round {n}."), "training")[0] for n in range(3)]
     put(client, auth_headers, f"/review/{items[1].id}/perform/ignore.json", moderator, version=1)  # now at version 2
