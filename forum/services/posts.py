@@ -176,7 +176,7 @@ def delete_post(actor: User, post: Post) -> Post:
         guardian.ensure_can_delete_post(actor, post)
         if post.is_deleted:
             return post
-        withdraw_suggestions_when_stored(post.id)
+        settle_review_items_when_stored(post.id, actor.id)
         post.deleted_at = utcnow()
         post.deleted_by_id = actor.id
         _adjust_answered_reply_count(post, -1)
@@ -203,11 +203,12 @@ def recover_post(actor: User, post: Post) -> Post:
     return post
 
 
-def withdraw_suggestions_when_stored(post_id: int) -> None:
-    """Withdraw the post's pending tactic suggestions once its deletion is stored: in a unit of its own, so that a
-    deletion never holds review items' rows while it waits for the topic's (a timer deleting the topic holds the
-    topic's and waits for the items'). A failure there is logged and leaves the items shown on a deleted post."""
-    after_commit(lambda: review.withdraw_tactic_suggestions(post_id, reason=DELETED_POST_REASON), key=("withdraw", post_id))
+def settle_review_items_when_stored(post_id: int, deleted_by_id: int) -> None:
+    """Settle the post's pending review items (review.settle_items_of_deleted) once its deletion is stored: in a unit
+    of its own, so that a deletion never holds review items' rows while it waits for the topic's (a timer deleting the
+    topic holds the topic's and waits for the items'). A failure there is logged and leaves the items pending, with
+    no actions, on a deleted post."""
+    after_commit(lambda: review.settle_items_of_deleted(deleted_by_id, reason=DELETED_POST_REASON, post_id=post_id), key=("settle", post_id))
 
 
 def _adjust_answered_reply_count(post: Post, delta: int) -> None:

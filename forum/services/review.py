@@ -62,8 +62,10 @@ def available_actions(actor: User | None, item: Reviewable) -> list[str]:
     """What ``actor`` may do with ``item`` now: clients show these and need no rules of their own."""
     if not guardian.allows(guardian.ensure_can_review, actor):
         return []
-    if item.type == ReviewableType.TACTIC_TAG and (item.post.is_deleted or item.post.topic.is_deleted):
-        return []  # a deleted post is nobody's example: its suggestions are withdrawn and its decisions kept as they are
+    if item.post.is_deleted or item.post.topic.is_deleted:
+        # A deleted post is nobody's example and needs no verdict: its suggestions are withdrawn, its flags settled by
+        # the deletion (settle_items_of_deleted), and decisions are kept as they are.
+        return []
     if item.status == ReviewableStatus.PENDING:
         return list(TRANSITIONS[item.type])
     if item.status in DECIDED:
@@ -111,16 +113,25 @@ def withdraw_tactic_suggestions(post_id: int, *, reason: str) -> None:
         withdraw_pending_items(list(_tactic_items(post_id).values()), bots.bot_user(bots.TACTICS_BOT_USERNAME), reason=reason)
 
 
-def withdraw_topic_tactic_suggestions(topic_id: int, *, reason: str) -> None:
-    """Withdraw the pending tactic items of every post of the topic (the topic is gone)."""
+def settle_items_of_deleted(deleted_by_id: int, *, reason: str, post_id: int | None = None, topic_id: int | None = None) -> None:
+    """The pending items of a deleted post (or of every post of a deleted topic): tactic suggestions are withdrawn, and
+    flags are settled by the deletion as Discourse settles them: agreed with when staff deleted it, deferred (ignored)
+    when its author did."""
     with write_unit(db.session):
         items = db.session.scalars(
             select(Reviewable)
-            .where(Reviewable.type == ReviewableType.TACTIC_TAG, Reviewable.topic_id == topic_id, Reviewable.status == ReviewableStatus.PENDING)
+            .where(Reviewable.status == ReviewableStatus.PENDING, Reviewable.post_id == post_id if topic_id is None else Reviewable.topic_id == topic_id)
             .order_by(Reviewable.id)
             .with_for_update()
-        )
-        withdraw_pending_items(list(items), bots.bot_user(bots.TACTICS_BOT_USERNAME), reason=reason)
+        ).all()
+        withdraw_pending_items([item for item in items if item.type == ReviewableType.TACTIC_TAG], bots.bot_user(bots.TACTICS_BOT_USERNAME), reason=reason)
+        deleted_by = db.session.get(User, deleted_by_id)
+        for item in items:
+            if item.type == ReviewableType.FLAGGED_POST:
+                agreed = deleted_by.is_staff
+                _transition(item, deleted_by, "agreed_by_deletion" if agreed else "deferred_by_deletion",
+                            ReviewableStatus.APPROVED if agreed else ReviewableStatus.IGNORED, reason=reason)
+                item.reviewed_by_id, item.reviewed_at = deleted_by.id, utcnow()
 
 
 def withdraw_pending_items(items: list[Reviewable], bot: User, *, reason: str) -> None:

@@ -199,8 +199,8 @@ def delete_topic(actor: User, topic: Topic, *, context: dict | None = None) -> T
         guardian.ensure_can_delete_topic(actor, topic)
         if topic.is_deleted:
             return topic
-        topic_id = topic.id  # withdrawn once stored, in a unit of its own: see posts.withdraw_suggestions_when_stored
-        after_commit(lambda: review.withdraw_topic_tactic_suggestions(topic_id, reason="The topic was deleted."), key=("withdraw-topic", topic_id))
+        topic_id, actor_id = topic.id, actor.id  # settled once stored, in a unit of its own: see posts.settle_review_items_when_stored
+        after_commit(lambda: review.settle_items_of_deleted(actor_id, reason="The topic was deleted.", topic_id=topic_id), key=("settle-topic", topic_id))
         topic.deleted_at = utcnow()
         topic.deleted_by_id = actor.id
         events.publish_topic_changed(topic.id)

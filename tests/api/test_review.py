@@ -282,6 +282,28 @@ def test_a_member_flags_a_post_once_whatever_the_type_so_one_member_cannot_hide_
     assert client.post("/post_actions.json", data={"id": post.id, "post_action_type_id": 2}, headers=auth_headers(member)).status_code == 200  # a like is no flag
 
 
+def test_deleting_a_flagged_post_or_its_topic_settles_its_flags_as_discourse_does(client, auth_headers, moderator, topic, make_user):
+    """Agreed with when staff delete it, deferred when its author does; either way it leaves the pending queue and
+    offers no action on a deleted post."""
+    authors = [make_user() for _ in range(3)]
+    flagged = [posts.create_reply(author, topic, raw=f"Buy from the company that paid off the officials! {n}") for n, author in enumerate(authors)]
+    for post in flagged:
+        assert client.post("/post_actions.json", data={"id": post.id, "post_action_type_id": 4}, headers=auth_headers(make_user())).status_code == 200
+    assert client.delete(f"/posts/{flagged[0].id}.json", headers=auth_headers(moderator)).status_code == 200
+    assert client.delete(f"/posts/{flagged[1].id}.json", headers=auth_headers(authors[1])).status_code == 200
+    assert client.delete(f"/t/{topic.id}.json", headers=auth_headers(moderator)).status_code == 200
+
+    items = {item["target_id"]: item for item in client.get("/review.json", query_string={"status": "all", "type": "ReviewableFlaggedPost"},
+                                                             headers=auth_headers(moderator)).json["reviewables"]}
+    settled = {post_id: (item["status_name"], item["history"][-1]["action"], item["bundled_actions"]) for post_id, item in items.items()}
+    assert settled == {
+        flagged[0].id: ("approved", "agreed_by_deletion", []),
+        flagged[1].id: ("ignored", "deferred_by_deletion", []),
+        flagged[2].id: ("approved", "agreed_by_deletion", []),  # with its topic, by a moderator
+    }
+    assert client.get("/review.json", headers=auth_headers(moderator)).json["reviewables"] == []
+
+
 def test_opting_out_withdraws_pending_suggestions_and_is_the_users_own_choice(client, auth_headers, member, admin, training_item, make_user):
     author = db.session.get(Post, training_item.post_id).user
     assert put(client, auth_headers, f"/u/{author.username}/bot-preferences.json", member, bot_opt_out="true").status_code == 403
