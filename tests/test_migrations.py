@@ -86,6 +86,30 @@ def test_the_replies_are_recounted_without_the_deleted_ones(empty_database, tmp_
         db.engine.dispose()
 
 
+def test_the_counter_keeps_every_number_and_the_topic_names_its_last_live_post(empty_database, tmp_path):
+    """Revision 0009: a topic whose last posts are a deleted reply and a whisper keeps handing out numbers after them,
+    and names its last live reply's author and number, as deletion now keeps them."""
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        with _written_at("0008", "ended", highest_post_number=4, posts_count=3, reply_count=2) as connection:
+            connection.execute(text(
+                "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
+                "VALUES ('Bruno', 'bruno', 'member', true, false, CURRENT_TIMESTAMP)"))
+            for number, author, post_type, deleted in ((1, "amira", 1, "NULL"), (2, "amira", 1, "NULL"), (3, "bruno", 1, "CURRENT_TIMESTAMP"), (4, "bruno", 4, "NULL")):
+                connection.execute(text(
+                    "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, post_type, version, reply_count, like_count, "
+                    "created_at, updated_at, deleted_at) SELECT topics.id, users.id, :number, 'a post', '<p>a post</p>', :post_type, 1, 0, 0, "
+                    f"CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, {deleted} FROM topics, users WHERE topics.slug = 'ended' AND users.username_lower = :author"),
+                    {"number": number, "author": author, "post_type": post_type})
+            connection.execute(text("UPDATE topics SET last_post_user_id = (SELECT id FROM users WHERE username_lower = 'bruno') WHERE slug = 'ended'"))
+        with db.engine.connect() as connection:
+            row = connection.execute(text(
+                "SELECT topics.highest_assigned_post_number, topics.highest_post_number, users.username FROM topics "
+                "JOIN users ON users.id = topics.last_post_user_id WHERE topics.slug = 'ended'")).one()
+        assert tuple(row) == (4, 2, "Amira")
+        db.engine.dispose()
+
+
 @contextmanager
 def _written_at(revision: str, slug: str, **counts: int):
     """In an app context: the database migrated to ``revision``, a member, Amira, and a topic of hers written with

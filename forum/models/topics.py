@@ -27,7 +27,11 @@ class Topic(Base):
     pinned_at: Mapped[datetime | None]
     pinned_globally: Mapped[bool] = mapped_column(default=False)
     pinned_until: Mapped[datetime | None]
-    # The counter that hands out post numbers; bumped with an atomic UPDATE (see services.posts).
+    # The counter that hands out post numbers, bumped with an atomic UPDATE (see services.posts); it never goes back, so
+    # no number is given twice, not even a deleted post's.
+    highest_assigned_post_number: Mapped[int] = mapped_column(default=0)
+    # Discourse's highest_post_number: the number of the last live post that is not a whisper, what lists and read
+    # tracking count to (a deleted or staff-only last post is nobody's to read).
     highest_post_number: Mapped[int] = mapped_column(default=0)
     posts_count: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)

@@ -1,15 +1,15 @@
 """Posting, editing, deleting and recovering posts (Discourse's PostCreator and PostRevisor rules), and
 reading them in batches.
 
-Post numbers come from one atomic ``UPDATE topics SET highest_post_number = highest_post_number + 1
+Post numbers come from one atomic ``UPDATE topics SET highest_assigned_post_number = highest_assigned_post_number + 1
 ... RETURNING``: PostgreSQL's row lock (and SQLite's single writer) serialise posters per topic, so
 numbers are 1..n without gaps or duplicates; the (topic_id, post_number) unique constraint is the
-backstop.
+backstop. The topic's ``highest_post_number`` is Discourse's: the last live post that is not a whisper.
 """
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import false, select, update
+from sqlalchemy import false, func, select, update
 
 from forum.content import cook
 from forum.database import ROW_LOCK, after_commit, write_unit
@@ -66,12 +66,14 @@ def append_post(
     """
     db.session.flush()  # the UPDATE below reloads the topic: what the caller changed on it must be stored first
     now = utcnow()
-    counts_as_reply = post_type in REPLY_TYPES and topic.highest_post_number > 0
+    counts_as_reply = post_type in REPLY_TYPES and topic.highest_assigned_post_number > 0
     values = {
-        "highest_post_number": Topic.highest_post_number + 1,
+        "highest_assigned_post_number": Topic.highest_assigned_post_number + 1,
         "posts_count": Topic.posts_count + (0 if post_type == PostType.WHISPER else 1),
         "reply_count": Topic.reply_count + (1 if counts_as_reply else 0),
     }
+    if post_type != PostType.WHISPER:
+        values["highest_post_number"] = Topic.highest_assigned_post_number + 1  # the new post's number
     if post_type in REPLY_TYPES:
         values.update(bumped_at=now, last_posted_at=now, last_post_user_id=author.id)
     if reply_to_post_number is not None:
@@ -86,7 +88,7 @@ def append_post(
     post = Post(
         topic_id=topic.id,
         user_id=author.id,
-        post_number=topic.highest_post_number,
+        post_number=topic.highest_assigned_post_number,
         reply_to_post_number=reply_to_post_number,
         raw=raw,
         cooked=cooked,
@@ -225,7 +227,10 @@ def _adjust_answered_reply_count(post: Post, delta: int) -> None:
 
 
 def _adjust_topic_counts(post: Post, delta: int) -> None:
-    values = {"posts_count": Topic.posts_count + (0 if post.post_type == PostType.WHISPER else delta)}
+    """Count the post out of (or back into) its topic, and make the topic's last post the last live one again, as
+    Discourse's Topic.reset_highest: a deleted last post's author and time are no longer the topic's, and nobody is
+    left with it unread."""
+    values = {"posts_count": Topic.posts_count + (0 if post.post_type == PostType.WHISPER else delta), **_last_live_post(post.topic_id)}
     if post.post_type in REPLY_TYPES and post.post_number > 1:
         values["reply_count"] = Topic.reply_count + delta
     db.session.execute(
@@ -234,6 +239,17 @@ def _adjust_topic_counts(post: Post, delta: int) -> None:
     )
     db.session.expire(post.topic)
     events.publish_topic_changed(post.topic_id)
+
+
+def _last_live_post(topic_id: int) -> dict:
+    """The topic's columns that name its last live post, as subqueries of the UPDATE that counts a post in or out."""
+    live = (Post.topic_id == topic_id) & Post.deleted_at.is_(None)
+    last_reply = select(Post).where(live, Post.post_type.in_(REPLY_TYPES)).order_by(Post.post_number.desc()).limit(1).subquery()
+    return {
+        "highest_post_number": func.coalesce(select(func.max(Post.post_number)).where(live, Post.post_type != PostType.WHISPER).scalar_subquery(), 0),
+        "last_posted_at": func.coalesce(select(last_reply.c.created_at).scalar_subquery(), Topic.last_posted_at),
+        "last_post_user_id": func.coalesce(select(last_reply.c.user_id).scalar_subquery(), Topic.last_post_user_id),
+    }
 
 
 # Reading. Every loader below runs a fixed number of queries, whatever the number of posts.

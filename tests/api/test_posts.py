@@ -305,6 +305,32 @@ def test_the_author_deletes_and_recovers_a_reply(client, auth_headers, dialogue,
     assert client.get(f"/t/{dialogue.id}.json").json["posts_count"] == 5
 
 
+def test_a_deleted_or_whispered_last_post_is_nobodys_last_post_nor_anyones_unread(client, auth_headers, dialogue, member, other, moderator):
+    """As Discourse's Topic.reset_highest: the topic names its last live post's author and number again, and a member
+    who read every post they can see has nothing unread. Numbers already given are never given again."""
+    reader = auth_headers(member)
+    last = posts.create_reply(other, dialogue, raw=REPLY)  # post 6, by other
+    assert client.post("/topics/timings.json", json={"topic_id": dialogue.id, "topic_time": 1000, "timings": {str(n): 1000 for n in range(1, 6)}},
+                       headers=reader).status_code == 200
+    before = {t["id"]: t for t in client.get("/latest.json", headers=reader).json["topic_list"]["topics"]}[dialogue.id]
+    assert (before["highest_post_number"], before["unread_posts"], before["last_poster_username"]) == (6, 1, other.username)
+
+    assert client.delete(f"/posts/{last.id}.json", headers=auth_headers(other)).status_code == 200
+    add_whisper(db.session.get(Topic, dialogue.id), moderator)  # post 7, for staff only
+    five = post_of(dialogue, 5)
+    for viewer in (member, None):
+        listed = {t["id"]: t for t in client.get("/latest.json", headers=auth_headers(viewer)).json["topic_list"]["topics"]}[dialogue.id]
+        assert (listed["highest_post_number"], listed["last_poster_username"]) == (5, five.user.username)
+        assert listed["last_posted_at"].startswith(five.created_at.strftime("%Y-%m-%dT%H:%M"))
+    assert dialogue.id not in [t["id"] for t in client.get("/unread.json", headers=reader).json["topic_list"]["topics"]]
+    assert client.get(f"/t/{dialogue.id}.json", headers=reader).json["details"]["last_poster"]["username"] == five.user.username
+
+    assert client.put(f"/posts/{last.id}/recover.json", headers=auth_headers(other)).status_code == 200
+    listed = {t["id"]: t for t in client.get("/latest.json", headers=reader).json["topic_list"]["topics"]}[dialogue.id]
+    assert (listed["highest_post_number"], listed["unread_posts"], listed["last_poster_username"]) == (6, 1, other.username)
+    assert posts.create_reply(member, db.session.get(Topic, dialogue.id), raw=REPLY).post_number == 8  # after the whisper
+
+
 def test_deleting_the_first_post_deletes_the_topic(client, auth_headers, member, moderator):
     topic = topics.create_topic(member, title="A question nobody answered", raw=OPENING)
     first = post_of(topic, 1)
