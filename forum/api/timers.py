@@ -8,7 +8,7 @@ from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.timers import schedule_json, timer_set_json
 from forum.models.base import utcnow
-from forum.services import guardian, schedules, timers, topics
+from forum.services import schedules, timers, topics
 from forum.services.errors import InvalidParameters
 from forum.services.timers import parse_time
 
@@ -18,7 +18,7 @@ bp = Blueprint("timers", __name__)
 @json_route(bp, "/t/<int:topic_id>/timer", methods=["POST"])
 def set_timer(topic_id: int):
     actor = require_actor()
-    topic = topics.get_topic(topic_id)
+    topic = topics.get_visible_topic(actor, topic_id)  # a topic the caller may not see is a 404, as one that does not exist
     values = params()
     timer = timers.set_topic_timer(
         actor,
@@ -33,15 +33,14 @@ def set_timer(topic_id: int):
 
 @json_route(bp, "/t/<int:topic_id>/dialogue-schedule", methods=["GET"])
 def get_schedule(topic_id: int):
-    topic = topics.get_topic(topic_id)
-    guardian.ensure_can_see_topic(current_actor(), topic)  # everyone who reads the dialogue may know when it opens
+    topic = topics.get_visible_topic(current_actor(), topic_id)  # everyone who reads the dialogue may know when it opens
     return schedule_json(topic, schedules.current_schedule(topic))
 
 
 @json_route(bp, "/t/<int:topic_id>/dialogue-schedule", methods=["POST", "PUT"])
 def set_schedule(topic_id: int):
     actor = require_actor()
-    topic = topics.get_topic(topic_id)
+    topic = topics.get_visible_topic(actor, topic_id)
     body = request.get_json(silent=True) if request.is_json else None
     if isinstance(body, dict) and "windows" in body:
         windows = schedules.parse_windows(body["windows"])
@@ -63,7 +62,7 @@ def set_schedule(topic_id: int):
 @json_route(bp, "/t/<int:topic_id>/dialogue-schedule", methods=["DELETE"])
 def delete_schedule(topic_id: int):
     actor = require_actor()
-    schedules.cancel_schedule(actor, topics.get_topic(topic_id))
+    schedules.cancel_schedule(actor, topics.get_visible_topic(actor, topic_id))
     return {"success": "OK"}
 
 

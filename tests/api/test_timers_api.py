@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import TimerState, TopicTimer
-from forum.services import timers, topics
+from forum.services import categories, timers, topics
 from tests.api.spec import assert_matches_spec
 
 BODY = "## Opening\n\nWhat has worked for your organisation so far?"
@@ -67,6 +67,21 @@ def test_members_and_anonymous_may_not_set_timers(client, auth_headers, member, 
     anonymous = client.post(f"/t/{topic.id}/timer.json", data={"time": "1"})
     assert anonymous.status_code == 403
     assert client.post("/t/999999/timer.json", data={"time": "1"}, headers=auth_headers(member)).status_code == 404
+
+
+def test_a_topic_the_caller_may_not_see_is_a_404_for_timers_and_schedules_as_one_that_does_not_exist(client, auth_headers, admin, member, moderator, topic):
+    """A 403 there told a member that a restricted or deleted topic exists."""
+    staff_only = categories.create_category(admin, {"name": "Staff room"}, {"staff": 1})
+    hidden = topics.create_topic(moderator, title="A dialogue the members cannot see", raw=BODY, category=staff_only)
+    gone = topics.create_topic(member, title="A dialogue deleted by staff", raw=BODY)
+    topics.delete_topic(moderator, gone)
+    windows = {"windows": [{"open_at": "2099-01-01T00:00:00Z", "close_at": "2099-01-02T00:00:00Z"}]}
+    for topic_id in (hidden.id, gone.id, 999999):
+        for method, path, body in (("post", "timer", {"time": "1"}), ("post", "dialogue-schedule", windows), ("put", "dialogue-schedule", windows),
+                                   ("delete", "dialogue-schedule", None), ("get", "dialogue-schedule", None)):
+            response = client.open(f"/t/{topic_id}/{path}.json", method=method.upper(), json=body, headers=auth_headers(member))
+            assert (response.status_code, response.json["error_type"]) == (404, "not_found"), (topic_id, method, path)
+    assert client.post(f"/t/{hidden.id}/timer.json", data={"time": "1"}, headers=auth_headers(moderator)).status_code == 200
 
 
 def test_dialogue_schedule_by_recurrence(client, auth_headers, moderator, member, topic):
