@@ -180,7 +180,7 @@ def flag_post(actor: User | None, post: Post, post_action_type_id: int, *, messa
         db.session.add(PostAction(post_id=post.id, user_id=actor.id, post_action_type_id=post_action_type_id))
         item = db.session.scalar(select(Reviewable).where(Reviewable.dedupe_key == f"flag:{post.id}").with_for_update())
         if item is not None and item.status == ReviewableStatus.PENDING:
-            _bump(item)
+            _record(item, actor, "flagged", item.status, reason=message)  # one more flag: a change, in the history
         elif item is None:
             item = _new_item(ReviewableType.FLAGGED_POST, f"flag:{post.id}", post, actor, score=0.0, payload={})
         else:

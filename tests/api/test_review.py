@@ -258,6 +258,9 @@ def test_flags_fill_one_item_and_hide_the_post_past_the_threshold(client, auth_h
     assert "local officials" in shown[moderator]["raw"]
     [item] = client.get("/review.json", query_string={"type": "ReviewableFlaggedPost"}, headers=auth_headers(moderator)).json["reviewables"]
     assert item["score"] == 3.0 and len(item["reviewable_scores"]) == 3
+    # Every flag is a change of the item, in its history: who flagged, and the message.
+    assert [(entry["action"], entry["user_id"], entry["reason"]) for entry in item["history"]] == [
+        ("created", flaggers[0].id, None), ("flagged", flaggers[1].id, None), ("flagged", flaggers[2].id, "spam link")]
     assert [bundle["id"] for bundle in item["bundled_actions"]] == ["agree_and_hide", "disagree", "ignore"]
     response = put(client, auth_headers, f"/review/{item['id']}/perform/disagree.json", moderator, version=item["version"])
     assert response.status_code == 200
