@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from bots import tactics as tactics_model
@@ -256,11 +257,18 @@ def refit_model() -> FittedModel:
     learned_from = decisions()
     model = tactics_model.fit(current_tactics(), learned_from)
     with write_unit(db.session):
-        exists = db.session.scalar(select(TacticModel.id).where(TacticModel.version == model.version))
-        if exists is None:
-            db.session.add(TacticModel(version=model.version, parameters=model.to_json(), decisions_count=len(learned_from)))
+        # Another worker may be storing the same model at this moment (a scoring that found its model behind the
+        # tactics, beside the refit task): the one that inserts first stores it, the other stores nothing.
+        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        table = TacticModel.__table__
+        stored = db.session.execute(
+            insert(table)
+            .values(version=model.version, parameters=model.to_json(), decisions_count=len(learned_from), created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[table.c.version])
+            .returning(table.c.id)
+        ).first()
     _loaded[model.version] = model
-    return FittedModel(model, len(learned_from), is_new=exists is None)
+    return FittedModel(model, len(learned_from), is_new=stored is not None)
 
 
 def current_model() -> tactics_model.TacticModel:
@@ -286,9 +294,14 @@ def suggest_for_post(post_id: int) -> list[Reviewable]:
         return []
     post, text = scorable
     read_version = post.version  # what was scored: the post may be edited before its lock is taken below
-    model = current_model()
     tags = {tag.name: tag for tag in tactic_tags()}
-    suggestions = [suggestion for suggestion in model.score(text) if suggestion.tactic in tags]  # retired tactics drop out
+    model = current_model()
+    if set(model.tactics) != set(tags):
+        # The tactics were added, renamed or retired since this model was fitted, and the refit that change queued
+        # has not stored its model yet: scoring with this one would withdraw a renamed tactic's suggestions as no
+        # longer supported (and the refit reads again only posts whose suggestions still wait).
+        model = refit_model().model
+    suggestions = [suggestion for suggestion in model.score(text) if suggestion.tactic in tags]
     with write_unit(db.session):
         # The post's row before its review items, as every path takes them. Under it the post is read again: one
         # deleted (or whose author opted out) while it was being scored gets its suggestions withdrawn, not filed.

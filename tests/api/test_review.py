@@ -2,13 +2,13 @@
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bots.tactics import PostText, Suggestion
 from forum.extensions import db
 from forum.database import write_unit
 from forum.models import AuditLogEntry, Post, Reviewable, ReviewableStatus, TacticModel, Topic
-from forum.services import posts, review, tactics, topics
+from forum.services import posts, review, tactics, tags, topics
 from tests.conftest import run_together
 
 TRAINING_POST = (
@@ -376,6 +376,22 @@ def test_a_tactic_added_through_the_tag_group_api_is_used_by_the_next_model(clie
     assert tactics.current_model().version == model.version
     text = PostText(text="Last year the brand adopted a supplier code of conduct that bans child labour. It audits against it twice a year.")
     assert "code-of-conduct" in [suggestion.tactic for suggestion in model.score(text)]
+
+
+def test_a_post_read_between_a_rename_and_its_refit_keeps_its_suggestion_under_the_new_name(admin, topic, make_user):
+    """The model fitted before the rename knows only the old name: scoring with it withdrew the pending item as no
+    longer supported, and the refit, which reads again only posts whose suggestions wait, never read the post again."""
+    post = posts.create_reply(make_user(), topic, raw=TRAINING_POST)
+    [item] = tactics.suggest_for_post(post.id)
+    assert item.tag.name == "training" and item.status == ReviewableStatus.PENDING
+    tags.rename_tag(admin, "training", "capacity-building")  # no worker here: the refit it queues does not run
+    models_before = db.session.scalar(select(func.count()).select_from(TacticModel))
+
+    [again] = tactics.suggest_for_post(post.id)
+    assert (again.id, again.status, again.tag.name) == (item.id, ReviewableStatus.PENDING, "capacity-building")
+    assert "capacity-building" in tactics.current_model().tactics and "training" not in tactics.current_model().tactics
+    tactics.suggest_for_post(post.id)  # the model now knows the tactics: no second refit
+    assert db.session.scalar(select(func.count()).select_from(TacticModel)) == models_before + 1
 
 
 def test_a_model_stored_by_an_earlier_algorithm_is_refitted_not_used(app):
