@@ -9,8 +9,8 @@ from forum.api.params import Params, params
 from forum.api.routing import json_route
 from forum.api.serializers.users import current_user
 from forum.extensions import limiter
-from forum.services import authentication
-from forum.services.errors import NotAllowed, NotFound
+from forum.services import authentication, users
+from forum.services.errors import NotAllowed, NotFound, ServiceError
 
 bp = Blueprint("session", __name__)
 
@@ -18,11 +18,16 @@ HONEYPOT = "honeypot"
 CHALLENGE = "challenge"
 
 
-def _login_name() -> str:
-    """The per-account rate-limit key. Flask-Limiter asks before the view has parsed (or refused) the body."""
-    body = request.get_json(silent=True)
-    login = request.values.get("login") or (body.get("login") if isinstance(body, dict) else None)
-    return f"login:{str(login or '').lower()}"
+def _login_account() -> str:
+    """The per-account rate-limit key: the account the attempt signs in to, whether named by its username or its email
+    address, read from the body as the view reads it (a key of the raw value let ``["member", "<anything>"]`` count
+    apart from ``member`` while signing in to it). Flask-Limiter asks before the view has parsed (or refused) the body."""
+    try:
+        login = params().string("login") or ""
+    except ServiceError:  # refused by the view as well
+        return "login:"
+    user = users.find_by_username(login) or users.find_by_email(login)
+    return f"login-user:{user.id}" if user is not None else f"login:{login.lower()}"
 
 
 @json_route(bp, "/session/csrf", methods=["GET"])
@@ -55,7 +60,7 @@ def passed_honeypot(values: Params) -> bool:
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], key_func=lambda: f"login-ip:{request.remote_addr}"
 )
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"], key_func=_login_name)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"], key_func=_login_account)
 def sign_in():
     values = params()
     user, token = authentication.sign_in(

@@ -362,6 +362,18 @@ def test_the_fourth_login_attempt_for_one_account_is_rate_limited(limited_client
     assert sign_in(limited_client, "nobody", PASSWORD, **from_ip("10.0.0.1")).status_code == 403
 
 
+def test_the_account_limit_holds_for_the_account_however_the_attempt_names_it(limited_client, member):
+    """By its email address as by its username, and as the first of a list (which the sign-in reads): before, each
+    list counted apart from the name it signed in as, so an account's limit could be passed without end."""
+    for login in ("member", member.email.upper(), "Member"):
+        assert sign_in(limited_client, login, "wrong password!", **from_ip("10.0.0.5")).status_code == 403
+    headers = {"X-CSRF-Token": csrf(limited_client)}
+    for second in ("one", "two"):
+        response = limited_client.post("/session.json", json={"login": ["member", second], "password": PASSWORD},
+                                       headers=headers, **from_ip("10.0.0.6"))
+        assert_rate_limited(response)
+
+
 def test_login_attempts_from_one_address_are_rate_limited(limited_client, member):
     for number in range(5):
         response = sign_in(limited_client, f"guess{number}", PASSWORD, **from_ip("10.0.0.3"))
