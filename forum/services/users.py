@@ -18,8 +18,14 @@ from forum.models.base import parse_utc, utcnow
 from forum.services import audit, guardian, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,18}[A-Za-z0-9_]$")
-EMAIL_PATTERN = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
+# Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
+# characters in a row, and no ending that reads as a file (/u/boss.json would show the user "boss").
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{1,18}[A-Za-z0-9_]")
+USERNAME_SPECIALS_IN_A_ROW = re.compile(r"[-_.]{2}")
+USERNAME_FILE_SUFFIX = re.compile(r"\.(?:js|json|css|html?|xml|jpe?g|png|gif|bmp|ico|tiff?|woff)$", re.IGNORECASE)
+# Discourse's reserved_usernames: names a member signing up may not take, as they read as the forum's own voice.
+RESERVED_USERNAMES = frozenset("admin moderator administrator mod sys system community info you name username user nickname support".split())
+EMAIL_PATTERN = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
 MIN_PASSWORD_LENGTH = 10
 # Discourse's limits; the name and email ones are also the columns' sizes.
 MAX_PASSWORD_LENGTH = 200
@@ -105,17 +111,21 @@ def create_user(
 
 def _validate_new_user(username, email, password, name, role, is_bot) -> list[str]:
     errors = []
-    if not USERNAME_PATTERN.match(username or ""):
+    if not USERNAME_PATTERN.fullmatch(username or ""):
         errors.append(
             "Username must be 3 to 20 characters of letters, digits, '_', '.' or '-', "
             "starting and ending with a letter, digit or '_'."
         )
+    elif USERNAME_SPECIALS_IN_A_ROW.search(username):
+        errors.append("Username must not have two of '_', '.' and '-' in a row.")
+    elif USERNAME_FILE_SUFFIX.search(username):
+        errors.append("Username must not end like a file name (.json, .png, ...).")
     elif find_by_username(username):
         errors.append(f"Username {username!r} is already taken.")
     if email is None and not is_bot:
         errors.append("Email is required.")
     elif email is not None:
-        if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
+        if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.fullmatch(email):
             errors.append(f"{email!r} is not a valid email address.")
         elif find_by_email(email) is not None:
             errors.append("That email address is already in use.")
@@ -148,6 +158,8 @@ def signup(
         raise ValidationFailed(
             "Password is required.", *_validate_new_user(username, email, None, name, Role.MEMBER, False)
         )
+    if (username or "").lower() in RESERVED_USERNAMES:
+        raise ValidationFailed(f"Username {username!r} is reserved.")
     return create_user(
         username,
         email=email,

@@ -201,6 +201,13 @@ def test_role_fields_from_the_caller_are_ignored(client, auth_headers, admin):
         ({"username": "MEMBER"}, "Username 'MEMBER' is already taken."),
         ({"username": "a b"}, "Username must be 3 to 20 characters"),
         ({"username": None}, "Username must be 3 to 20 characters"),
+        # Discourse's rules, and a whole match: "$" took a name ending in a newline, which lists show as "member".
+        ({"username": "member\n"}, "Username must be 3 to 20 characters"),
+        ({"username": "a..b"}, "Username must not have two of '_', '.' and '-' in a row."),
+        ({"username": "a_-b"}, "Username must not have two of '_', '.' and '-' in a row."),
+        ({"username": "boss.json"}, "Username must not end like a file name"),
+        ({"username": "Support"}, "Username 'Support' is reserved."),
+        ({"email": "sione@example.com\n"}, "is not a valid email address."),
         ({"email": "not-an-email"}, "'not-an-email' is not a valid email address."),
         ({"email": "Member@Example.com"}, "That email address is already in use."),
         ({"email": None}, "Email is required."),
