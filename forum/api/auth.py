@@ -45,9 +45,15 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Writes not made with an API key must send back the session's CSRF token, as Discourse requires."""
-    if request.method in SAFE_METHODS or request.headers.get("Api-Key") or request.routing_exception:
+    """Writes not made with an API key must send back the session's CSRF token, as Discourse requires. A write that
+    sends the header is an API request only if the key is good: checked here, not left to the view, which may never
+    ask who the caller is (a sign-in, a sign-up) and so would run without either check."""
+    if request.method in SAFE_METHODS or request.routing_exception:
         return  # (an unknown path or method is reported as such, not as a CSRF failure)
+    if request.headers.get("Api-Key"):
+        if current_actor() is None:  # a bad key raises in the loader; None: Flask-Login answered from a cookie
+            raise NotAllowed(authentication.INVALID_KEY)
+        return
     sent = request.headers.get("X-CSRF-Token", "")
     expected = session.get(CSRF_TOKEN)
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):

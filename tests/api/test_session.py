@@ -13,6 +13,7 @@ from forum.models.base import utcnow
 from forum.services import authentication, sessions, users
 
 PASSWORD = "correct horse battery"  # make_user's default
+NEW_SIGNUP = {"username": "newcomer", "email": "newcomer@example.com", "password": "a long enough password"}
 SESSION_COOKIE = "session"
 
 
@@ -372,6 +373,18 @@ def test_the_account_limit_holds_for_the_account_however_the_attempt_names_it(li
         response = limited_client.post("/session.json", json={"login": ["member", second], "password": PASSWORD},
                                        headers=headers, **from_ip("10.0.0.6"))
         assert_rate_limited(response)
+
+
+@pytest.mark.parametrize("cookie", [None, "remember_token"])
+def test_a_bad_api_key_does_not_stand_in_for_the_csrf_token(client, member, cookie):
+    """The header alone switched the CSRF check off, and a sign-in never asks who the caller is: a page elsewhere
+    could sign a browser in to its own account. With Flask-Login's remember cookie, the key was not even read."""
+    if cookie:
+        client.set_cookie(cookie, "x")
+    for path, body in (("/session.json", {"login": "member", "password": PASSWORD}), ("/users.json", NEW_SIGNUP)):
+        response = client.post(path, data=body, headers={"Api-Key": "garbage", "Api-Username": "member"})
+        assert response.status_code == 403 and response.json["error_type"] == "invalid_access", (path, response.json)
+    assert signed_in_username(client) is None and users.find_by_username(NEW_SIGNUP["username"]) is None
 
 
 def test_login_attempts_from_one_address_are_rate_limited(limited_client, member):
