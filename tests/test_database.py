@@ -1,8 +1,11 @@
 """The write unit: it reads what others committed before it began, on both backends, whatever the server's default
 isolation level."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import create_engine, select, update
 
+from forum.api.serializers import iso
 from forum.database import configure_engine, write_unit
 from forum.extensions import db
 from forum.models import Topic
@@ -42,3 +45,18 @@ def test_postgresql_connections_read_committed_whatever_the_server_default(app):
             assert connection.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
     finally:
         strict.dispose()
+
+
+def test_postgresql_times_are_utc_whatever_the_session_time_zone(app, member):
+    """A server whose time zone is the host's answers in it: times came out shifted and still marked "Z"."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's session time zone")
+    topic = topics.create_topic(member, title="When did this dialogue open?", raw="Tell us the time it opened where you are.")
+    local = create_engine(db.engine.url, connect_args={"options": "-c timezone=America/New_York"})
+    try:
+        with local.connect() as connection:
+            created = connection.execute(select(Topic.created_at).where(Topic.id == topic.id)).scalar()
+        assert created.utcoffset() == timedelta(0) and created == topic.created_at
+        assert iso(created) == iso(topic.created_at)
+    finally:
+        local.dispose()
