@@ -393,15 +393,15 @@ def _check_parent(parent_id: int | None, current: Category | None, errors: list[
     if parent_id not in parents:
         errors.append(f"Parent category {parent_id} does not exist.")
         return
-    if current is None:
+    if current is not None and parent_id == current.id:
+        errors.append("A category cannot be its own parent.")
         return
-    ancestor, seen = parent_id, set()
-    while ancestor is not None and ancestor not in seen:
-        if ancestor == current.id:
-            errors.append("A category cannot be its own parent or the parent of one of its ancestors.")
-            return
-        seen.add(ancestor)
-        ancestor = parents.get(ancestor)
+    # Two levels, as Discourse's max_category_nesting: lists and search gather a category's topics with its
+    # subcategories', one level down (which also leaves no room for a cycle).
+    if parents[parent_id] is not None:
+        errors.append("A subcategory cannot have subcategories of its own.")
+    elif current is not None and current.id in parents.values():
+        errors.append("A category with subcategories cannot become a subcategory.")
 
 
 def _checked_auto_close_hours(hours: float | None, errors: list[str]) -> float | None:

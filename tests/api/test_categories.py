@@ -452,15 +452,24 @@ def test_updating_an_unknown_category_is_not_found(client, auth_headers, admin):
         assert client.put(f"/categories/{category_id}.json", json={"name": "Ghost"}, headers=auth_headers(admin)).status_code == 404
 
 
-def test_a_category_cannot_become_its_own_ancestor(client, auth_headers, admin, public):
+def test_categories_nest_two_levels_as_in_discourse(client, auth_headers, admin, public):
+    """Lists and search gather a category's topics with its subcategories', one level down: a third level's topics
+    were missing from its grandparent's list, search and counts. Nor can a category be its own parent."""
     child = categories.create_category(admin, {"name": "Child", "parent_category_id": public.id})
-    grandchild = categories.create_category(admin, {"name": "Grandchild", "parent_category_id": child.id})
-    for parent in (public, child, grandchild):
-        response = client.put(f"/categories/{public.id}.json", json={"parent_category_id": parent.id}, headers=auth_headers(admin))
-        assert response.status_code == 422
-        assert response.json["errors"] == ["A category cannot be its own parent or the parent of one of its ancestors."]
+    other = categories.create_category(admin, {"name": "Other"})
+    refused = client.post("/categories.json", json={"name": "Grandchild", "color": "0088CC", "text_color": "FFFFFF",
+                                                    "parent_category_id": child.id}, headers=auth_headers(admin))
+    assert refused.status_code == 422 and refused.json["errors"] == ["A subcategory cannot have subcategories of its own."]
+    for category, parent, error in ((other, child, "A subcategory cannot have subcategories of its own."),
+                                    (public, other, "A category with subcategories cannot become a subcategory."),
+                                    (public, public, "A category cannot be its own parent."),
+                                    (public, child, "A subcategory cannot have subcategories of its own.")):
+        response = client.put(f"/categories/{category.id}.json", json={"parent_category_id": parent.id}, headers=auth_headers(admin))
+        assert (response.status_code, response.json["errors"]) == (422, [error])
     db.session.refresh(public)
-    assert public.parent_category_id is None
+    db.session.refresh(other)
+    assert (public.parent_category_id, other.parent_category_id) == (None, None)
+    assert client.put(f"/categories/{other.id}.json", json={"parent_category_id": public.id}, headers=auth_headers(admin)).status_code == 200
 
 
 def test_update_validation_leaves_the_category_unchanged(client, auth_headers, admin, public):
