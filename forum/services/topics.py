@@ -163,7 +163,9 @@ def set_status(
         events.publish_topic_changed(topic.id)
         change = f"{status}.{'enabled' if enabled else 'disabled'}"
         if not silent:
-            posts.append_post(topic, actor, raw="", cooked="", post_type=PostType.SMALL_ACTION, action_code=action_code or change)
+            action = posts.append_post(topic, actor, raw="", cooked="", post_type=PostType.SMALL_ACTION, action_code=action_code or change)
+            if not actor.is_bot:  # a person has read the post they wrote, as every author; a timer's system user reads nothing
+                reading.advance_read_position(actor.id, topic.id, action.post_number, 0, action.created_at)
         after = {status: enabled, "until": until.isoformat()} if until else {status: enabled}
         audit.record(actor, f"topic.{change}", topic, before={status: before}, after=after, context=context)
     return topic

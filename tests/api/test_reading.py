@@ -6,7 +6,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, Role, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import posts, reading
+from forum.services import bots, posts, reading, topics
 from tests.api.factories import make_category, make_topic
 from tests.conftest import run_together
 
@@ -204,3 +204,18 @@ def test_concurrent_timings_lose_no_update(app, thread, old_member):
     state = db.session.get(TopicUser, (reader_id, topic_id))
     assert state.last_read_post_number == 5
     assert state.total_msecs_viewed == sum(msecs for _, msecs in batches)
+
+
+def test_a_moderators_own_status_change_is_read_by_them_as_any_post_they_write(post, get, thread, member, moderator, app):
+    """Closing a topic they had read left it unread for the moderator (its small-action post), and pinning one
+    they never opened left it new. A timer's status change is the system user's, who reads nothing."""
+    assert post("/topics/timings", moderator, json={"topic_id": thread.id, "topic_time": 5000,
+                                                     "timings": {str(n): 1000 for n in range(1, 6)}}).status_code == 200
+    topics.set_status(moderator, thread, "closed", True)
+    unopened = make_topic(member, 2)
+    topics.set_status(moderator, unopened, "pinned", True)
+    assert [t["id"] for t in get("/unread.json", moderator).get_json()["topic_list"]["topics"]] == []
+    assert unopened.id not in [t["id"] for t in get("/new.json", moderator).get_json()["topic_list"]["topics"]]
+    assert stored(moderator, thread).last_read_post_number == 6
+    topics.set_status(bots.system_user(), db.session.get(Topic, thread.id), "closed", False)
+    assert db.session.scalar(select(func.count()).select_from(TopicUser).where(TopicUser.user_id == bots.system_user().id)) == 0
