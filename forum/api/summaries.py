@@ -18,7 +18,8 @@ def _regenerating() -> bool:
 
 
 @json_route(bp, "/discourse-ai/summarization/t/<int:topic_id>", methods=["GET"])
-@limiter.limit(lambda: current_app.config["SUMMARY_REGENERATE_RATE_LIMIT"], exempt_when=lambda: not _regenerating())
+# Beside the default per-caller limit, not instead of it (Flask-Limiter's default for a route's own limit).
+@limiter.limit(lambda: current_app.config["SUMMARY_REGENERATE_RATE_LIMIT"], exempt_when=lambda: not _regenerating(), override_defaults=False)
 def topic_summary(topic_id: int):
     actor = current_actor()
     view = summaries.summary_for(actor, topic_id, regenerate=_regenerating())

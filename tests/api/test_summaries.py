@@ -10,6 +10,7 @@ from forum.models import Post, PostActionType, Topic, TopicSummary
 from forum.models.base import utcnow
 from forum.services import bot_preferences, categories, posts, review, summaries, topics, users
 from tests.api.factories import set_columns
+from tests.api.test_session import limits_on
 
 OPENING = (
     "## Guiding questions\n\n"
@@ -151,3 +152,10 @@ def test_the_scan_waits_for_quiet_then_backfills_within_budget(app, dialogue, me
         assert summaries.topics_to_summarize() == []  # no budget left this hour
     finally:
         app.config["SUMMARY_BACKFILL_PER_HOUR"] = 200
+
+
+def test_reading_summaries_counts_against_the_callers_default_limit(app, dialogue):
+    """The regeneration limit was the route's only one: reading summaries was not limited at all."""
+    with limits_on(app, RATELIMIT_DEFAULT="2 per minute") as limited:
+        statuses = [limited.get(f"/discourse-ai/summarization/t/{dialogue.id}.json").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
