@@ -398,8 +398,11 @@ def can_see_private(viewer: User | None, user: User) -> bool:
 
 
 def profile(viewer: User | None, username: str, *, session_token: str | None = None) -> Profile:
-    """``username``'s page as ``viewer`` sees it; ``session_token`` marks the viewer's own session."""
+    """``username``'s page as ``viewer`` sees it; ``session_token`` marks the viewer's own session. An account
+    waiting for activation has no page but for staff, as in Discourse (its name is not yet the forum's to show)."""
     user = get_by_username(username)
+    if not user.active and not (viewer is not None and viewer.is_staff):
+        raise NotFound(f"There is no user named {username!r}.")
     counts = db.session.execute(select(*_activity_columns(viewer)).where(User.id == user.id)).one()
     return Profile(
         user, Activity(*counts), _private_details(user, session_token) if can_see_private(viewer, user) else None

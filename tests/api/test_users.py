@@ -112,6 +112,16 @@ def test_staff_activate_a_signed_up_account(client, auth_headers, moderator):
     assert len(audit_actions("user.activate")) == 1
 
 
+def test_an_account_waiting_for_activation_has_a_page_for_staff_only(client, auth_headers, member, moderator):
+    user_id = browser_signup(client, NEW_ACCOUNT).json["user_id"]
+    for viewer in (None, member):
+        response = client.get("/u/sione_t.json", headers=auth_headers(viewer))
+        assert (response.status_code, response.json["error_type"]) == (404, "not_found")
+    assert client.get("/u/sione_t.json", headers=auth_headers(moderator)).status_code == 200
+    client.put(f"/admin/users/{user_id}/activate.json", headers=auth_headers(moderator))
+    assert client.get("/u/sione_t.json").status_code == 200
+
+
 def test_only_staff_activate_accounts(app, client, auth_headers, member, moderator):
     pending = users.create_user("pending", email="pending@example.com", password=PASSWORD, active=False)
     assert client.put(f"/admin/users/{pending.id}/activate.json", headers=auth_headers(member)).status_code == 403
