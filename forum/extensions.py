@@ -22,9 +22,15 @@ login_manager = LoginManager()
 
 
 def rate_limit_key() -> str:
-    """Signed-in callers are limited per user, anonymous ones per IP address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
+    """Signed-in callers are limited per user, anonymous ones per IP address, and so are callers whose API key names
+    nobody (the key is refused after it is counted: guessing keys costs requests like any other)."""
+    from forum.services.errors import NotAllowed  # the services import this module
+
+    try:
+        if current_user.is_authenticated:
+            return f"user:{current_user.id}"
+    except NotAllowed:
+        pass
     return f"ip:{get_remote_address()}"
 
 

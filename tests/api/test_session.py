@@ -303,6 +303,9 @@ def test_writes_with_an_api_key_need_no_csrf_token(client, member):
 @contextlib.contextmanager
 def limits_on(app, **config):
     """A client of an app like the suite's with the login limits on (and ``config``)."""
+    # Flask-Limiter takes the default limits from the first app it is set up for with limits on, and keeps them for
+    # the process: each limited app here starts without any, so that its own RATELIMIT_DEFAULT applies.
+    limiter.limit_manager._default_limits = []
     limited_app = create_app(
         {
             "DATABASE_URL": app.config["DATABASE_URL"],
@@ -317,6 +320,7 @@ def limits_on(app, **config):
     try:
         yield limited_app.test_client()
     finally:
+        limiter.limit_manager._default_limits = []
         limiter.init_app(app)
         # Flask-Limiter keeps "storage unreachable" across init_app: later apps would count in its in-memory
         # fallback instead of their own storage.
@@ -433,3 +437,10 @@ def test_malformed_sign_ins_are_refused_cleanly_with_the_limits_on(limited_clien
     response = limited_client.post("/session.json", json=body, headers={"X-CSRF-Token": csrf(limited_client)})
     assert response.status_code == status
     assert response.json["error_type"] in ("invalid_parameters", "invalid_access")
+
+
+def test_requests_with_a_bad_api_key_count_against_the_address(app):
+    """Refused before they were counted, bad keys could be tried without limit."""
+    with limits_on(app, RATELIMIT_DEFAULT="2 per minute") as limited:
+        statuses = [limited.get("/latest.json", headers={"Api-Key": f"guess-{n}", "Api-Username": "system"}).status_code for n in range(3)]
+    assert statuses == [403, 403, 429]
