@@ -66,6 +66,10 @@ def available_actions(actor: User | None, item: Reviewable) -> list[str]:
         # A deleted post is nobody's example and needs no verdict: its suggestions are withdrawn, its flags settled by
         # the deletion (settle_items_of_deleted), and decisions are kept as they are.
         return []
+    if item.type == ReviewableType.TACTIC_TAG and item.post.user.bot_opt_out:
+        # The author opted out of bots: decisions stay as moderators left them, but none is reopened into a pending
+        # suggestion about their post (the opt-out withdrew those).
+        return []
     if item.status == ReviewableStatus.PENDING:
         return list(TRANSITIONS[item.type])
     if item.status in DECIDED:

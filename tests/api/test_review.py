@@ -318,6 +318,18 @@ def test_opting_out_withdraws_pending_suggestions_and_is_the_users_own_choice(cl
     assert put(client, auth_headers, f"/u/{author.username}/bot-preferences.json", author, bot_opt_out="perhaps").status_code == 400
 
 
+def test_an_opted_out_authors_decided_suggestion_is_not_reopened_into_the_queue(client, auth_headers, moderator, training_item):
+    assert put(client, auth_headers, f"/review/{training_item.id}/perform/approve_tag.json", moderator, version=1).status_code == 200
+    author = db.session.get(Post, training_item.post_id).user
+    assert put(client, auth_headers, f"/u/{author.username}/bot-preferences.json", author, bot_opt_out="true").status_code == 200
+    shown = client.get(f"/review/{training_item.id}.json", headers=auth_headers(moderator)).json["reviewable"]
+    assert (shown["status_name"], shown["bundled_actions"]) == ("approved", [])  # the decision stays
+    refused = put(client, auth_headers, f"/review/{training_item.id}/perform/reopen.json", moderator, version=shown["version"])
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Reviewable, training_item.id).status == ReviewableStatus.APPROVED
+
+
 def test_deleting_a_post_or_its_topic_withdraws_its_pending_suggestions_and_leaves_decisions(client, auth_headers, moderator, topic, make_user):
     first, second, third = (posts.create_reply(make_user(), topic, raw=TRAINING_POST) for _ in range(3))
     [pending_first], [pending_second], [decided] = suggest(first, "training"), suggest(second, "training"), suggest(third, "training")
