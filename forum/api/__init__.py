@@ -20,6 +20,7 @@ from forum.api import (
     users,
 )
 from forum.api.auth import check_csrf
+from forum.api.params import refuse_oversized_unsized_bodies
 from forum.api.errors import register_error_handlers
 from forum.api.routing import BodyJSONProvider, IdConverter, TextConverter
 
@@ -53,5 +54,6 @@ def register_api(app: Flask) -> None:
     app.url_map.merge_slashes = False
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.before_request(refuse_oversized_unsized_bodies)
     app.before_request(check_csrf)
     register_error_handlers(app)

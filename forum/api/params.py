@@ -7,8 +7,9 @@ Every encoding reads the same way:
 """
 import re
 
-from flask import request
+from flask import current_app, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from forum.services.errors import InvalidParameters
 
@@ -25,6 +26,17 @@ def _pairs(key: str, value) -> list[tuple[str, object]]:
     if isinstance(value, dict):
         return [(f"{key}[{name}]", item) for name, item in value.items()] or [(key, "")]
     return [(key, value)]
+
+
+def refuse_oversized_unsized_bodies() -> None:
+    """A body sent without a Content-Length (chunked) is refused when it reaches MAX_CONTENT_LENGTH, as one that
+    declares its length is: Werkzeug only stops reading there, and the form or JSON cut short would be taken as
+    the whole request. Read once, into the request's cache, which parsing reads from."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is None or request.content_length is not None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
 
 
 def _body() -> MultiDict:

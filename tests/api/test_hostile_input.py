@@ -7,10 +7,11 @@ impossible dates, ...), and every field any endpoint reads added with one of the
 string) and the caller (an admin, a member, anonymous) take turns; a value only JSON can carry goes as JSON. Deleting
 requests are left out: one deleted topic would turn every later request into a plain 404.
 """
+import io
 import json
 import math
 from itertools import cycle
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -210,3 +211,16 @@ def test_ids_beyond_the_id_columns_are_a_json_404_on_every_route_and_method(app,
             failures.append(f"{method} {path}: {response.status_code} {response.get_data(as_text=True)[:80]}")
     assert len(list(_routes_with_ids(app))) > 40
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("sized", [True, False], ids=["content-length", "chunked"])
+def test_a_body_beyond_the_limit_is_a_413_and_stores_nothing_whether_or_not_it_says_its_length(app, client, auth_headers, world, sized):
+    """A chunked body (no Content-Length) was cut at the limit and the rest taken as the whole request: here a reply
+    whose padding ran past the limit was stored."""
+    body = urlencode({"topic_id": world.topic.id, "raw": "A reply that arrives before its padding does."}).encode()
+    body += b"".join(b"&padding=" + b"x" * 100_000 for _ in range(app.config["MAX_CONTENT_LENGTH"] // 100_000 + 1))  # fields of a size forms take
+    before = client.get(f"/t/{world.topic.id}.json").json["posts_count"]
+    options = {"data": body} if sized else {"input_stream": io.BytesIO(body), "environ_overrides": {"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"}}
+    response = client.post("/posts.json", content_type="application/x-www-form-urlencoded", headers=auth_headers(world.member), **options)
+    assert response.status_code == 413 and response.json["errors"] and response.json["error_type"]
+    assert client.get(f"/t/{world.topic.id}.json").json["posts_count"] == before
