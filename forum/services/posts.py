@@ -233,6 +233,9 @@ def _adjust_topic_counts(post: Post, delta: int) -> None:
     values = {"posts_count": Topic.posts_count + (0 if post.post_type == PostType.WHISPER else delta), **_last_live_post(post.topic_id)}
     if post.post_type in REPLY_TYPES and post.post_number > 1:
         values["reply_count"] = Topic.reply_count + delta
+    # The topic's lock first, in a statement of its own: the UPDATE's subqueries then read the posts as they are once
+    # no reply is being written (a reply committed while the UPDATE waited would be missing from a snapshot taken before).
+    db.session.execute(select(Topic.id).where(Topic.id == post.topic_id).with_for_update(**ROW_LOCK))
     db.session.execute(
         update(Topic).where(Topic.id == post.topic_id).values(**values),
         execution_options={"synchronize_session": False},

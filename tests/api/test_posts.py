@@ -1,6 +1,8 @@
 """Discourse's post endpoints: latest posts, creating, reading, editing, deleting, recovering, replies,
 revisions, likes and the raw export."""
 import re
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select, update
@@ -536,3 +538,30 @@ def test_concurrent_likes_and_unlikes_keep_the_counters_in_step(app, dialogue, m
     stored_likes = count(PostAction, PostAction.post_id == post_id)
     assert 1 <= stored_likes <= len(liker_ids)
     assert (db.session.get(Post, post_id).like_count, db.session.get(Topic, topic_id).like_count) == (stored_likes, stored_likes)
+
+
+def test_a_deletion_waiting_on_a_reply_being_written_names_that_reply_the_last_post(app, dialogue, other, moderator):
+    """The deletion recounts the topic's last live post; a reply that committed while the deletion waited for the
+    topic's lock must be in that count (a snapshot taken before the wait left it out). PostgreSQL: SQLite's writers
+    never overlap."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers never overlap")
+    topic_id, doomed_id, replier_id, deleter_id = dialogue.id, post_of(dialogue, 3).id, other.id, moderator.id
+    numbered, deleting = threading.Event(), threading.Event()
+
+    def work(start, role: str):
+        start()
+        if role == "reply":
+            with write_unit(db.session):  # holds the topic's lock from the numbering to the commit
+                posts.append_post(db.session.get(Topic, topic_id), db.session.get(User, replier_id), raw=REPLY, cooked=cook(REPLY))
+                numbered.set()
+                assert deleting.wait(10)
+                time.sleep(0.3)  # the deletion is queued on the topic's lock by now
+        else:
+            assert numbered.wait(10)
+            deleting.set()
+            posts.delete_post(db.session.get(User, deleter_id), db.session.get(Post, doomed_id))
+
+    assert run_together(app, work, [("reply",), ("delete",)]) == []
+    topic = db.session.get(Topic, topic_id)
+    assert (topic.highest_post_number, topic.last_post_user_id, topic.posts_count) == (6, replier_id, 5)
