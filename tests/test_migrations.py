@@ -110,6 +110,27 @@ def test_the_counter_keeps_every_number_and_the_topic_names_its_last_live_post(e
         db.engine.dispose()
 
 
+def test_posts_written_before_are_searched_by_their_rendered_text(empty_database, tmp_path):
+    """Revision 0010: a post stored with its Markdown indexed is found by the words readers see, quoted without the
+    Markdown, and no longer by its link's address."""
+    from forum.services import search
+
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        with _written_at("0009", "markdown", highest_post_number=1, posts_count=1, reply_count=0) as connection:
+            connection.execute(text(
+                "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, post_type, version, reply_count, like_count, "
+                "created_at, updated_at) SELECT id, user_id, 1, :raw, :cooked, 1, 1, 0, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
+                "FROM topics WHERE slug = 'markdown'"),
+                {"raw": "## Buyers\n\nA **carrotmob** [rewarded a shop](https://example.org/hiddenword).",
+                 "cooked": '<h2>Buyers</h2>\n<p>A <strong>carrotmob</strong> <a href="https://example.org/hiddenword">rewarded a shop</a>.</p>'})
+        [hit] = search.search(None, "carrotmob rewarded").posts
+        assert "##" not in hit.blurb and "**" not in hit.blurb and "Buyers" in hit.blurb
+        assert search.search(None, "hiddenword").posts == []
+        db.session.remove()
+        db.engine.dispose()
+
+
 @contextmanager
 def _written_at(revision: str, slug: str, **counts: int):
     """In an app context: the database migrated to ``revision``, a member, Amira, and a topic of hers written with

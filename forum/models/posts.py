@@ -3,9 +3,10 @@ from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from forum.content.text import plain_text
 from forum.models.base import Base, utcnow
 from forum.models.topics import Topic
 from forum.models.users import User
@@ -42,6 +43,9 @@ class Post(Base):
     reply_to_post_number: Mapped[int | None]
     raw: Mapped[str] = mapped_column(Text)
     cooked: Mapped[str] = mapped_column(Text)
+    # The plain text of ``cooked``, made whenever it is set (parse once, on save): what search indexes and
+    # quotes in its blurbs, as Discourse's search reads the rendered post, not its Markdown.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     post_type: Mapped[int] = mapped_column(default=PostType.REGULAR)
     action_code: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(default=1)
@@ -65,6 +69,11 @@ class Post(Base):
 
     def __repr__(self) -> str:
         return f"<Post {self.topic_id}#{self.post_number}>"
+
+
+@event.listens_for(Post.cooked, "set", retval=False)
+def _keep_search_text(target: Post, value: str, oldvalue, initiator) -> None:
+    target.search_text = plain_text(value) if value else ""
 
 
 class PostRevision(Base):

@@ -2,7 +2,8 @@
 users, categories and tags whose names match.
 
 The index comes from migration 0003 and database triggers keep it in step (its docstring says how):
-one entry per post holding its topic's title, weighted above the body, and the post's raw text. SQLite
+one entry per post holding its topic's title, weighted above the body, and the post's rendered text
+(``posts.search_text``, migration 0010: words, not Markdown, and a link's text, not its address). SQLite
 ranks with FTS5's bm25() and cuts blurbs with snippet(); PostgreSQL ranks with ts_rank_cd() and cuts
 blurbs with ts_headline(). On both, every word or quoted phrase of the query reaches the index as a
 quoted phrase that nothing in it can break out of, so no query is a syntax error, and all of them
@@ -435,7 +436,7 @@ class _PostgresIndex:
 
     def headlines(self, query: SearchQuery, post_ids: list[int]) -> dict[int, tuple[str, str]]:
         tsquery = self.tsquery(query)
-        blurb = func.ts_headline(self.CONFIG, _without_markers(Post.raw), tsquery, self.BLURB_OPTIONS)
+        blurb = func.ts_headline(self.CONFIG, _without_markers(Post.search_text), tsquery, self.BLURB_OPTIONS)
         title = func.ts_headline(self.CONFIG, _without_markers(Topic.title), tsquery, self.TITLE_OPTIONS)
         rows = db.session.execute(
             select(Post.id, blurb, title).join(Topic, Topic.id == Post.topic_id).where(Post.id.in_(post_ids))

@@ -389,7 +389,7 @@ def test_blurbs_are_escaped_text_whose_only_markup_is_the_highlights(client, aut
     [hit] = body["posts"]
     blurb = hit["blurb"]
     assert "<script" not in blurb and "<img" not in blurb
-    assert "&lt;img src=x onerror=alert(1)&gt;" in blurb
+    assert "alert(&quot;pwned&quot;)" in blurb  # the text the rendered post shows, escaped; its markup is gone
     assert f"{HIGHLIGHT}injections</span>" in blurb
     assert blurb.replace(HIGHLIGHT, "").replace("</span>", "").count("<") == 0
     assert blurb.count(HIGHLIGHT) == blurb.count("</span>") == 1
@@ -397,6 +397,18 @@ def test_blurbs_are_escaped_text_whose_only_markup_is_the_highlights(client, aut
     assert hit["topic_title_headline"] == "Beware of &lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;tricks&lt;/i&gt;"
     markers = run(client, auth_headers, "markers")["posts"][0]["blurb"]
     assert markers.count(HIGHLIGHT) == 1 and f"{HIGHLIGHT}markers</span>" in markers
+
+
+def test_search_reads_the_rendered_post_not_its_markdown(client, auth_headers, author):
+    """As Discourse: blurbs quote what readers see, and a link matches by its text, not its address."""
+    topic(author, "Guides for supplier trainings",
+          "## Training the suppliers\n\nWe wrote **a practical** [guide for managers](https://evil.example/secretpath) "
+          "and `code snippets` for everyone.")
+    [hit] = run(client, auth_headers, "practical guide")["posts"]
+    blurb = hit["blurb"].replace(HIGHLIGHT, "").replace("</span>", "")
+    assert "Training the suppliers" in blurb and "a practical guide for managers" in blurb
+    assert not any(markup in blurb for markup in ("##", "**", "](", "`", "evil.example"))
+    assert found(client, auth_headers, "secretpath") == []
 
 
 def test_filter_only_searches_have_plain_blurbs(client, auth_headers, author):
@@ -542,7 +554,7 @@ def test_the_migration_indexes_existing_posts_and_downgrades_cleanly(migrated_to
     with db.engine.begin() as connection:
         assert connection.execute(text("SELECT raw FROM posts")).scalar_one() == "what she wrote about boycotts"
         # No trigger is left behind to fail on a write.
-        connection.execute(text("UPDATE posts SET raw = 'no index to keep in step now'"))
+        connection.execute(text("UPDATE posts SET raw = 'no index to keep in step now', cooked = '<p>no index to keep in step now</p>'"))
         connection.execute(text("UPDATE topics SET title = 'Renamed while unindexed'"))
     assert not {search.INDEX_TABLE, f"{search.INDEX_TABLE}_content"} & set(inspect(db.engine).get_table_names())
 
