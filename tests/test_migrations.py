@@ -57,10 +57,7 @@ def test_upgrading_keeps_what_users_wrote(empty_database, tmp_path):
     app = _app_on(empty_database, tmp_path)
     with app.app_context():
         with _written_at("0001", "kept", highest_post_number=1, posts_count=1, reply_count=0) as connection:
-            connection.execute(text(
-                "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, post_type, version, reply_count, "
-                "created_at, updated_at) SELECT id, user_id, 1, 'what she wrote', '<p>what she wrote</p>', 1, 1, 0, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM topics WHERE slug = 'kept'"))
+            _insert_first_post(connection, "kept", "what she wrote", "<p>what she wrote</p>")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT raw, like_count FROM posts")).one() == ("what she wrote", 0)
             assert connection.execute(text("SELECT views FROM topics")).scalar_one() == 0
@@ -118,12 +115,9 @@ def test_posts_written_before_are_searched_by_their_rendered_text(empty_database
     app = _app_on(empty_database, tmp_path)
     with app.app_context():
         with _written_at("0009", "markdown", highest_post_number=1, posts_count=1, reply_count=0) as connection:
-            connection.execute(text(
-                "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, post_type, version, reply_count, like_count, "
-                "created_at, updated_at) SELECT id, user_id, 1, :raw, :cooked, 1, 1, 0, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
-                "FROM topics WHERE slug = 'markdown'"),
-                {"raw": "## Buyers\n\nA **carrotmob** [rewarded a shop](https://example.org/hiddenword).",
-                 "cooked": '<h2>Buyers</h2>\n<p>A <strong>carrotmob</strong> <a href="https://example.org/hiddenword">rewarded a shop</a>.</p>'})
+            _insert_first_post(connection, "markdown", "## Buyers\n\nA **carrotmob** [rewarded a shop](https://example.org/hiddenword).",
+                               '<h2>Buyers</h2>\n<p>A <strong>carrotmob</strong> <a href="https://example.org/hiddenword">rewarded a shop</a>.</p>',
+                               like_count=0)
         [hit] = search.search(None, "carrotmob rewarded").posts
         assert "##" not in hit.blurb and "**" not in hit.blurb and "Buyers" in hit.blurb
         assert search.search(None, "hiddenword").posts == []
@@ -152,3 +146,15 @@ def _insert_author_and_topic(connection, slug: str, **counts: int) -> None:
         "SELECT 'Written before the upgrade', :slug, id, false, false, true, false, :highest_post_number, :posts_count, "
         ":reply_count, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users WHERE username = 'Amira'"),
         {"slug": slug, **counts})
+
+
+def _insert_first_post(connection, slug: str, raw: str, cooked: str, **columns) -> None:
+    """The first post of the topic ``slug``, by its author, with ``columns`` (those the revision's schema has beyond
+    what every revision has)."""
+    names = ["topic_id", "user_id", "post_number", "raw", "cooked", "post_type", "version", "reply_count", "created_at", "updated_at"]
+    values = ["id", "user_id", "1", ":raw", ":cooked", "1", "1", "0", "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"]
+    connection.execute(
+        text(f"INSERT INTO posts ({', '.join([*names, *columns])}) SELECT {', '.join([*values, *(f':{name}' for name in columns)])} "
+             "FROM topics WHERE slug = :slug"),
+        {"slug": slug, "raw": raw, "cooked": cooked, **columns},
+    )
