@@ -270,7 +270,7 @@ def topic_view(viewer: User | None, topic_id: int, post_number: int | None = Non
         highest_post_number=stream.post_numbers[-1] if stream.post_numbers else 0,
         has_deleted=stream.has_deleted,
         timeline_lookup=_timeline_lookup(stream.post_ids),
-        current_post_number=_nearest_post_number(stream.post_numbers, post_number),
+        current_post_number=_current_post_number(stream.post_numbers, post_number),
         timer=timers.pending_timer(topic),
     )
 
@@ -304,10 +304,12 @@ def _chunk_start(post_numbers: list[int], post_number: int | None) -> int:
     return max(end - CHUNK_SIZE, 0)
 
 
-def _nearest_post_number(post_numbers: list[int], post_number: int | None) -> int | None:
+def _current_post_number(post_numbers: list[int], post_number: int | None) -> int | None:
+    """Discourse's TopicView#current_post_number: the number asked for, at most the highest the viewer sees (one
+    asked for but deleted or not visible stays the number asked for: the chunk around it is shown)."""
     if post_number is None or not post_numbers:
         return None
-    return post_numbers[min(bisect_left(post_numbers, post_number), len(post_numbers) - 1)]
+    return min(max(post_number, 1), post_numbers[-1])
 
 
 def _participants(topic: Topic) -> list[tuple[int, int]]:

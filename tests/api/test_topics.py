@@ -126,6 +126,14 @@ def test_the_chunk_shown_surrounds_the_post_asked_for(client, long_dialogue, pat
     assert body.get("current_post_number") == current
 
 
+def test_jumping_to_a_deleted_post_keeps_the_number_asked_for(client, auth_headers, long_dialogue, moderator, member):
+    """As Discourse's current_post_number: the number asked for (at most the highest shown), not the next live one."""
+    posts.delete_post(moderator, db.session.scalar(select(Post).where(Post.topic_id == long_dialogue.id, Post.post_number == 30)))
+    body = client.get(f"/t/{long_dialogue.slug}/{long_dialogue.id}/30.json", headers=auth_headers(member)).json
+    assert body["current_post_number"] == 30 and 30 not in [post["post_number"] for post in body["post_stream"]["posts"]]
+    assert [post["post_number"] for post in body["post_stream"]["posts"]][:6] == [25, 26, 27, 28, 29, 31]
+
+
 def test_a_numeric_second_segment_is_a_post_number(client, long_dialogue):
     body = client.get(f"/t/{long_dialogue.id}/40.json").json
     assert body["current_post_number"] == 40
