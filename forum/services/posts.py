@@ -162,6 +162,12 @@ def edit_post(editor: User, post: Post, *, raw: str, edit_reason: str | None = N
         post.cooked = cook(raw)
         post.edit_reason = edit_reason
         post.updated_at = utcnow()
+        # A new version of the topic's last post bumps the topic, as Discourse's PostRevisor does (an earlier post's
+        # does not). After the post's lock, as every path takes the topic's.
+        db.session.execute(
+            update(Topic).where(Topic.id == post.topic_id, Topic.highest_post_number == post.post_number).values(bumped_at=post.updated_at),
+            execution_options={"synchronize_session": False},
+        )
         events.publish_post_edited(post.id, post.topic_id)
         if editor.id != post.user_id:
             audit.record(editor, "post.edit", post, after={"version": post.version, "edit_reason": edit_reason})

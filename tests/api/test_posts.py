@@ -333,6 +333,22 @@ def test_a_deleted_or_whispered_last_post_is_nobodys_last_post_nor_anyones_unrea
     assert posts.create_reply(member, db.session.get(Topic, dialogue.id), raw=REPLY).post_number == 8  # after the whisper
 
 
+def test_editing_the_last_post_bumps_the_topic_and_an_earlier_one_does_not(client, auth_headers, dialogue, member, other, moderator):
+    """As Discourse's PostRevisor: a new version of the last post brings the topic up in /latest."""
+    newer = make_dialogue(member, [other], 1)
+
+    def latest_first() -> int:
+        return client.get("/latest.json").json["topic_list"]["topics"][0]["id"]
+
+    assert latest_first() == newer.id
+    earlier = post_of(dialogue, 2)
+    assert client.put(f"/posts/{earlier.id}.json", json={"post": {"raw": REPLY + " Edited earlier."}}, headers=auth_headers(earlier.user)).status_code == 200
+    assert latest_first() == newer.id
+    last = post_of(dialogue, 5)
+    assert client.put(f"/posts/{last.id}.json", json={"post": {"raw": REPLY + " Edited last."}}, headers=auth_headers(last.user)).status_code == 200
+    assert latest_first() == dialogue.id
+
+
 def test_deleting_the_first_post_deletes_the_topic(client, auth_headers, member, moderator):
     topic = topics.create_topic(member, title="A question nobody answered", raw=OPENING)
     first = post_of(topic, 1)
