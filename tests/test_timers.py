@@ -8,11 +8,11 @@ from sqlalchemy import func, select, update
 from bots.tasks import scan_due_timers
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import AuditLogEntry, Category, Post, PostType, Role, TimerState, Topic, TopicTimer
+from forum.models import AuditLogEntry, Category, DialogueSchedule, Post, PostType, Role, TimerState, Topic, TopicTimer, User
 from forum.models.base import utcnow
-from forum.services import bots, posts, timers, topics
-from forum.services.errors import InvalidParameters, NotAllowed
-from tests.conftest import wait_until
+from forum.services import bots, posts, schedules, timers, topics
+from forum.services.errors import InvalidParameters, NotAllowed, ValidationFailed
+from tests.conftest import run_together, wait_until
 
 BODY = "## A reply\n\nSomething practitioners would write here."
 
@@ -317,3 +317,72 @@ def test_replies_racing_the_lock_are_stored_or_refused_cleanly(app, moderator, m
     close_number = next(post.post_number for post in stored if post.action_code == "autoclosed.enabled")
     assert all(post.post_number < close_number for post in stored if post.post_type == PostType.REGULAR)
     assert [post.post_number for post in stored] == list(range(1, len(stored) + 1))
+
+
+# Changes while a timer is claimed, and at the same moment.
+
+
+def test_a_timer_cancelled_or_replaced_after_the_scan_claimed_it_does_not_fire(moderator, member):
+    """Cancelling answered 200 and the claimed timer fired anyway (and a replacement left two timers)."""
+    for replacement in ("", "5"):
+        topic = _topic(member)
+        timer = timers.set_topic_timer(moderator, topic, status_type="close", time="1")
+        _make_due(timer.id)
+        assert timers.claim_due_timers(limit=10) == [timer.id]
+        assert timers.pending_timer(topic).id == timer.id  # claimed, about to fire: still the topic's timer
+        timers.set_topic_timer(moderator, topic, status_type="close", time=replacement)
+        assert timers.fire_timer(timer.id) is None
+        assert (_fresh(Topic, topic.id).closed, _fresh(TopicTimer, timer.id).state) == (False, TimerState.CANCELLED)
+        waiting = db.session.scalars(select(TopicTimer).where(TopicTimer.topic_id == topic.id, TopicTimer.state.in_(timers.WAITING))).all()
+        assert len(waiting) == (1 if replacement else 0)
+
+
+def test_a_schedule_cancelled_after_the_scan_claimed_its_opening_does_not_open_the_topic(moderator, member):
+    topic = _topic(member)
+    topics.set_status(moderator, topic, "closed", True)
+    soon = utcnow() + timedelta(hours=1)
+    schedule = schedules.create_schedule(moderator, topic, [(soon, soon + timedelta(hours=2))])
+    opening = next(timer for timer in schedule.timers if timer.status_type == "open")
+    assert timers.claim_due_timers(limit=10, now=soon + timedelta(seconds=1)) == [opening.id]
+    schedules.cancel_schedule(moderator, _fresh(Topic, topic.id))
+    assert timers.fire_timer(opening.id) is None
+    assert _fresh(Topic, topic.id).closed is True
+
+
+def test_timers_and_schedules_set_at_the_same_moment_leave_one(app, moderator, member):
+    """Each request read the topic's timer, found none, and added its own: two or three stayed pending, and a cancel
+    then removed one."""
+    topic_id, moderator_id = _topic(member).id, moderator.id
+    soon = utcnow() + timedelta(hours=1)
+
+    def set_timer(start, hours):
+        actor, topic = db.session.get(User, moderator_id), db.session.get(Topic, topic_id)
+        start()
+        timers.set_topic_timer(actor, topic, status_type="close", time=hours)
+
+    def set_schedule(start, day):
+        actor, topic = db.session.get(User, moderator_id), db.session.get(Topic, topic_id)
+        start()
+        schedules.create_schedule(actor, topic, [(soon + timedelta(days=day), soon + timedelta(days=day, hours=1))])
+
+    for _ in range(3):
+        assert run_together(app, set_timer, [("1",), ("2",), ("3",)]) == []
+        assert run_together(app, set_schedule, [(0,), (1,), (2,)]) == []
+        waiting = db.session.scalars(select(TopicTimer).where(TopicTimer.topic_id == topic_id, TopicTimer.state.in_(timers.WAITING))).all()
+        assert sum(timer.schedule_id is None for timer in waiting) == 1
+        assert len({timer.schedule_id for timer in waiting if timer.schedule_id is not None}) == 1
+        assert db.session.scalar(select(func.count()).select_from(DialogueSchedule).where(
+            DialogueSchedule.topic_id == topic_id, DialogueSchedule.cancelled_at.is_(None))) == 1
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("windows", [
+    [(0, 2), (2, 4)],  # the second opens as the first closes: the two timers fired in either order
+    [(0, 1 / 120)],  # half a minute
+])
+def test_windows_that_touch_or_last_less_than_a_minute_are_refused(moderator, member, windows):
+    soon = utcnow() + timedelta(hours=1)
+    with pytest.raises(ValidationFailed):
+        schedules.create_schedule(moderator, _topic(member), [(soon + timedelta(hours=a), soon + timedelta(hours=b)) for a, b in windows])
+    with pytest.raises(ValidationFailed):  # open 24 hours every day: each window touches the next
+        schedules.create_schedule(moderator, _topic(member), schedules.windows_from_recurrence(soon, 24, 1, 3))

@@ -3,15 +3,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from forum.database import write_unit
+from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import DialogueSchedule, TimerState, TimerType, Topic, TopicTimer, User
 from forum.models.base import utcnow
 from forum.services import audit, guardian
 from forum.services.errors import ValidationFailed
-from forum.services.timers import MAX_HOURS, parse_time
+from forum.services.timers import MAX_HOURS, WAITING, parse_time
 
 MAX_WINDOWS = 100
+MIN_WINDOW = timedelta(minutes=1)
 WINDOW_NEEDS_TIMES = "Each window needs open_at and close_at timestamps."
 
 
@@ -48,6 +49,8 @@ def create_schedule(actor: User, topic: Topic, windows: list[tuple[datetime, dat
     guardian.ensure_can_change_topic_status(actor)
     _validate(windows)
     with write_unit(db.session):
+        # The topic's row first, as a timer firing takes it: two schedules made at once replace each other in turn.
+        db.session.get(Topic, topic.id, with_for_update=ROW_LOCK, populate_existing=True)
         _cancel_pending(actor, topic)
         schedule = DialogueSchedule(
             topic_id=topic.id,
@@ -72,9 +75,14 @@ def _validate(windows: list[tuple[datetime, datetime]]) -> None:
     for opens, closes in ordered:
         if closes <= opens:
             raise ValidationFailed("Each window must close after it opens.")
+    for opens, closes in ordered:
+        if closes - opens < MIN_WINDOW:
+            raise ValidationFailed("Each window must be open for at least a minute.")
+    # A gap between windows, not a shared instant: a close and the next open due at once would fire in either order,
+    # and the open first leaves the topic closed for the whole next window.
     for (_, previous_close), (next_open, _) in zip(ordered, ordered[1:]):
-        if next_open < previous_close:
-            raise ValidationFailed("Windows must not overlap.")
+        if next_open <= previous_close:
+            raise ValidationFailed("Windows must not overlap or touch: leave a gap between one's close and the next one's open.")
 
 
 def current_schedule(topic: Topic) -> DialogueSchedule | None:
@@ -88,6 +96,7 @@ def current_schedule(topic: Topic) -> DialogueSchedule | None:
 def cancel_schedule(actor: User, topic: Topic) -> None:
     guardian.ensure_can_change_topic_status(actor)
     with write_unit(db.session):
+        db.session.get(Topic, topic.id, with_for_update=ROW_LOCK, populate_existing=True)
         _cancel_pending(actor, topic)
 
 
@@ -98,7 +107,7 @@ def _cancel_pending(actor: User, topic: Topic) -> None:
     now = utcnow()
     schedule.cancelled_at = now
     for timer in schedule.timers:
-        if timer.state == TimerState.PENDING:
+        if timer.state in WAITING:  # a claimed one too: fire_timer carries out only what is still claimed
             timer.state = TimerState.CANCELLED
             timer.cancelled_at = now
     audit.record(actor, "dialogue_schedule.cancel", schedule, context={"topic_id": topic.id})

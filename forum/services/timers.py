@@ -52,12 +52,14 @@ def parse_time(value: str | float | None, now: datetime) -> datetime | None:
     return moment
 
 
+# A timer not yet carried out: waiting, or due and claimed by the scan (its fire task may not have run yet).
+WAITING = (TimerState.PENDING, TimerState.CLAIMED)
+
+
 def pending_timer(topic: Topic) -> TopicTimer | None:
-    """The topic's Discourse timer (not its dialogue-schedule timers), if one is waiting."""
+    """The topic's Discourse timer (not its dialogue-schedule timers), if one is waiting or about to fire."""
     return db.session.scalar(
-        select(TopicTimer).where(
-            TopicTimer.topic_id == topic.id, TopicTimer.schedule_id.is_(None), TopicTimer.state == TimerState.PENDING
-        )
+        select(TopicTimer).where(TopicTimer.topic_id == topic.id, TopicTimer.schedule_id.is_(None), TopicTimer.state.in_(WAITING))
     )
 
 
@@ -87,9 +89,17 @@ def set_topic_timer(
         duration_minutes = None
         execute_at = parse_time(time, now)
     with write_unit(db.session):
+        # The topic's row first, as a timer firing takes it: two requests at once each replace the other's timer
+        # instead of both finding none, and a timer claimed to fire is cancelled before it fires or after it has.
+        db.session.get(Topic, topic.id, with_for_update=ROW_LOCK, populate_existing=True)
         events.publish_topic_changed(topic.id)  # readers see the pending timer
-        previous = pending_timer(topic)
-        if previous is not None:
+        previous_timers = db.session.scalars(
+            select(TopicTimer)
+            .where(TopicTimer.topic_id == topic.id, TopicTimer.schedule_id.is_(None), TopicTimer.state.in_(WAITING))
+            .order_by(TopicTimer.id)
+            .with_for_update()
+        ).all()
+        for previous in previous_timers:  # a claimed one too: fire_timer carries out only what is still claimed
             previous.state = TimerState.CANCELLED
             previous.cancelled_at = now
             audit.record(actor, "topic_timer.cancel", previous, context={"topic_id": topic.id})
