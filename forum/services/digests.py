@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import Row, or_, select
@@ -293,6 +293,14 @@ class Redactor:
     def display_name(self, person_id: int) -> str | None:
         return None if self.enabled else self._people[person_id].name
 
+    def url(self, url: str) -> str:
+        """A link's address as ``text`` would show it; one whose percent-encoding hides an email address or a phone
+        number (``?email=ana%40example.org``, ``%2B44...``) is shown decoded, so that they are masked too."""
+        if not self.enabled:
+            return url
+        decoded = unquote(url)
+        return self.text(decoded if mask_contact_details(decoded) != decoded else url)
+
     def text(self, text: str) -> str:
         if not self.enabled:
             return text
@@ -442,7 +450,8 @@ def permalink(topic_id: int, slug: str, post_number: int | None = None, *, redac
 
 
 def _example(topic_id: int, slug: str, post: _ReadPost, redactor: Redactor) -> Example:
-    subject, body = subject_and_body(post.cooked)
+    # The author's own words: what they quote is someone else's (who may have opted out of bots, or be deleted).
+    subject, body = subject_and_body(post.cooked, without_quotes=True)
     body = redactor.text(body)
     return Example(
         topic_id=topic_id,
@@ -471,7 +480,10 @@ def topic_digest(viewer: User | None, topic_id: int, *, redact: bool = False) ->
         {row.user_id: Person(row.user_id, row.username, row.name) for row in rows}.values(),
         key=lambda person: person.id in opted_out,
     )
-    redactor = Redactor(people, enabled=redact)
+    # Everyone else who posted in the topic (a deleted post's author, a whisper's) is named inside posts as well.
+    shown = {person.id for person in people}
+    others = [person for person in _people_of(rows, [topic.id]) if person.id not in shown] if redact else []
+    redactor = Redactor([*people, *others], enabled=redact)
     quotable = [post for post in thread if post.quotable]
 
     opening = thread[0] if thread and thread[0].post_number == 1 else None
@@ -576,7 +588,7 @@ def _resources(topic: Topic, quotable: list[_ReadPost], redactor: Redactor) -> t
     for post in quotable:
         if "<a " not in post.cooked:
             continue
-        for href, text in links_of(post.cooked):
+        for href, text in links_of(own_text(post.cooked)):  # not the links of what the post quotes (someone else's)
             link = web_link(href)
             if link is None:
                 continue
@@ -586,8 +598,8 @@ def _resources(topic: Topic, quotable: list[_ReadPost], redactor: Redactor) -> t
                 numbers.append(post.post_number)
     return tuple(
         Resource(
-            redactor.text(url),
-            organisation,
+            redactor.url(url),
+            redactor.text(organisation),  # a domain may carry a name (amirah.substack.com)
             redactor.text(text),
             tuple(Citation(number, permalink(topic.id, topic.slug, number, redacted=redactor.enabled)) for number in numbers),
         )

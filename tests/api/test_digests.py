@@ -27,6 +27,7 @@ from forum.services import bot_preferences, posts, topics
 from tests.api.conftest import recorded_statements
 from tests.api.demo_dialogue import APPROVED, DIALOGUE, NAMES, decide, post_of
 from tests.api.factories import make_category, set_columns
+from tests.api.test_topics import add_whisper
 from tests.xss_corpus import PAYLOADS, payload_topic
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -293,6 +294,42 @@ def test_redaction_masks_email_addresses_and_phone_numbers_everywhere(get, membe
         assert "2019-2021" in text and "1,400" in text  # not phone numbers
     plain = json.dumps(digest(get, topic.id))
     assert "ana.lopez@example.org" in plain and "7946 0958" in plain
+
+
+def test_redaction_names_nobody_who_posted_and_masks_contacts_hidden_in_addresses(get, member, moderator, make_user):
+    """A deleted post's author and a whisper's are named inside others' posts too; a domain may carry a name; a
+    percent-encoded address or number is still one."""
+    topic = topics.create_topic(member, title="Who trains the supply chain?", raw="## Start\n\nWhat have you tried?")
+    gone = posts.create_reply(make_user(username="zara_gone"), topic, raw="## Gone\n\nSomething later deleted by staff.")
+    posts.delete_post(moderator, gone)
+    add_whisper(topic, moderator)
+    amirah = make_user(username="amirah")
+    posts.create_reply(amirah, topic, raw="## My notes\n\nI wrote it up on [my blog](https://amirah.substack.com/p/guards).")
+    example = posts.create_reply(member, topic, raw=(
+        "## Training guards\n\nThanks zara_gone and moderator: we trained the guards, see "
+        "[the form](https://example.org/form?email=ana.lopez%40example.org&tel=%2B442079460958)."))
+    decide(moderator, example, "training", "approve_tag")
+    for format in ("json", "md", "html"):
+        text = digest(get, topic.id, format, query="?redact=1")
+        text = json.dumps(text) if format == "json" else re.sub(r"\\(.)", r"\1", text)
+        for secret in ("zara_gone", "moderator", "amirah", "ana.lopez", "7946"):
+            assert secret.lower() not in text.lower(), (format, secret)
+
+
+def test_an_example_and_its_resources_hold_the_authors_own_words_not_what_they_quote(get, member, moderator, make_user):
+    """What a post quotes is someone else's: here an author who opted out of bots, never to be quoted."""
+    topic = topics.create_topic(member, title="Who trains the supply chain?", raw="## Start\n\nWhat have you tried?")
+    quiet = make_user(username="quiet_one")
+    posts.create_reply(quiet, topic, raw="## Mine\n\nOur secret approach went through the guild.")
+    bot_preferences.set_bot_opt_out(quiet, "quiet_one", True)
+    example = posts.create_reply(member, topic, raw=(
+        "## Training guards\n\n> Our secret approach went through [the guild](https://guild.example/quiet).\n\n"
+        "We trained the guards ourselves, with [our own guide](https://ngo.example/guide)."))
+    decide(moderator, example, "training", "approve_tag")
+    document = digest(get, topic.id)
+    [group] = document["tactics"]
+    assert "secret approach" not in group["examples"][0]["excerpt"] and "trained the guards" in group["examples"][0]["excerpt"]
+    assert [resource["url"] for resource in document["resources"]] == ["https://ngo.example/guide"]
 
 
 # Edge cases.
