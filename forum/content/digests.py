@@ -5,6 +5,7 @@ Everything a member wrote reaches Markdown through ``escape_markdown`` (it can a
 HTML) and HTML through Jinja2's autoescaping. Only the print view shows cooked posts, which the one
 sanitiser made safe when they were written.
 """
+import re
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -192,18 +193,27 @@ def notebook_markdown(notebook: TacticNotebook) -> str:
 # HTML.
 
 
+# Code points an HTML document may not hold (control characters but tab, newlines and form feed, and noncharacters),
+# which titles and posts may: a page holding one fails a strict parse.
+_NOT_IN_HTML = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def _page(template: str, **context) -> str:
+    return _NOT_IN_HTML.sub("", _templates.get_template(template).render(**context))
+
+
 def topic_html(digest: TopicDigest) -> str:
-    return _templates.get_template("digest.html").render(kind="topic", digest=digest, schema_version=SCHEMA_VERSION)
+    return _page("digest.html", kind="topic", digest=digest, schema_version=SCHEMA_VERSION)
 
 
 def notebook_html(notebook: TacticNotebook) -> str:
-    return _templates.get_template("digest.html").render(kind="tactic", notebook=notebook, schema_version=SCHEMA_VERSION)
+    return _page("digest.html", kind="tactic", notebook=notebook, schema_version=SCHEMA_VERSION)
 
 
 def print_html(printable: PrintableTopic) -> str:
     # Markup: cooked is sanitised HTML (forum.content.cook), the one thing this module does not escape.
     posts = [(post, Markup(post.cooked) if post.cooked is not None else None) for post in printable.posts]
-    return _templates.get_template("print.html").render(topic=printable, posts=posts)
+    return _page("print.html", topic=printable, posts=posts)
 
 
 # JSON.

@@ -332,6 +332,17 @@ def test_an_example_and_its_resources_hold_the_authors_own_words_not_what_they_q
     assert [resource["url"] for resource in document["resources"]] == ["https://ngo.example/guide"]
 
 
+def test_control_characters_in_titles_and_posts_leave_every_page_valid_html(client, get, member, moderator, make_user):
+    """Titles keep C0 controls and posts keep DEL and C1 ones, which an HTML document may not hold."""
+    topic = topics.create_topic(member, title="Escape \x1b and delete \x7f in a title", raw="## Start\n\nWhat breaks a page\x85 here\x9f?")
+    example = posts.create_reply(member, topic, raw="## Training\n\nWe trained\x7f the guards\x80 in person.")
+    decide(moderator, example, "training", "approve_tag")
+    for path in (f"/t/{topic.id}/digest.html", "/tag/training/digest.html", f"/t/{topic.slug}/{topic.id}/print"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        check_html(response.get_data(as_text=True))
+
+
 # Edge cases.
 
 
