@@ -255,10 +255,12 @@ class Person:
     id: int
     username: str
     name: str | None
+    opted_out: bool = False  # of bots: counted, never quoted or named
 
 
 class Redactor:
-    """How a digest names people and shows their text: as they are, or pseudonymous with contact details masked."""
+    """How a digest names people and shows their text: as they are, or pseudonymous with contact details masked.
+    Either way, people who opted out of bots are named by their pseudonym only, wherever others' words name them."""
 
     def __init__(self, people: list[Person], *, enabled: bool):
         self.enabled = enabled
@@ -266,7 +268,7 @@ class Redactor:
         self._pseudonyms = {person.id: pseudonym(index) for index, person in enumerate(people)}
         self._by_name: dict[str, str] = {}
         self._by_name_part: dict[str, str] = {}
-        for person in people:
+        for person in (people if enabled else [person for person in people if person.opted_out]):
             alias = self._pseudonyms[person.id]
             self._by_name[person.username.lower()] = alias
             if person.name:
@@ -302,9 +304,8 @@ class Redactor:
         return self.text(decoded if mask_contact_details(decoded) != decoded else url)
 
     def text(self, text: str) -> str:
-        if not self.enabled:
-            return text
-        text = mask_contact_details(text)
+        if self.enabled:
+            text = mask_contact_details(text)
         if self._names is not None:
             text = self._names.sub(lambda match: self._by_name[" ".join(match[1].split()).lower()], text)
         if self._name_parts is not None:
@@ -477,12 +478,12 @@ def topic_digest(viewer: User | None, topic_id: int, *, redact: bool = False) ->
     opted_out = {row.user_id for row in rows if row.bot_opt_out}
     # Named participants take the first pseudonyms, so "Participant A, C" never hints where an unnamed one posted.
     people = sorted(
-        {row.user_id: Person(row.user_id, row.username, row.name) for row in rows}.values(),
+        {row.user_id: Person(row.user_id, row.username, row.name, row.bot_opt_out) for row in rows}.values(),
         key=lambda person: person.id in opted_out,
     )
     # Everyone else who posted in the topic (a deleted post's author, a whisper's) is named inside posts as well.
     shown = {person.id for person in people}
-    others = [person for person in _people_of(rows, [topic.id]) if person.id not in shown] if redact else []
+    others = [person for person in _people_of(rows, [topic.id]) if person.id not in shown]
     redactor = Redactor([*people, *others], enabled=redact)
     quotable = [post for post in thread if post.quotable]
 
@@ -663,15 +664,15 @@ def tactic_notebook(viewer: User | None, tactic_name: str, *, redact: bool = Fal
 def _people_of(rows: list[Row], topic_ids: list[int]) -> list[Person]:
     """The examples' authors first (their pseudonyms in reading order), then everyone else who posted in those
     topics, whose names a redacted notebook must also replace inside the excerpts."""
-    authors = {row.user_id: Person(row.user_id, row.username, row.name) for row in rows}
+    authors = {row.user_id: Person(row.user_id, row.username, row.name, row.bot_opt_out) for row in rows}
     if topic_ids:
         others = db.session.execute(
-            select(User.id, User.username, User.name)
+            select(User.id, User.username, User.name, User.bot_opt_out)
             .where(User.id.in_(select(Post.user_id).where(Post.topic_id.in_(topic_ids))), User.id.not_in(authors))
             .order_by(User.id)
         )
         for other in others:
-            authors[other.id] = Person(other.id, other.username, other.name)
+            authors[other.id] = Person(other.id, other.username, other.name, other.bot_opt_out)
     return list(authors.values())
 
 

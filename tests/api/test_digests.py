@@ -23,7 +23,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Post, Topic, TopicSummary
 from forum.models.base import utcnow
-from forum.services import bot_preferences, posts, topics
+from forum.services import bot_preferences, posts, topics, users
 from tests.api.conftest import recorded_statements
 from tests.api.demo_dialogue import APPROVED, DIALOGUE, NAMES, decide, post_of
 from tests.api.factories import make_category, set_columns
@@ -330,6 +330,22 @@ def test_an_example_and_its_resources_hold_the_authors_own_words_not_what_they_q
     [group] = document["tactics"]
     assert "secret approach" not in group["examples"][0]["excerpt"] and "trained the guards" in group["examples"][0]["excerpt"]
     assert [resource["url"] for resource in document["resources"]] == ["https://ngo.example/guide"]
+
+
+def test_an_author_who_opted_out_is_named_by_no_digest_even_unredacted(get, member, moderator, make_user):
+    """Counted, never quoted or named: not even where another member's own words name them."""
+    topic = topics.create_topic(member, title="Who trains the supply chain?", raw="## Start\n\nWhat have you tried?")
+    quiet = users.create_user("quiet_one", email="quiet@example.org", password=None, name="Quinn Quiet")
+    posts.create_reply(quiet, topic, raw="## Mine\n\nWe went through the guild of employers.")
+    bot_preferences.set_bot_opt_out(quiet, "quiet_one", True)
+    example = posts.create_reply(member, topic, raw="## Training guards\n\nLike @quiet_one said, Quinn Quiet and I trained the guards.")
+    decide(moderator, example, "training", "approve_tag")
+    for path in (f"/t/{topic.id}/digest", "/tag/training/digest"):
+        for format in ("json", "md", "html"):
+            response = get(f"{path}.{format}")
+            text = json.dumps(response.json) if format == "json" else response.get_data(as_text=True)
+            assert "quiet_one" not in text and "Quinn" not in text, (path, format)
+            assert member.username in text and "trained the guards" in text  # the others are named as they are
 
 
 def test_control_characters_in_titles_and_posts_leave_every_page_valid_html(client, get, member, moderator, make_user):
