@@ -125,6 +125,35 @@ def test_posts_written_before_are_searched_by_their_rendered_text(empty_database
         db.engine.dispose()
 
 
+def test_members_follow_the_topics_they_started_replied_to_or_read_long(empty_database, tmp_path):
+    """Revision 0011: the reading state stored before it gets the levels Discourse's rules give: the author watches,
+    a replier tracks, a long reader tracks, a short reader stays regular; /unread then lists only the followed."""
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        with _written_at("0010", "followed", highest_post_number=2, posts_count=2, reply_count=1) as connection:
+            _insert_first_post(connection, "followed", "The opening post.", "<p>The opening post.</p>", like_count=0, search_text="The opening post.")
+            for name in ("Bruno", "Carla", "Dev"):
+                connection.execute(text(
+                    "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
+                    "VALUES (:name, lower(:name), 'member', true, false, CURRENT_TIMESTAMP)"), {"name": name})
+            connection.execute(text(
+                "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, search_text, post_type, version, reply_count, "
+                "like_count, created_at, updated_at) SELECT topics.id, users.id, 2, 'A reply.', '<p>A reply.</p>', 'A reply.', 1, 1, 0, 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM topics, users WHERE topics.slug = 'followed' AND users.username = 'Bruno'"))
+            for name, last_read, msecs in (("Amira", 1, 0), ("Bruno", 2, 0), ("Carla", 1, 300_000), ("Dev", 1, 5_000)):
+                connection.execute(text(
+                    "INSERT INTO topic_users (user_id, topic_id, last_read_post_number, total_msecs_viewed, first_visited_at, "
+                    "last_visited_at) SELECT users.id, topics.id, :last_read, :msecs, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
+                    "FROM users, topics WHERE users.username = :name AND topics.slug = 'followed'"),
+                    {"name": name, "last_read": last_read, "msecs": msecs})
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT users.username, topic_users.notification_level, topic_users.notifications_reason_id FROM topic_users "
+                "JOIN users ON users.id = topic_users.user_id ORDER BY users.username")).all()
+        assert [tuple(row) for row in rows] == [("Amira", 3, 1), ("Bruno", 2, 4), ("Carla", 2, None), ("Dev", 1, None)]
+        db.engine.dispose()
+
+
 @contextmanager
 def _written_at(revision: str, slug: str, **counts: int):
     """In an app context: the database migrated to ``revision``, a member, Amira, and a topic of hers written with

@@ -1,4 +1,4 @@
-"""Discourse's read tracking: POST /topics/timings."""
+"""Discourse's read tracking and topic notification levels: POST /topics/timings, POST /t/{id}/notifications."""
 import re
 
 from flask import Blueprint
@@ -24,6 +24,13 @@ def timings():
         timings={_whole_number(number): _whole_number(msecs) for number, msecs in (args.mapping("timings") or {}).items()},
     )
     return "", 200  # Discourse answers an empty 200
+
+
+@json_route(bp, "/t/<int:topic_id>/notifications", methods=["POST"])
+def set_notification_level(topic_id: int):
+    level = params().integer("notification_level", required=True)
+    reading.set_notification_level(current_actor(), topic_id, level)
+    return {"success": "OK"}
 
 
 def _whole_number(value: str) -> int:

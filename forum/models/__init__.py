@@ -4,7 +4,7 @@ from forum.models.categories import Category
 from forum.models.groups import Group, category_groups, group_users
 from forum.models.post_actions import PostAction, PostActionType
 from forum.models.posts import Post, PostRevision, PostType
-from forum.models.reading import TopicUser
+from forum.models.reading import NotificationLevel, NotificationReason, TopicUser
 from forum.models.review import Reviewable, ReviewableHistory, ReviewableScore, ReviewableStatus, ReviewableType
 from forum.models.sessions import UserAuthToken
 from forum.models.summaries import TopicSummary
@@ -29,6 +29,8 @@ __all__ = [
     "Category",
     "DialogueSchedule",
     "Group",
+    "NotificationLevel",
+    "NotificationReason",
     "PostAction",
     "PostActionType",
     "Post",

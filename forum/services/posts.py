@@ -14,7 +14,7 @@ from sqlalchemy import false, func, select, update
 from forum.content import cook
 from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
-from forum.models import Post, PostRevision, PostType, Topic, TopicUser, User
+from forum.models import NotificationReason, Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
 from forum.services import audit, events, guardian, post_actions, reading, review, timers, topics
 from forum.services.errors import NotFound, ValidationFailed
@@ -119,7 +119,11 @@ def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: 
         )
         # Checked again on the locked row: the topic may have been closed since (a refusal rolls the post back).
         guardian.ensure_can_reply(author, topic)
-        reading.advance_read_position(author.id, post.topic_id, post.post_number, 0, post.created_at)  # authors have read their own post
+        # Authors have read their own post, and track the topic they replied to.
+        reading.advance_read_position(
+            author.id, post.topic_id, post.post_number, 0, post.created_at,
+            level=reading.LEVEL_WHEN_REPLYING, reason=NotificationReason.CREATED_POST,
+        )
         return post
 
 

@@ -63,6 +63,7 @@ class TopicListItem:
     topic: Topic
     last_read_post_number: int | None  # None when the caller never opened the topic
     unread_posts: int | None
+    notification_level: int | None  # None when the caller has no reading state for the topic
     unseen: bool
     pinned: bool  # pinned now: pinned, and not past pinned_until
     liked: bool
@@ -158,7 +159,7 @@ def _list(
     stmt = (
         select(Topic, TopicUser, _pinned_now(now))
         .outerjoin(TopicUser, reading.read_state_join(viewer))
-        .where(guardian.listed_topics(viewer), condition)
+        .where(guardian.listed_topics(viewer), reading.not_muted(viewer), condition)
         .order_by(*(ranking or _ordering(options, pinned, now)))
         .offset(options.page * options.per_page)
         .limit(options.per_page + 1)  # one more than a page says whether there is a next page
@@ -174,8 +175,9 @@ def _list(
     items = [
         TopicListItem(
             topic=topic,
-            last_read_post_number=state.last_read_post_number if state else None,
-            unread_posts=reading.unread_posts(topic, state) if state else None,
+            last_read_post_number=state.last_read_post_number if reading.has_opened(state) else None,
+            unread_posts=reading.unread_posts(topic, state) if reading.has_opened(state) else None,
+            notification_level=state.notification_level if state else None,
             unseen=reading.is_unseen(topic, state, new_since),
             pinned=bool(pinned_now),
             liked=topic.id in liked,

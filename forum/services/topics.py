@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from forum.content import cook
 from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
-from forum.models import Category, Post, PostType, Tag, Topic, TopicTimer, User
+from forum.models import Category, NotificationLevel, NotificationReason, Post, PostType, Tag, Topic, TopicTimer, User
 from forum.models.base import utcnow
 from forum.services import audit, events, guardian, posts, reading, review, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
@@ -90,7 +90,10 @@ def create_topic(
         db.session.add(topic)
         db.session.flush()
         first = posts.append_post(topic, author, raw=raw, cooked=cook(raw))
-        reading.advance_read_position(author.id, topic.id, 1, 0, first.created_at)  # authors have read their own post
+        # Authors have read their own post, and watch their topic.
+        reading.advance_read_position(
+            author.id, topic.id, 1, 0, first.created_at, level=NotificationLevel.WATCHING, reason=NotificationReason.CREATED_TOPIC
+        )
         timers.apply_category_default(topic, category)
     return topic
 
@@ -243,6 +246,7 @@ class TopicView:
     timeline_lookup: list[list[int]]
     current_post_number: int | None
     timer: TopicTimer | None  # the pending close/open/delete timer, which Discourse shows every reader
+    notification_level: NotificationLevel  # how the viewer follows the topic
 
 
 def topic_view(viewer: User | None, topic_id: int, post_number: int | None = None) -> TopicView:
@@ -272,6 +276,7 @@ def topic_view(viewer: User | None, topic_id: int, post_number: int | None = Non
         timeline_lookup=_timeline_lookup(stream.post_ids),
         current_post_number=_current_post_number(stream.post_numbers, post_number),
         timer=timers.pending_timer(topic),
+        notification_level=reading.notification_level(viewer, topic)[0],
     )
 
 

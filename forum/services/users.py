@@ -15,7 +15,7 @@ from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
 from forum.models.base import parse_utc, utcnow
-from forum.services import audit, guardian, sessions
+from forum.services import audit, guardian, reading, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
@@ -360,18 +360,18 @@ def _activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
         .join(Topic, Topic.id == Post.topic_id)
         .where(Post.user_id == User.id, Post.deleted_at.is_(None), Post.post_type == PostType.REGULAR, shown)
     )
-    reading = (
+    opened_topics = (
         select(func.count())
         .select_from(TopicUser)
         .join(Topic, Topic.id == TopicUser.topic_id)
-        .where(TopicUser.user_id == User.id, shown)
+        .where(TopicUser.user_id == User.id, reading.opened(), shown)
     )
     return (
         posts.scalar_subquery(),
         posts.with_only_columns(func.max(Post.created_at)).scalar_subquery(),
         select(func.count()).select_from(Topic).where(Topic.user_id == User.id, shown).scalar_subquery(),
-        reading.scalar_subquery(),
-        reading.with_only_columns(func.coalesce(func.sum(TopicUser.total_msecs_viewed), 0)).scalar_subquery(),
+        opened_topics.scalar_subquery(),
+        opened_topics.with_only_columns(func.coalesce(func.sum(TopicUser.total_msecs_viewed), 0)).scalar_subquery(),
     )
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from forum.extensions import db
-from forum.models import Post, Role, User
+from forum.models import NotificationLevel, Post, Role, User
 from forum.models.base import utcnow
 from forum.services import posts, reading
 from tests.api.conftest import recorded_statements
@@ -32,6 +32,7 @@ def busy_forum(app, member, moderator, old_member):
     posts.create_reply(member, read, raw="## Reply\n\nWe trained supplier managers well.")
     plain = make_topic(member, 3)  # no category, no tags
     reading.record_timings(old_member, read.id, 1000, {1: 1000})
+    reading.set_notification_level(old_member, read.id, NotificationLevel.TRACKING)  # so that it counts in /unread
     return {"category": category, "pinned": pinned, "read": read, "plain": plain}
 
 
@@ -362,15 +363,18 @@ def test_topics_from_before_the_user_joined_are_not_new(get, app, member, make_u
     assert listed(get, "/new.json", newcomer) == []
 
 
-def test_unread_lists_opened_topics_with_posts_beyond_the_read_position(get, app, member, moderator, old_member):
+def test_unread_lists_followed_topics_with_posts_beyond_the_read_position(get, app, member, moderator, old_member):
     caught_up = make_topic(member, 1)
     behind = make_topic(member, 2)
     never_opened = make_topic(member, 3)
-    for topic in (caught_up, behind):
+    only_opened = make_topic(member, 4)
+    for topic in (caught_up, behind, only_opened):
         reading.record_timings(old_member, topic.id, 1000, {1: 1000})
+    for topic in (caught_up, behind, never_opened):
+        reading.set_notification_level(old_member, topic.id, NotificationLevel.TRACKING)
     assert listed(get, "/unread.json", old_member) == []
-    posts.create_reply(moderator, behind, raw="## News\n\nA reply the member has not read yet.")
-    posts.create_reply(moderator, never_opened, raw="## News\n\nA reply in a topic never opened.")
+    for topic in (behind, never_opened, only_opened):
+        posts.create_reply(moderator, topic, raw="## News\n\nA reply the member has not read yet.")
     body = get("/unread.json", old_member).get_json()["topic_list"]["topics"]
     assert [(item["id"], item["unread_posts"], item["last_read_post_number"]) for item in body] == [(behind.id, 1, 1)]
 
@@ -450,6 +454,7 @@ def test_lists_take_a_fixed_number_of_queries(get, app, make_user, old_member, m
             topic = make_topic(authors[n % 4], n, category=category, tags=(f"tag{n % 3}", f"extra{n}"))
             posts.create_reply(authors[(n + 1) % 4], topic, raw="## Reply\n\nA reply from another member here.")
             reading.record_timings(old_member, topic.id, 1000, {1: 1000})
+            reading.set_notification_level(old_member, topic.id, NotificationLevel.TRACKING)
 
     def count_all() -> dict[str, tuple[int, int]]:
         return {path: _count_queries(get, path.format(category=category.id), users[who]) for path, who, _, _ in COUNTED_LISTS}

@@ -15,6 +15,7 @@ CASES = [
     ("get", "/t/{id}/posts.json", lambda w: f"/t/{w.topic.id}/posts.json?post_ids[]={w.reply.id}", None),
     ("put", "/t/-/{id}.json", lambda w: f"/t/-/{w.topic.id}.json", lambda w: {"title": "How do NGOs train supplier staff?"}),
     ("put", "/t/{id}/status.json", lambda w: f"/t/{w.topic.id}/status.json", lambda w: {"status": "closed", "enabled": "true"}),
+    ("post", "/t/{id}/notifications.json", lambda w: f"/t/{w.topic.id}/notifications.json", lambda w: {"notification_level": "3"}),
     ("delete", "/t/{id}.json", lambda w: f"/t/{w.topic.id}.json", None),
     ("get", "/posts.json", lambda w: "/posts.json", None),
     ("post", "/posts.json", lambda w: "/posts.json", lambda w: {"topic_id": w.topic.id, "raw": "## More\n\nAnother reply here."}),

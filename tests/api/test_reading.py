@@ -109,6 +109,8 @@ def test_lists_show_what_is_unread(post, get, member, old_member, make_user):
     assert (after["highest_post_number"], after["last_read_post_number"], after["unread_posts"]) == (27, 24, 3)
     assert after["unseen"] is False
     assert item("/new.json") is None
+    assert item("/unread.json") is None  # read, but not followed: Discourse's /unread lists tracked topics only
+    assert post(f"/t/{topic.id}/notifications.json", old_member, json={"notification_level": 2}).status_code == 200
     assert item("/unread.json")["unread_posts"] == 3
     assert [i["id"] for i in get("/new.json", old_member).get_json()["topic_list"]["topics"]] == [untouched]
     post("/topics/timings", old_member, json={"topic_id": topic.id, "topic_time": 3000, "timings": {"25": 1000, "26": 1000, "27": 1000}})

@@ -2,10 +2,6 @@
 import html
 from datetime import datetime
 
-# Discourse's "regular" notification level: this forum sends no notifications, so every topic is at it.
-REGULAR_NOTIFICATION_LEVEL = 1
-
-
 def fancy_title(title: str) -> str:
     """Discourse's fancy_title: the title, HTML-escaped."""
     return html.escape(title)

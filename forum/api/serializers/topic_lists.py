@@ -6,7 +6,7 @@ those differences, so each field is still defined once below and every path's re
 """
 from dataclasses import dataclass
 
-from forum.api.serializers import REGULAR_NOTIFICATION_LEVEL, fancy_title, iso
+from forum.api.serializers import fancy_title, iso
 from forum.api.serializers.posts import category_id
 from forum.api.serializers.tags import tag_reference
 from forum.api.serializers.users import basic_user
@@ -96,7 +96,8 @@ def topic_list_item(item: TopicListItem, users: dict[int, User], shape: ListShap
     if shape.read_state and item.last_read_post_number is not None:
         fields["last_read_post_number"] = item.last_read_post_number
         fields["unread_posts"] = item.unread_posts
-        fields["notification_level"] = REGULAR_NOTIFICATION_LEVEL
+    if shape.read_state and item.notification_level is not None:
+        fields["notification_level"] = item.notification_level
     if shape.excerpt:
         fields["excerpt"] = item.excerpt
     if shape.tags:

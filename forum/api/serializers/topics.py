@@ -1,5 +1,5 @@
 """A topic as Discourse's topic view shows it (GET /t/{id}.json), and its basic shape (PUT /t/-/{id}.json)."""
-from forum.api.serializers import REGULAR_NOTIFICATION_LEVEL, fancy_title, iso
+from forum.api.serializers import fancy_title, iso
 from forum.api.serializers.posts import category_id, stream_post
 from forum.api.serializers.tags import tag_reference
 from forum.api.serializers.timers import topic_timer
@@ -79,7 +79,7 @@ def _details(view: TopicView) -> dict:
     may_change_status = guardian.allows(guardian.ensure_can_change_topic_status, viewer)
     return {
         "can_edit": guardian.allows(guardian.ensure_can_edit_topic, viewer, topic),
-        "notification_level": REGULAR_NOTIFICATION_LEVEL,
+        "notification_level": view.notification_level,
         "can_move_posts": False,
         "can_delete": not topic.is_deleted and guardian.allows(guardian.ensure_can_delete_topic, viewer, topic),
         "can_remove_allowed_users": False,

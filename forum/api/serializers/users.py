@@ -4,6 +4,7 @@ from datetime import datetime
 from forum.api.serializers import iso
 from forum.models import Group, User, UserAuthToken
 from forum.models.base import utcnow
+from forum.services import reading
 from forum.services.users import Activity, ListedUser, Profile
 
 # Discourse's trust levels drive many of its features; this forum has roles instead, so staff show
@@ -214,7 +215,8 @@ def _notification_schedule() -> dict:
 
 
 def _user_option(user: User) -> dict:
-    """No per-user preferences are kept: every option has its neutral value."""
+    """No per-user preferences are kept: the options the forum applies to everyone have the values it applies, the
+    others their neutral value."""
     neutral_booleans = (
         "mailing_list_mode", "email_digests", "external_links_in_new_tab", "dynamic_favicon", "enable_quoting",
         "enable_smart_lists", "enable_markdown_monospace_font", "automatically_unpin_topics", "email_in_reply_to",
@@ -225,7 +227,6 @@ def _user_option(user: User) -> dict:
     )  # fmt: skip
     neutral_integers = (
         "mailing_list_mode_frequency", "email_level", "email_messages_level", "digest_after_minutes",
-        "auto_track_topics_after_msecs", "notification_level_when_replying", "new_topic_duration_minutes",
         "email_previous_replies", "like_notification_frequency", "theme_key_seq", "text_size_seq",
         "interface_color_mode",
     )  # fmt: skip
@@ -233,6 +234,9 @@ def _user_option(user: User) -> dict:
         "user_id": user.id,
         **dict.fromkeys(neutral_booleans, False),
         **dict.fromkeys(neutral_integers, 0),
+        "auto_track_topics_after_msecs": reading.AUTO_TRACK_AFTER_MSECS,
+        "notification_level_when_replying": int(reading.LEVEL_WHEN_REPLYING),
+        "new_topic_duration_minutes": reading.new_topic_duration_minutes(),
         **dict.fromkeys(("push_notification_level", "text_size", "title_count_mode", "send_shortcut"), ""),
         **dict.fromkeys(("color_scheme_id", "dark_scheme_id", "homepage_id", "timezone"), None),
         "theme_ids": [],
