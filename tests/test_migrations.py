@@ -135,7 +135,7 @@ def test_members_follow_the_topics_they_started_replied_to_or_read_long(empty_da
             for name in ("Bruno", "Carla", "Dev"):
                 connection.execute(text(
                     "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
-                    "VALUES (:name, lower(:name), 'member', true, false, CURRENT_TIMESTAMP)"), {"name": name})
+                    "VALUES (:name, :lower, 'member', true, false, CURRENT_TIMESTAMP)"), {"name": name, "lower": name.lower()})
             connection.execute(text(
                 "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, search_text, post_type, version, reply_count, "
                 "like_count, created_at, updated_at) SELECT topics.id, users.id, 2, 'A reply.', '<p>A reply.</p>', 'A reply.', 1, 1, 0, 0, "

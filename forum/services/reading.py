@@ -130,7 +130,8 @@ def _read_position_upsert(dialect: str):
                 (
                     undecided
                     & (stored.notification_level == NotificationLevel.REGULAR)
-                    & (stored.total_msecs_viewed + sent.total_msecs_viewed >= AUTO_TRACK_AFTER_MSECS),
+                    # Not the sum: it may pass the 32-bit column's range, where it saturates.
+                    & (stored.total_msecs_viewed >= AUTO_TRACK_AFTER_MSECS - sent.total_msecs_viewed),
                     NotificationLevel.TRACKING,
                 ),
                 else_=stored.notification_level,
