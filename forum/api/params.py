@@ -58,6 +58,8 @@ class Params:
 
     def string(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self._values.get(name)
+        if value is None and self._mapping_keys(name):  # an object where a string belongs: not the same as no value
+            raise InvalidParameters(f"{name} must be a string.")
         if value is None or value == "":
             if required:
                 raise InvalidParameters(f"param is missing or the value is empty: {name}")

@@ -44,6 +44,17 @@ def test_empty_time_cancels(client, auth_headers, moderator, topic):
     assert client.get(f"/t/{topic.id}.json").json["topic_timer"] is None
 
 
+def test_an_object_for_the_time_is_400_and_keeps_the_timer(client, auth_headers, moderator, topic):
+    """Only an empty time cancels: an object, which a form cannot send as one field, is not an empty one."""
+    client.post(f"/t/{topic.id}/timer.json", data={"time": "5"}, headers=auth_headers(moderator))
+    for body in ({"time": {"hours": "24"}}, {"time": {"at": "", "hours": "24"}}):
+        response = client.post(f"/t/{topic.id}/timer.json", json=body, headers=auth_headers(moderator))
+        assert response.status_code == 400 and response.json["errors"] == ["time must be a string."], body
+    response = client.post(f"/t/{topic.id}/timer.json", data={"time[hours]": "24"}, headers=auth_headers(moderator))
+    assert response.status_code == 400
+    assert client.get(f"/t/{topic.id}.json").json["topic_timer"]["status_type"] == "close"
+
+
 @pytest.mark.parametrize("body, status", [
     ({"time": "tomorrowish"}, 400),
     ({"time": "3", "status_type": "explode"}, 400),
