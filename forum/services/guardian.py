@@ -152,6 +152,8 @@ def ensure_can_flag(user: User | None, post: Post) -> None:
         raise NotAllowed("You cannot flag your own post.")
     if post.is_deleted:
         raise NotAllowed("That post has been deleted.")
+    if post.hidden_at is not None:  # as Discourse: its flags wait for a moderator, who decides for them all
+        raise NotAllowed("That post is hidden until a moderator reviews it; it cannot be flagged again.")
 
 
 def ensure_can_change_topic_status(user: User | None) -> None:

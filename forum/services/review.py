@@ -172,6 +172,7 @@ def flag_post(actor: User | None, post: Post, post_action_type_id: int, *, messa
         raise InvalidParameters(f"The message is too long (maximum is {MAX_REASON_LENGTH} characters).")
     with write_unit(db.session):
         db.session.refresh(post, with_for_update=ROW_LOCK)  # the post's row before its review item, as every path
+        guardian.ensure_can_flag(actor, post)  # again on the locked row: flags may have hidden it, or it was deleted
         # One flag per member and post, whatever its type, as Discourse: a member's flags of several types would
         # weigh as several members' and let one member hide a post.
         already = db.session.scalar(

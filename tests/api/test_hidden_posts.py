@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from forum.api.serializers.posts import raw_export, raw_markdown
 from forum.extensions import db
-from forum.models import Category, Post, Role, Topic, User
+from forum.models import Category, Post, Reviewable, Role, Topic, User
 from forum.services import posts, review, topics
 
 SECRET = "kickbacks"
@@ -150,3 +150,14 @@ def test_a_category_list_shows_no_excerpt_of_a_hidden_opening_post_to_others(get
         listed = get(f"/c/inspections/{category.id}.json", viewer).json["topic_list"]["topics"]
         [item] = [topic for topic in listed if topic["id"] == made.id]
         assert (SECRET in (item.get("excerpt") or "")) == shown, viewer
+
+
+def test_a_hidden_post_cannot_be_flagged_again(post, hidden, reader, moderator):
+    """As Discourse's guardian: once flags hid a post, more flags add nothing a moderator does not already review."""
+    for flagger in (reader, moderator):
+        response = post("/post_actions.json", flagger, json={"id": hidden.id, "post_action_type_id": INAPPROPRIATE})
+        assert response.status_code == 403 and response.get_json()["error_type"] == "invalid_access"
+        assert response.get_json()["errors"] == ["That post is hidden until a moderator reviews it; it cannot be flagged again."]
+    db.session.rollback()
+    [item] = db.session.scalars(select(Reviewable).where(Reviewable.post_id == hidden.id)).all()
+    assert len(item.scores) == 3
