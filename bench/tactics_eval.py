@@ -36,7 +36,7 @@ SEED_THREAD = Path(os.environ.get("FORUM_TACTICS_SEED_THREAD", REPO_ROOT.parent 
 SEED_TACTICS = REPO_ROOT / "forum" / "seeds" / "tactics.toml"
 THRESHOLD_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 # The dev posts: everything is chosen on these (see bench/data/tactics/README.md), nothing on the test sets.
-DEV_FILES = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl")
+DEV_FILES = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4a.jsonl", "dev4b.jsonl")
 # The threshold rule: among the grid's thresholds whose dev precision (5-fold CV, decisions simulated at that
 # threshold) is >= this, the one with the best dev macro-F1; ties go to the higher threshold.
 MIN_DEV_PRECISION = 0.9
@@ -64,8 +64,8 @@ PROTOCOL = """\
 - Team set (bench/data/tactics/team.jsonl) and seed thread are test sets: nothing is chosen on them.
   The model's settings, the seed tactics' examples, the Platt calibration constants and the default threshold
   (bots.tactics.DEFAULT_THRESHOLD) were chosen on the dev posts only (bench/data/tactics/dev.jsonl + dev2.jsonl
-  + dev3.jsonl) by {folds}-fold CV. Threshold rule, fixed before any test figure was seen: the grid's threshold
-  with the best dev macro-F1 among those whose dev precision is >= 0.90, ties to the higher threshold, each
+  + dev3.jsonl + dev4a.jsonl + dev4b.jsonl) by {folds}-fold CV. Threshold rule, fixed before any test figure was
+  seen: the grid's threshold with the best dev macro-F1 among those whose dev precision is >= 0.90, ties to the higher threshold, each
   threshold scored by {folds}-fold CV of the dev posts with the simulated moderator (below) deciding at that
   threshold. The sweep below applies it with the shipped constants; `--fit-calibration` refits the constants
   (decisions simulated at 0.75, CALIBRATION_DECISIONS_AT) and applies it with them.
