@@ -35,9 +35,8 @@ from forum.models import (
 from forum.models.base import utcnow
 from forum.services import audit, events, guardian, review
 from forum.services.errors import NotFound, ValidationFailed
-from forum.services.tags import find_or_create_tags, normalize_tag_name
+from forum.services.tags import TACTICS_GROUP_NAME, find_or_create_tags, normalize_tag_name
 
-TACTICS_GROUP_NAME = "Tactics"
 SEED_FILE = Path(__file__).resolve().parent.parent / "seeds" / "tactics.toml"
 MAX_EXAMPLES = 50
 MAX_EXAMPLE_LENGTH = 500
@@ -59,10 +58,13 @@ def tactics_group() -> TagGroup:
         group = TagGroup(name=TACTICS_GROUP_NAME, tags=find_or_create_tags(seed["name"] for seed in seeds))
         db.session.add(group)
         by_name = {tag.name: tag for tag in group.tags}
+        profiled = set(db.session.scalars(select(TacticProfile.tag_id).where(TacticProfile.tag_id.in_([t.id for t in group.tags if t.id]))))
         for seed in seeds:
             tag = by_name[normalize_tag_name(seed["name"])]
-            tag.description = seed["description"]
-            db.session.add(TacticProfile(tag=tag, examples=list(seed["examples"])))
+            # A tag that was a tactic before (a database from before the group's name was kept) keeps what admins wrote.
+            tag.description = tag.description or seed["description"]
+            if tag.id not in profiled:
+                db.session.add(TacticProfile(tag=tag, examples=list(seed["examples"])))
         events.publish_site_changed()
     return group
 

@@ -23,6 +23,10 @@ DEFAULT_MAX_TAG_LENGTH = 30
 MAX_TAG_GROUP_NAME_LENGTH = 100
 
 
+# The tag group whose tags are the tactics (forum.services.tactics): the bot finds it by this name, which stays.
+TACTICS_GROUP_NAME = "Tactics"
+
+
 def max_tag_length() -> int:
     return current_app.config.get("MAX_TAG_LENGTH", DEFAULT_MAX_TAG_LENGTH)
 
@@ -197,6 +201,8 @@ def rename_tag(actor: User | None, name: str, new_name: str | None) -> Tag:
         raise ValidationFailed("The new name can't be blank.")
     if wanted == tag.name:
         return tag
+    if db.session.scalar(select(Tag.id).where(Tag.name == wanted)) is not None:
+        raise ValidationFailed(f"Name {wanted!r} has already been taken.")
     with categories.refusing_duplicates("That tag name"), write_unit(db.session):
         before = {"name": tag.name}
         tag.name = wanted
@@ -214,6 +220,11 @@ def _validate_tag_group(name: str, tag_names: list[str], *, current: TagGroup | 
         errors.append("Name can't be blank.")
     elif len(name) > MAX_TAG_GROUP_NAME_LENGTH:
         errors.append(f"Name is too long (maximum is {MAX_TAG_GROUP_NAME_LENGTH} characters).")
+    elif current is not None and current.name == TACTICS_GROUP_NAME and name != TACTICS_GROUP_NAME:
+        errors.append(f"The {TACTICS_GROUP_NAME!r} group keeps its name: the tactics bot finds the tactics by it.")
+    elif name.lower() == TACTICS_GROUP_NAME.lower() and name != TACTICS_GROUP_NAME:
+        # Written otherwise, the bot would not find it, and would seed a second group over the same tags.
+        errors.append(f"Name {name!r} is kept for the tactics bot's group, {TACTICS_GROUP_NAME!r}.")
     else:
         taken = select(TagGroup.id).where(func.lower(TagGroup.name) == name.lower())
         if current is not None:

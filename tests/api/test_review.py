@@ -370,6 +370,42 @@ def test_admins_describe_tactics_and_rename_them(client, auth_headers, admin, mo
     assert renamed.description == body["description"]
 
 
+def test_the_tactics_group_keeps_its_name_and_no_other_group_takes_it(client, auth_headers, admin, moderator):
+    """The bot finds the tactics by the group's name: renamed away, the next look-up seeded a second "Tactics" over
+    the same tags and answered 500."""
+    group = tactics.tactics_group()
+    for name in ("Tactics (old)", "tactics"):
+        response = client.put(f"/tag_groups/{group.id}.json", json={"name": name}, headers=auth_headers(moderator))
+        assert response.status_code == 422 and response.json["errors"] == [
+            "The 'Tactics' group keeps its name: the tactics bot finds the tactics by it."], name
+    other = client.post("/tag_groups.json", json={"name": "Approaches", "tag_names": ["dialogue"]}, headers=auth_headers(moderator)).json
+    response = client.put(f"/tag_groups/{other['tag_group']['id']}.json", json={"name": "TACTICS"}, headers=auth_headers(moderator))
+    assert response.status_code == 422
+    assert client.put(f"/tag_groups/{group.id}.json", json={"name": "Tactics", "tag_names": ["training", "scorecard"]},
+                      headers=auth_headers(admin)).status_code == 200  # its tags still change
+    assert [t["name"] for t in client.get("/tactics.json", headers=auth_headers(admin)).json["tactics"]] == ["scorecard", "training"]
+
+
+def test_a_group_renamed_before_the_name_was_kept_is_seeded_again_over_the_same_tags(client, auth_headers, admin):
+    """A database where the group was renamed before its name was kept: the bot seeds "Tactics" again, and the tags
+    that were tactics keep the examples admins wrote (a second profile per tag answered 500)."""
+    assert client.put("/tactics/training.json", json={"examples": ["We coached the managers."]}, headers=auth_headers(admin)).status_code == 200
+    with write_unit(db.session):
+        tactics.tactics_group().name = "Tactics (old)"
+    response = client.get("/tactics.json", headers=auth_headers(admin))
+    assert response.status_code == 200
+    [training] = [t for t in response.json["tactics"] if t["name"] == "training"]
+    assert training["examples"] == ["We coached the managers."]
+
+
+def test_a_tactic_is_not_renamed_to_a_tag_that_exists(client, auth_headers, admin, member, topic):
+    tactics.tactics_group()
+    topics.create_topic(member, title="A topic with an ordinary tag", raw="## Hello\n\nA post with a tag on its topic.", tag_names=("scorecards",))
+    response = client.put("/tag/carrotmob.json", json={"tag": {"id": "Scorecards"}}, headers=auth_headers(admin))
+    assert response.status_code == 422 and response.json["errors"] == ["Name 'scorecards' has already been taken."]
+    assert "carrotmob" in [t["name"] for t in client.get("/tactics.json", headers=auth_headers(admin)).json["tactics"]]
+
+
 def test_items_show_a_renamed_tactic_by_its_new_name_decided_or_not(client, auth_headers, admin, moderator, topic, make_user):
     decided, pending = (suggest(posts.create_reply(make_user(), topic, raw=TRAINING_POST), "training")[0] for _ in range(2))
     assert put(client, auth_headers, f"/review/{decided.id}/perform/approve_tag.json", moderator, version=1).status_code == 200

@@ -189,7 +189,9 @@ def test_staff_create_a_tag_group_with_a_form_body(client, auth_headers, admin):
     "body, message",
     [
         ({"tag_names": ["training"]}, "Name can't be blank."),
-        ({"name": "tactics", "tag_names": ["training"]}, "Name 'tactics' has already been taken."),
+        ({"name": "tactics", "tag_names": ["training"]}, "Name 'tactics' is kept for the tactics bot's group, 'Tactics'."),
+        ({"name": "TACTICS", "tag_names": ["training"]}, "Name 'TACTICS' is kept for the tactics bot's group, 'Tactics'."),
+        ({"name": "Tactics", "tag_names": ["training"]}, "Name 'Tactics' has already been taken."),
         ({"name": "x" * 101}, "Name is too long (maximum is 100 characters)."),
         ({"name": "Approaches", "tag_names": ["dialogue", "%%%"]}, "'%%%' is not a valid tag name."),
     ],
@@ -220,16 +222,16 @@ def test_show_a_tag_group(client, auth_headers, admin):
 
 
 def test_update_renames_and_replaces_the_tags_creating_new_ones(client, auth_headers, admin):
-    group = tags.create_tag_group(admin, name="Tactics", tag_names=["training", "carrotmob"])
+    group = tags.create_tag_group(admin, name="Approaches", tag_names=["training", "carrotmob"])
     response = client.put(
-        f"/tag_groups/{group.id}.json", json={"name": "Tactics we use", "tag_names": ["training", "Restorative Circle"]},
+        f"/tag_groups/{group.id}.json", json={"name": "Approaches we use", "tag_names": ["training", "Restorative Circle"]},
         headers=auth_headers(admin),
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert_matches_spec(response, "put", "/tag_groups/{id}.json")
     assert response.json["success"] == "OK"
     assert (response.json["tag_group"]["name"], response.json["tag_group"]["tag_names"]) == (
-        "Tactics we use",
+        "Approaches we use",
         ["restorative-circle", "training"],
     )
     # The tag taken out of the group stays a tag.
@@ -248,7 +250,7 @@ def test_update_with_a_form_body_changes_only_what_it_gives(client, auth_headers
 
 def test_invalid_updates_change_nothing(client, auth_headers, admin):
     tags.create_tag_group(admin, name="Approaches", tag_names=["dialogue"])
-    group = tags.create_tag_group(admin, name="Tactics", tag_names=["training"])
+    group = tags.create_tag_group(admin, name="Dialogue forms", tag_names=["training"])
     for body, message in [
         ({"name": "APPROACHES"}, "Name 'APPROACHES' has already been taken."),
         ({"name": ""}, "Name can't be blank."),
@@ -258,7 +260,7 @@ def test_invalid_updates_change_nothing(client, auth_headers, admin):
         assert response.status_code == 422
         assert response.json["errors"] == [message]
     db.session.refresh(group)
-    assert (group.name, [tag.name for tag in group.tags], _tag_count()) == ("Tactics", ["training"], 2)
+    assert (group.name, [tag.name for tag in group.tags], _tag_count()) == ("Dialogue forms", ["training"], 2)
 
 
 def test_topics_tags_and_tag_groups_share_one_tag(client, auth_headers, admin, member):
