@@ -247,7 +247,15 @@ def visible_posts(user: User | None) -> ColumnElement[bool]:
 
 
 def ensure_can_suspend(actor: User | None, user: User) -> None:
-    """Suspending and unsuspending: staff, on someone else; only an admin acts on an admin."""
+    """Staff suspend someone else, but never one of the forum's bots: the system user fires every timer, and a
+    suspended bot would stop them all without a word."""
+    ensure_can_unsuspend(actor, user)
+    if user.is_bot:
+        raise NotAllowed("The forum's bots cannot be suspended.")
+
+
+def ensure_can_unsuspend(actor: User | None, user: User) -> None:
+    """Staff, on someone else; only an admin acts on an admin."""
     ensure_staff(actor)
     if user.id == actor.id:
         raise NotAllowed("You cannot suspend or unsuspend yourself.")

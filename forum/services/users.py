@@ -330,7 +330,7 @@ def unsuspend(actor: User | None, user_id: int) -> User:
     guardian.ensure_staff(actor)
     with write_unit(db.session):
         user = _get_for_update(user_id)
-        guardian.ensure_can_suspend(actor, user)
+        guardian.ensure_can_unsuspend(actor, user)
         if user.is_suspended:
             before = {"suspended_till": user.suspended_till.isoformat(), "suspend_reason": user.suspend_reason}
             user.suspended_at = user.suspended_till = user.suspend_reason = None

@@ -21,7 +21,7 @@ from forum.models import (
     group_users,
 )
 from forum.models.base import utcnow
-from forum.services import posts, topics, users
+from forum.services import bots, posts, topics, users
 from tests.api.conftest import recorded_statements
 from tests.api.spec import assert_matches_spec
 from tests.api.test_session import PASSWORD, csrf, sign_in, signed_in_username
@@ -699,6 +699,15 @@ def test_an_offset_in_the_suspension_time_is_respected(client, auth_headers, adm
         client, auth_headers(admin), member, {"suspend_until": "2121-02-22T10:00:00+02:00", "reason": "cooling off"}
     )
     assert response.json["suspension"]["suspended_till"] == "2121-02-22T08:00:00.000Z"
+
+
+def test_the_forums_bots_cannot_be_suspended(client, auth_headers, admin):
+    """The system user fires every timer: suspended, it stopped them all, with nothing to show for it."""
+    for bot in (bots.system_user(), bots.bot_user("tactics-bot")):
+        response = suspend(client, auth_headers(admin), bot)
+        assert response.status_code == 403 and response.json["errors"] == ["The forum's bots cannot be suspended."]
+        assert not db.session.get(User, bot.id).is_suspended
+    assert audit_actions("user.suspend") == []
 
 
 def test_admins_may_suspend_moderators(client, auth_headers, admin, moderator):
