@@ -43,7 +43,6 @@ from forum.services import guardian
 from forum.services import tags as tag_service
 from forum.services.categories import CategoryCounts
 from forum.services.errors import InvalidParameters
-from forum.services.slugs import slugify
 
 PER_PAGE = 50  # Discourse's per_filter: posts on a page of full-page results
 PER_FACET = 5  # Discourse's per_facet: users, categories and tags shown beside the posts
@@ -137,7 +136,7 @@ def _apply_valued_operator(query: SearchQuery, name: str, value: str) -> bool:
         query.category = value
     elif name in ("tag", "tags"):
         query.all_tags = "+" in value
-        query.tag_names = [slugify(tag, fallback="") for tag in re.split(r"[,+]", value)]
+        query.tag_names = re.split(r"[,+]", value)  # as written: normalised where they are looked up
     elif name == "user":
         query.username = value
     elif name == "status" and value.lower() in STATUSES:
@@ -249,9 +248,9 @@ def _conditions(caller: User | None, query: SearchQuery) -> list[ColumnElement[b
         conditions.append(_in_category(category) if category else false())
     if query.hashtag is not None:
         category = _visible_category(caller, query.hashtag, by_id=False)
-        conditions.append(_in_category(category) if category else _tagged([slugify(query.hashtag, fallback="")]))
+        conditions.append(_in_category(category) if category else _tagged([tag_service.normalize_tag_name(query.hashtag)]))
     if query.tag_names:
-        conditions.append(_tagged(query.tag_names, all_of=query.all_tags))
+        conditions.append(_tagged([tag_service.normalize_tag_name(name) for name in query.tag_names], all_of=query.all_tags))
     if query.status is not None:
         conditions.append(_STATUS_CONDITIONS[query.status])
     if query.username is not None:
@@ -487,7 +486,7 @@ def _matching_categories(caller: User | None, words: str) -> Iterable[Category]:
 
 
 def _matching_tags(caller: User | None, words: str) -> Iterable[Tag]:
-    name = slugify(words, fallback="")
+    name = tag_service.normalize_tag_name(words)
     if not name:
         return []
     return db.session.scalars(

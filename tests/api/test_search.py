@@ -233,6 +233,16 @@ def test_tags_any_or_all_and_hashtags(client, auth_headers, author):
     assert found(client, auth_headers, "tags:carrotmob") == [first_post(both).id]
 
 
+def test_tags_are_found_by_the_names_they_are_stored_under(client, auth_headers, author):
+    """Tag names keep letters outside ASCII and underscores (Discourse's rule); search read them as slugs (naive,
+    snake-case) and found nothing."""
+    tagged = topic(author, "Unicode and underscore tags here", "A report about the tags.", tag_names=("naïve", "snake_case"))
+    for words in ("tags:naïve", "tags:Naïve", "#snake_case", "tags:snake_case+naïve", "report #NAÏVE"):
+        assert found(client, auth_headers, words) == [first_post(tagged).id], words
+    response = client.get("/search.json", query_string={"q": "snake_case"}, headers=auth_headers(author))
+    assert [tag["name"] for tag in response.json["tags"]] == ["snake_case"]
+
+
 def test_status_open_or_closed(client, auth_headers, author, moderator):
     open_topic = topic(author, "An open discussion on boycotts", "Boycotts are still being discussed here.")
     closed_topic = topic(author, "A closed discussion on boycotts", "Boycotts were discussed here before.")
