@@ -26,6 +26,8 @@ from forum.services.slugs import slugify
 
 MAX_NAME_LENGTH = 50  # Discourse's limit, and the column's
 HEX_COLOR = re.compile(r"^(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
+# Discourse's slug for a category whose name has no ASCII letters: its id, then "-category".
+ID_SLUG = re.compile(r"[0-9]+-category")
 MAX_AUTO_CLOSE_HOURS = 87_600  # ten years; keeps timers computed from it within datetime's range
 DEFAULT_COLOR = "0088CC"
 DEFAULT_TEXT_COLOR = "FFFFFF"
@@ -358,6 +360,10 @@ def _checked_slug(slug: str | None, name: str, current: Category | None, errors:
         if not made or made.isdigit():
             # Discourse's slug for a name without ASCII letters
             return f"{current.id}-category" if current is not None else None
+    if ID_SLUG.fullmatch(made) and (current is None or made != f"{current.id}-category"):
+        # The form of the slugs made from ids: taken by hand, it would block the category of that id.
+        errors.append(f"Slug {made!r} is kept for the category whose id it names.")
+        return None
     if _taken(func.lower(Category.slug) == made.lower(), current):
         errors.append(f"Slug {made!r} has already been taken.")
     return made

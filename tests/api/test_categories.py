@@ -337,6 +337,20 @@ def test_a_name_without_ascii_letters_gets_a_slug_from_its_id(client, auth_heade
     assert body["slug"] == f"{body['id']}-category"
 
 
+def test_no_category_takes_the_slug_of_another_ones_id(client, auth_headers, admin):
+    """A slug such as "12-category", given or made from a name, would block category 12 if its name had no ASCII
+    letters: its creation failed with 'try again', and every retry the same way."""
+    for body in ({"name": "Squatter", "slug": "99-category"}, {"name": "99 Category"}):
+        response = client.post("/categories.json", json=body, headers=auth_headers(admin))
+        assert response.status_code == 422, body
+        assert response.json["errors"] == ["Slug '99-category' is kept for the category whose id it names."]
+    first = client.post("/categories.json", json={"name": "Ελληνικά"}, headers=auth_headers(admin)).json["category"]
+    second = client.post("/categories.json", json={"name": "Русский"}, headers=auth_headers(admin)).json["category"]
+    assert (first["slug"], second["slug"]) == (f"{first['id']}-category", f"{second['id']}-category")
+    renamed = client.put(f"/categories/{first['id']}.json", json={"name": "Ελληνικά 2"}, headers=auth_headers(admin))
+    assert renamed.status_code == 200 and renamed.json["category"]["slug"] == first["slug"]
+
+
 def test_the_description_is_sanitised(client, auth_headers, admin):
     response = client.post(
         "/categories.json", json={"name": "Careful", "description": "Hello <script>alert(1)</script> *there*\n\nSecond"},
