@@ -27,6 +27,7 @@ class Config:
     MIN_TOPIC_TITLE_LENGTH = 15
     MAX_TOPIC_TITLE_LENGTH = 255
     MIN_POST_LENGTH = 20
+    MAX_TAGS_PER_TOPIC = 5
     # argon2id cost: argon2-cffi's defaults (RFC 9106's low-memory profile).
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_KIB = 65536

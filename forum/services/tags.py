@@ -77,6 +77,26 @@ def find_or_create_tags(names: Iterable[str]) -> list[Tag]:
     return [existing[name] for name in wanted]
 
 
+def validate_topic_tags(names: Iterable[str]) -> list[str]:
+    """The normalised names of a new topic's tags, as Discourse's DiscourseTagging allows them: at most
+    MAX_TAGS_PER_TOPIC, and one tag at most from each tag group that allows one per topic."""
+    wanted = normalize_tag_names(names)
+    limit = current_app.config["MAX_TAGS_PER_TOPIC"]
+    if len(wanted) > limit:
+        raise ValidationFailed(f"A topic can have at most {limit} tags.")
+    clashes = []
+    groups = db.session.scalars(
+        select(TagGroup).where(TagGroup.one_per_topic, TagGroup.tags.any(Tag.name.in_(wanted))).order_by(TagGroup.name)
+    )
+    for group in groups:
+        chosen = sorted(tag.name for tag in group.tags if tag.name in wanted)
+        if len(chosen) > 1:
+            clashes.append(f"The tags {', '.join(chosen)} cannot be used together: the group {group.name!r} allows one per topic.")
+    if clashes:
+        raise ValidationFailed(*clashes)
+    return wanted
+
+
 # Reading: tags with the number of topics the caller may see.
 
 

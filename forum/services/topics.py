@@ -16,7 +16,7 @@ from forum.models.base import utcnow
 from forum.services import audit, events, guardian, posts, reading, review, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 from forum.services.slugs import slugify
-from forum.services.tags import find_or_create_tags
+from forum.services.tags import find_or_create_tags, validate_topic_tags
 
 # The statuses a moderator toggles; each change leaves a small-action post "<status>.enabled|disabled".
 TOGGLEABLE_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")
@@ -84,6 +84,7 @@ def create_topic(
     _ensure_can_use_category(author, category)
     title = validate_title(title)
     raw = posts.validate_raw(raw)
+    tag_names = validate_topic_tags(tag_names)
     with write_unit(db.session):
         topic = Topic(title=title, slug=slugify(title), category_id=category.id if category else None, user_id=author.id)
         topic.tags = find_or_create_tags(tag_names)

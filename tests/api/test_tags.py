@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import AuditLogEntry, Role, Tag, TagGroup
+from forum.models import AuditLogEntry, Role, Tag, TagGroup, Topic
 from forum.services import categories, tags, topics
 from forum.services.errors import ValidationFailed
 from tests.api.spec import assert_matches_spec
@@ -267,3 +267,23 @@ def test_topics_tags_and_tag_groups_share_one_tag(client, auth_headers, admin, m
     topics.create_topic(member, title="Carrotmob planning notes", raw=OPENING, tag_names=("carrotmob",))
     group = tags.create_tag_group(admin, name="Tactics", tag_names=["CarrotMob"])
     assert [tag.name for tag in group.tags] == ["carrotmob"] and _tag_count() == 1
+
+
+def test_a_topic_takes_at_most_five_tags_and_one_of_each_one_per_topic_group(client, auth_headers, admin, member):
+    """Discourse's max_tags_per_topic (5) and one_per_topic groups: refused with what to change, and nothing stored,
+    not even the new tags."""
+    tags.create_tag_group(admin, name="Approaches", tag_names=["dialogue", "advocacy", "partnership"], one_per_topic=True)
+    before = (_tag_count(), db.session.scalar(select(func.count()).select_from(Topic)))
+    opening = {"title": "Which approach works with retailers?", "raw": "## Retailers\n\nWhich approach worked for you?"}
+    for tag_names, errors in (
+        ([f"tag{n}" for n in range(6)], ["A topic can have at most 5 tags."]),
+        (["dialogue", "Partnership", "retail"],
+         ["The tags dialogue, partnership cannot be used together: the group 'Approaches' allows one per topic."]),
+    ):
+        response = client.post("/posts.json", json={**opening, "tags": tag_names}, headers=auth_headers(member))
+        assert response.status_code == 422 and response.json == {"errors": errors, "error_type": "invalid_record"}, tag_names
+        db.session.rollback()
+        assert (_tag_count(), db.session.scalar(select(func.count()).select_from(Topic))) == before
+    response = client.post("/posts.json", json={**opening, "tags": ["dialogue", "retail", "tag1", "tag2", "TAG2", "tag3"]},
+                           headers=auth_headers(member))
+    assert response.status_code == 200  # five once the same tag written twice counts once
