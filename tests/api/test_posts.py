@@ -1,5 +1,6 @@
 """Discourse's post endpoints: latest posts, creating, reading, editing, deleting, recovering, replies,
 revisions, likes and the raw export."""
+import difflib
 import re
 import threading
 import time
@@ -7,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
+from forum.api.serializers.posts import MAX_DIFF_WORK
 from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
@@ -411,6 +413,28 @@ def test_revisions_show_what_each_edit_changed(client, auth_headers, dialogue, o
     assert (second_edit["username"], second_edit["can_edit"]) == ("moderator", False)
     assert "<ins>A new paragraph &amp; more.</ins>" in second_edit["body_changes"]["inline"]
     assert '<td class="--current"><ins>A new paragraph &amp; more.</ins></td>' in second_edit["body_changes"]["side_by_side_markdown"]
+
+
+def test_a_long_posts_revision_compares_only_what_changed_and_never_token_by_token_at_length(
+    client, auth_headers, dialogue, other, monkeypatch
+):
+    """The diff ran difflib over every token of both versions on each read: a 32,000-character post of repeated words
+    with one word changed took two minutes of CPU for anyone who asked. Now only the changed middle is compared, and
+    a middle too long to compare is shown replaced whole."""
+    compared = []
+    original = difflib.SequenceMatcher.__init__
+    monkeypatch.setattr(difflib.SequenceMatcher, "__init__",
+                        lambda self, isjunk=None, a="", b="", autojunk=True: compared.append(len(a) * len(b)) or original(self, isjunk, a, b, autojunk))
+    second = post_of(dialogue, 2)
+    words = ["word"] * 6_000
+    posts.edit_post(other, second, raw=" ".join(words))
+    posts.edit_post(other, second, raw=" ".join(words[:3_000] + ["changed"] + words[3_001:]))
+    changes = client.get(f"/posts/{second.id}/revisions/latest.json").json["body_changes"]
+    assert changes["inline"].count("<ins>") == 1 and "<del>word </del><ins>changed </ins>" in changes["inline"]
+    posts.edit_post(other, second, raw=" ".join(["first"] + words[1:-1] + ["last"]))
+    changes = client.get(f"/posts/{second.id}/revisions/latest.json").json["body_changes"]
+    assert changes["inline"].count("<ins>") == 1 and changes["inline"].count("<del>") == 1  # replaced whole
+    assert max(compared) <= MAX_DIFF_WORK
 
 
 def test_unknown_revisions_and_unseen_posts_are_not_found(client, auth_headers, dialogue, restricted_topic, other, insider):

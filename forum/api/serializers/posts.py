@@ -226,6 +226,8 @@ def body_changes(raw_before: str, raw_after: str) -> dict:
     }
 
 
+# Token pairs a diff may compare (before's middle length times after's): about 30 ms of difflib at worst.
+MAX_DIFF_WORK = 250_000
 # Tags, entities, words with the blanks after them, and single other characters: the units the diffs mark.
 _HTML_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|\w+[ \t]*|[^<&\w]|&")
 _MARKDOWN_TOKEN = re.compile(r"&#?\w+;|\w+[ \t]*|\W")
@@ -249,7 +251,7 @@ def _marked(tokens: list[str], tag: str, *, keep_markup: bool = True) -> str:
 
 def _inline_diff(before: list[str], after: list[str]) -> str:
     out = []
-    for op, b1, b2, a1, a2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+    for op, b1, b2, a1, a2 in _opcodes(before, after):
         if op == "equal":
             out.append("".join(before[b1:b2]))
             continue
@@ -261,7 +263,7 @@ def _inline_diff(before: list[str], after: list[str]) -> str:
 
 def _side_by_side_diff(before: list[str], after: list[str]) -> tuple[str, str]:
     left, right = [], []
-    for op, b1, b2, a1, a2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+    for op, b1, b2, a1, a2 in _opcodes(before, after):
         if op == "equal":
             left.append("".join(before[b1:b2]))
             right.append("".join(after[a1:a2]))
@@ -271,10 +273,32 @@ def _side_by_side_diff(before: list[str], after: list[str]) -> tuple[str, str]:
     return "".join(left), "".join(right)
 
 
+def _opcodes(before: list[str], after: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes for the part between what the two share at their start and end; where that part is too long
+    to compare token by token (the comparison's cost grows with the product of the lengths: two minutes for a
+    32,000-character post of repeated words), it is shown replaced whole. Every read pays for the diff, anyone's."""
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    before_end, after_end = len(before) - end, len(after) - end
+    middle: list[tuple[str, int, int, int, int]]
+    if (before_end - start) * (after_end - start) > MAX_DIFF_WORK:
+        middle = [("replace", start, before_end, start, after_end)]
+    else:
+        matcher = difflib.SequenceMatcher(None, before[start:before_end], after[start:after_end], autojunk=False)
+        middle = [(op, b1 + start, b2 + start, a1 + start, a2 + start) for op, b1, b2, a1, a2 in matcher.get_opcodes()]
+    shared_start = [("equal", 0, start, 0, start)] if start else []
+    shared_end = [("equal", before_end, len(before), after_end, len(after))] if end else []
+    return shared_start + [opcode for opcode in middle if opcode[1] < opcode[2] or opcode[3] < opcode[4]] + shared_end
+
+
 def _markdown_diff(raw_before: str, raw_after: str) -> str:
     before, after = html.escape(raw_before).splitlines(), html.escape(raw_after).splitlines()
     rows = []
-    for op, b1, b2, a1, a2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+    for op, b1, b2, a1, a2 in _opcodes(before, after):
         if op == "equal":
             rows += [(line, line) for line in before[b1:b2]]
             continue
@@ -293,7 +317,7 @@ def _markdown_diff(raw_before: str, raw_after: str) -> str:
 def _word_diff(old_line: str, new_line: str) -> tuple[str, str]:
     old, new = _MARKDOWN_TOKEN.findall(old_line), _MARKDOWN_TOKEN.findall(new_line)
     left, right = [], []
-    for op, o1, o2, n1, n2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    for op, o1, o2, n1, n2 in _opcodes(old, new):
         if op == "equal":
             left.append("".join(old[o1:o2]))
             right.append("".join(new[n1:n2]))
