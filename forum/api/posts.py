@@ -30,10 +30,13 @@ def create():
     if values.string("archetype", "regular") != "regular" or values.has("target_recipients") or values.has("target_usernames"):
         raise InvalidParameters("Private messages are not supported here.")
     raw = values.string("raw", required=True)
+    auto_track = values.boolean("auto_track", True)
     topic_id = values.integer("topic_id")
     if topic_id is not None:
         topic = topics.get_visible_topic(actor, topic_id)
-        post = posts.create_reply(actor, topic, raw=raw, reply_to_post_number=values.integer("reply_to_post_number"))
+        post = posts.create_reply(
+            actor, topic, raw=raw, reply_to_post_number=values.integer("reply_to_post_number"), auto_track=auto_track
+        )
     else:
         category_id = values.integer("category", values.integer("category_id"))
         topic = topics.create_topic(
@@ -42,6 +45,7 @@ def create():
             raw=raw,
             category=topics.find_category(actor, category_id) if category_id is not None else None,
             tag_names=tuple(values.string_list("tags")),
+            auto_track=auto_track,
         )
         post = posts.first_post(topic)
     return written_post(post, posts.written_context(actor, post))
@@ -69,7 +73,15 @@ def update(post_id: int):
     if raw is None:
         raise InvalidParameters("param is missing or the value is empty: post[raw]")
     post = posts.get_visible_post(actor, post_id)
-    post = posts.edit_post(actor, post, raw=raw, edit_reason=values.nested("post", "edit_reason"))
+    post = posts.edit_post(
+        actor,
+        post,
+        raw=raw,
+        edit_reason=values.nested("post", "edit_reason"),
+        # Discourse's composer sends the body it started from as original_text (raw_old before).
+        original_text=values.nested("post", "original_text") or values.nested("post", "raw_old"),
+        bump=not (values.boolean("bypass_bump", False) or values.boolean("post[bypass_bump]", False)),
+    )
     return {"post": written_post(post, posts.load_context(actor, [post]))}
 
 

@@ -17,7 +17,7 @@ from forum.extensions import db
 from forum.models import NotificationReason, Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
 from forum.services import audit, events, guardian, post_actions, reading, review, timers, topics
-from forum.services.errors import NotFound, ValidationFailed
+from forum.services.errors import Conflict, NotFound, ValidationFailed
 
 # Post types that count as a reply in the topic's reply_count.
 REPLY_TYPES = (PostType.REGULAR, PostType.MODERATOR_ACTION)
@@ -106,7 +106,10 @@ def append_post(
     return post
 
 
-def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: int | None = None) -> Post:
+def create_reply(
+    author: User, topic: Topic, *, raw: str, reply_to_post_number: int | None = None, auto_track: bool = True
+) -> Post:
+    """A reply; its author tracks the topic, unless not ``auto_track`` (Discourse's option of the same name)."""
     raw = validate_raw(raw)
     cooked = cook(raw)  # before the write unit: the topic row stays locked for as short a time as possible
     # keep_loaded: the topic is reloaded under its lock by the statement that numbers the post, and checked again
@@ -122,7 +125,7 @@ def create_reply(author: User, topic: Topic, *, raw: str, reply_to_post_number: 
         # Authors have read their own post, and track the topic they replied to.
         reading.advance_read_position(
             author.id, post.topic_id, post.post_number, 0, post.created_at,
-            level=reading.LEVEL_WHEN_REPLYING, reason=NotificationReason.CREATED_POST,
+            **reading.auto_level(reading.LEVEL_WHEN_REPLYING, NotificationReason.CREATED_POST, auto_track),
         )
         return post
 
@@ -141,14 +144,22 @@ def _count_reply_to(topic: Topic, post_number: int) -> None:
         raise ValidationFailed(f"reply_to_post_number {post_number} is not a post of this topic.")
 
 
-def edit_post(editor: User, post: Post, *, raw: str, edit_reason: str | None = None) -> Post:
-    """Change a post's body, keeping what it said before as a revision. An unchanged body is a no-op."""
+def edit_post(
+    editor: User, post: Post, *, raw: str, edit_reason: str | None = None, original_text: str | None = None, bump: bool = True
+) -> Post:
+    """Change a post's body, keeping what it said before as a revision. An unchanged body is a no-op.
+
+    ``original_text``: the body the editor started from (Discourse's composer sends it); if the post has changed since,
+    the edit is refused (409) rather than overwriting someone's changes. ``bump``: False for staff who fix the last post
+    without bringing the topic up (Discourse's bypass_bump)."""
     raw = validate_raw(raw)
     # keep_loaded: the post is reloaded under its lock, and the answer shows it as this edit left it (an edit that
     # commits just after would otherwise show in this one's answer, text and version).
     with write_unit(db.session, keep_loaded=True):
         db.session.refresh(post, with_for_update=ROW_LOCK)  # two edits at once would both write the next revision
         guardian.ensure_can_edit_post(editor, post)
+        if original_text is not None and original_text != post.raw:
+            raise Conflict("This post was edited by someone else since you opened it: reload it, and edit it again.")
         if raw == post.raw:
             return post
         post.version += 1
@@ -168,10 +179,11 @@ def edit_post(editor: User, post: Post, *, raw: str, edit_reason: str | None = N
         post.updated_at = utcnow()
         # A new version of the topic's last post bumps the topic, as Discourse's PostRevisor does (an earlier post's
         # does not). After the post's lock, as every path takes the topic's.
-        db.session.execute(
-            update(Topic).where(Topic.id == post.topic_id, Topic.highest_post_number == post.post_number).values(bumped_at=post.updated_at),
-            execution_options={"synchronize_session": False},
-        )
+        if bump or not editor.is_staff:
+            db.session.execute(
+                update(Topic).where(Topic.id == post.topic_id, Topic.highest_post_number == post.post_number).values(bumped_at=post.updated_at),
+                execution_options={"synchronize_session": False},
+            )
         events.publish_post_edited(post.id, post.topic_id)
         if editor.id != post.user_id:
             audit.record(editor, "post.edit", post, after={"version": post.version, "edit_reason": edit_reason})

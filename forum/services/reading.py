@@ -70,6 +70,12 @@ def advance_read_position(
     )
 
 
+def auto_level(level: NotificationLevel, reason: NotificationReason, auto_track: bool) -> dict:
+    """The ``level`` and ``reason`` arguments of advance_read_position for what an author did: none when they asked
+    not to follow the topic (``auto_track`` false)."""
+    return {"level": level, "reason": reason} if auto_track else {}
+
+
 def set_notification_level(user: User | None, topic_id: int, level: int) -> None:
     """Discourse's POST /t/{id}/notifications: ``user`` chooses how to follow the topic (0 muted .. 3 watching). The
     choice stands until they choose again: no later reply or reading changes it."""

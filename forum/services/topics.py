@@ -78,8 +78,10 @@ def create_topic(
     raw: str,
     category: Category | None = None,
     tag_names: tuple[str, ...] = (),
+    auto_track: bool = True,
 ) -> Topic:
-    """A new topic with ``raw`` as its first post. Validation runs before anything is written."""
+    """A new topic with ``raw`` as its first post. Validation runs before anything is written. Its author watches it,
+    unless not ``auto_track`` (Discourse's option of the same name)."""
     guardian.ensure_can_create_topic(author)
     _ensure_can_use_category(author, category)
     title = validate_title(title)
@@ -92,9 +94,8 @@ def create_topic(
         db.session.flush()
         first = posts.append_post(topic, author, raw=raw, cooked=cook(raw))
         # Authors have read their own post, and watch their topic.
-        reading.advance_read_position(
-            author.id, topic.id, 1, 0, first.created_at, level=NotificationLevel.WATCHING, reason=NotificationReason.CREATED_TOPIC
-        )
+        follow = reading.auto_level(NotificationLevel.WATCHING, NotificationReason.CREATED_TOPIC, auto_track)
+        reading.advance_read_position(author.id, topic.id, 1, 0, first.created_at, **follow)
         timers.apply_category_default(topic, category)
     return topic
 

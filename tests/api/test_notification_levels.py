@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import NotificationLevel, Role, TopicUser
+from forum.models import NotificationLevel, Role, Topic, TopicUser
 from forum.models.base import utcnow
 from forum.services import posts, reading
 from tests.api.factories import make_category, make_topic
@@ -51,6 +51,17 @@ def test_authors_watch_their_topics_repliers_track_them_and_readers_start_regula
     assert details(get, topic, None) == (REGULAR, None)
     options = get(f"/u/{replier.username}.json", replier).get_json()["user"]["user_option"]
     assert (options["notification_level_when_replying"], options["auto_track_topics_after_msecs"]) == (TRACKING, 240_000)
+
+
+def test_auto_track_false_leaves_the_author_at_regular(post, get, member, old_member):
+    body = {"title": "A topic its author will not watch", "raw": "## Opening\n\nWhat worked for you?", "auto_track": False}
+    response = post("/posts.json", member, json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    topic = db.session.get(Topic, response.get_json()["topic_id"])
+    reply = {"topic_id": topic.id, "raw": "## A reply\n\nWe trained the buyers.", "auto_track": "false"}
+    assert post("/posts.json", old_member, data=reply).status_code == 200
+    assert details(get, topic, member) == (REGULAR, None)
+    assert details(get, topic, old_member) == (REGULAR, None)
 
 
 def test_four_minutes_of_reading_start_tracking_and_only_followed_topics_are_unread(post, get, member, old_member, make_user):

@@ -351,6 +351,44 @@ def test_editing_the_last_post_bumps_the_topic_and_an_earlier_one_does_not(clien
     assert latest_first() == dialogue.id
 
 
+def test_staff_fix_the_last_post_without_bumping_the_topic_when_they_ask(client, auth_headers, dialogue, member, other, moderator):
+    """Discourse's bypass_bump: for staff only; a member's is ignored."""
+    newer = make_dialogue(member, [other], 1)
+    last = post_of(dialogue, 5)
+
+    def latest_first() -> int:
+        return client.get("/latest.json").json["topic_list"]["topics"][0]["id"]
+
+    for body in ({"post": {"raw": REPLY + " A typo fixed."}, "bypass_bump": True}, {"post": {"raw": REPLY + " Another.", "bypass_bump": "true"}}):
+        assert client.put(f"/posts/{last.id}.json", json=body, headers=auth_headers(moderator)).status_code == 200
+        assert latest_first() == newer.id
+    assert last.user.is_staff
+    assert client.put(f"/posts/{last.id}.json", json={"post": {"raw": REPLY + " Bumped."}}, headers=auth_headers(moderator)).status_code == 200
+    assert latest_first() == dialogue.id
+    newer_last = post_of(newer, 2)  # a member's: their bypass_bump is ignored
+    body = {"post": {"raw": REPLY + " The author's own change."}, "bypass_bump": True}
+    assert client.put(f"/posts/{newer_last.id}.json", json=body, headers=auth_headers(newer_last.user)).status_code == 200
+    assert latest_first() == newer.id
+
+
+def test_an_edit_from_a_stale_copy_is_refused_instead_of_overwriting_anothers(client, auth_headers, dialogue, moderator):
+    """Discourse's edit conflict: the composer sends the body it started from (original_text, or raw_old)."""
+    reply = post_of(dialogue, 2)
+    started_from = reply.raw
+    assert client.put(f"/posts/{reply.id}.json", json={"post": {"raw": REPLY + " The moderator's rewrite."}},
+                      headers=auth_headers(moderator)).status_code == 200
+    for stale in ({"original_text": started_from}, {"raw_old": started_from}):
+        response = client.put(f"/posts/{reply.id}.json", json={"post": {"raw": REPLY + " From a stale copy.", **stale}},
+                              headers=auth_headers(reply.user))
+        assert response.status_code == 409 and response.json["error_type"] == "conflict", stale
+    db.session.expire_all()
+    assert db.session.get(Post, reply.id).raw == REPLY + " The moderator's rewrite."
+    current = {"raw": REPLY + " From the current text.", "original_text": REPLY + " The moderator's rewrite."}
+    response = client.put(f"/posts/{reply.id}.json", data={f"post[{key}]": value for key, value in current.items()},
+                          headers=auth_headers(reply.user))
+    assert response.status_code == 200 and response.json["post"]["version"] == 3
+
+
 def test_deleting_the_first_post_deletes_the_topic(client, auth_headers, member, moderator):
     topic = topics.create_topic(member, title="A question nobody answered", raw=OPENING)
     first = post_of(topic, 1)
