@@ -17,10 +17,12 @@ from forum.extensions import db
 from forum.models import NotificationReason, Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
 from forum.services import audit, events, guardian, post_actions, reading, review, timers, topics
-from forum.services.errors import Conflict, NotFound, ValidationFailed
+from forum.services.errors import Conflict, InvalidParameters, NotFound, ValidationFailed
 
 # Post types that count as a reply in the topic's reply_count.
 REPLY_TYPES = (PostType.REGULAR, PostType.MODERATOR_ACTION)
+# The revisions' edit_reason column holds this many characters.
+MAX_EDIT_REASON_LENGTH = 255
 
 
 def validate_raw(raw: str | None) -> str:
@@ -153,6 +155,8 @@ def edit_post(
     the edit is refused (409) rather than overwriting someone's changes. ``bump``: False for staff who fix the last post
     without bringing the topic up (Discourse's bypass_bump)."""
     raw = validate_raw(raw)
+    if edit_reason is not None and len(edit_reason) > MAX_EDIT_REASON_LENGTH:
+        raise InvalidParameters(f"edit_reason is too long (maximum is {MAX_EDIT_REASON_LENGTH} characters).")
     # keep_loaded: the post is reloaded under its lock, and the answer shows it as this edit left it (an edit that
     # commits just after would otherwise show in this one's answer, text and version).
     with write_unit(db.session, keep_loaded=True):

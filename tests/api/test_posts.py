@@ -389,6 +389,18 @@ def test_an_edit_from_a_stale_copy_is_refused_instead_of_overwriting_anothers(cl
     assert response.status_code == 200 and response.json["post"]["version"] == 3
 
 
+def test_an_edit_reason_longer_than_its_column_is_400_and_changes_nothing(client, auth_headers, dialogue):
+    """On PostgreSQL the 255-character column refused it with a 500."""
+    reply = post_of(dialogue, 2)
+    body = {"post": {"raw": REPLY + " With a long reason.", "edit_reason": "r" * 256}}
+    response = client.put(f"/posts/{reply.id}.json", json=body, headers=auth_headers(reply.user))
+    assert response.status_code == 400 and response.json["errors"] == ["edit_reason is too long (maximum is 255 characters)."]
+    db.session.expire_all()
+    assert db.session.get(Post, reply.id).version == 1
+    body["post"]["edit_reason"] = "r" * 255
+    assert client.put(f"/posts/{reply.id}.json", json=body, headers=auth_headers(reply.user)).status_code == 200
+
+
 def test_deleting_the_first_post_deletes_the_topic(client, auth_headers, member, moderator):
     topic = topics.create_topic(member, title="A question nobody answered", raw=OPENING)
     first = post_of(topic, 1)
