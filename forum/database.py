@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session
 
 _in_write_unit: ContextVar[bool] = ContextVar("forum_in_write_unit", default=False)
@@ -108,3 +109,8 @@ def after_commit(callback: Callable[[], None], key: Hashable | None = None) -> N
     if callbacks is None:
         raise RuntimeError("after_commit needs an open write unit")
     callbacks.setdefault(callback if key is None else key, callback)
+
+
+def upsert_insert(dialect: str):
+    """The dialect's INSERT construct, which has ON CONFLICT (PostgreSQL and SQLite, the two backends)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

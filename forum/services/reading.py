@@ -14,9 +14,8 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import ColumnElement, bindparam, case, false, true
-from sqlalchemy.dialects import postgresql, sqlite
 
-from forum.database import write_unit
+from forum.database import upsert_insert, write_unit
 from forum.extensions import db
 from forum.models import NotificationLevel, NotificationReason, Topic, TopicUser, User
 from forum.models.base import utcnow
@@ -84,7 +83,7 @@ def set_notification_level(user: User | None, topic_id: int, level: int) -> None
         raise InvalidParameters("notification_level must be 0 (muted), 1 (regular), 2 (tracking) or 3 (watching).")
     topic = topics.get_topic(topic_id)
     guardian.ensure_can_see_topic(user, topic)
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(db.session.get_bind().dialect.name)
     now = utcnow()
     chosen = {"notification_level": level, "notifications_reason_id": NotificationReason.USER_CHANGED}
     stmt = insert(TopicUser).values(user_id=user.id, topic_id=topic.id, first_visited_at=now, last_visited_at=now, **chosen)
@@ -104,7 +103,7 @@ def notification_level(user: User | None, topic: Topic) -> tuple[NotificationLev
 @cache
 def _read_position_upsert(dialect: str):
     """Built once per dialect: every reply runs it, and building the statement costs more than running it."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(dialect)
     stmt = insert(TopicUser).values(
         user_id=bindparam("user_id"),
         topic_id=bindparam("topic_id"),

@@ -11,12 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from bots import tactics as tactics_model
 from forum.content.text import plain_text
-from forum.database import ROW_LOCK, write_unit
+from forum.database import ROW_LOCK, upsert_insert, write_unit
 from forum.extensions import db
 from forum.models import (
     Post,
@@ -261,7 +260,7 @@ def refit_model() -> FittedModel:
     with write_unit(db.session):
         # Another worker may be storing the same model at this moment (a scoring that found its model behind the
         # tactics, beside the refit task): the one that inserts first stores it, the other stores nothing.
-        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_insert(db.session.get_bind().dialect.name)
         table = TacticModel.__table__
         stored = db.session.execute(
             insert(table)
