@@ -79,7 +79,7 @@ def set_notification_level(user: User | None, topic_id: int, level: int) -> None
     """Discourse's POST /t/{id}/notifications: ``user`` chooses how to follow the topic (0 muted .. 3 watching). The
     choice stands until they choose again: no later reply or reading changes it."""
     guardian.ensure_can_act(user)
-    if level not in NotificationLevel._value2member_map_:
+    if level not in set(NotificationLevel):
         raise InvalidParameters("notification_level must be 0 (muted), 1 (regular), 2 (tracking) or 3 (watching).")
     topic = topics.get_topic(topic_id)
     guardian.ensure_can_see_topic(user, topic)
@@ -91,13 +91,10 @@ def set_notification_level(user: User | None, topic_id: int, level: int) -> None
         db.session.execute(stmt.on_conflict_do_update(index_elements=[TopicUser.user_id, TopicUser.topic_id], set_=chosen))
 
 
-def notification_level(user: User | None, topic: Topic) -> tuple[NotificationLevel, NotificationReason | None]:
-    """How ``user`` follows ``topic``, and why (regular, with no reason, for anonymous callers and unopened topics)."""
+def notification_level(user: User | None, topic: Topic) -> NotificationLevel:
+    """How ``user`` follows ``topic`` (regular for anonymous callers and topics they never opened nor followed)."""
     state = db.session.get(TopicUser, (user.id, topic.id)) if user is not None else None
-    if state is None:
-        return NotificationLevel.REGULAR, None
-    reason = NotificationReason(state.notifications_reason_id) if state.notifications_reason_id is not None else None
-    return NotificationLevel(state.notification_level), reason
+    return NotificationLevel(state.notification_level) if state is not None else NotificationLevel.REGULAR
 
 
 @cache

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import NotificationLevel, Role, Topic, TopicUser
+from forum.models import NotificationLevel, NotificationReason, Role, Topic, TopicUser
 from forum.models.base import utcnow
-from forum.services import posts, reading
+from forum.services import posts
 from tests.api.factories import make_category, make_topic
 
 MUTED, REGULAR, TRACKING, WATCHING = 0, 1, 2, 3
@@ -150,4 +150,6 @@ def test_hidden_missing_and_deleted_topics_are_404_and_anonymous_callers_403(pos
     assert response.status_code == 403
     assert stored_rows() == before
     assert choose(post, insider, secret, TRACKING).status_code == 200
-    assert reading.notification_level(insider, secret) == (NotificationLevel.TRACKING, reading.NotificationReason.USER_CHANGED)
+    db.session.rollback()
+    state = db.session.get(TopicUser, (insider.id, secret.id))
+    assert (state.notification_level, state.notifications_reason_id) == (NotificationLevel.TRACKING, NotificationReason.USER_CHANGED)
