@@ -53,6 +53,11 @@ def ensure_can_reply(user: User | None, topic: Topic) -> None:
         raise NotAllowed("This topic is closed; it takes no new replies.")
 
 
+def can_skip_bump(user: User) -> bool:
+    """Discourse's can_skip_bump?: staff may edit a topic's last post without bringing the topic up."""
+    return user.is_staff
+
+
 def ensure_can_edit_post(user: User | None, post: Post) -> None:
     ensure_can_act(user)
     if user.is_staff:

@@ -183,7 +183,7 @@ def edit_post(
         post.updated_at = utcnow()
         # A new version of the topic's last post bumps the topic, as Discourse's PostRevisor does (an earlier post's
         # does not). After the post's lock, as every path takes the topic's.
-        if bump or not editor.is_staff:
+        if bump or not guardian.can_skip_bump(editor):
             db.session.execute(
                 update(Topic).where(Topic.id == post.topic_id, Topic.highest_post_number == post.post_number).values(bumped_at=post.updated_at),
                 execution_options={"synchronize_session": False},

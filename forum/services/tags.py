@@ -86,7 +86,10 @@ def validate_topic_tags(names: Iterable[str]) -> list[str]:
         raise ValidationFailed(f"A topic can have at most {limit} tags.")
     clashes = []
     groups = db.session.scalars(
-        select(TagGroup).where(TagGroup.one_per_topic, TagGroup.tags.any(Tag.name.in_(wanted))).order_by(TagGroup.name)
+        select(TagGroup)
+        .where(TagGroup.one_per_topic, TagGroup.tags.any(Tag.name.in_(wanted)))
+        .options(selectinload(TagGroup.tags))  # every group's tags in one more query, not one per group
+        .order_by(TagGroup.name)
     )
     for group in groups:
         chosen = sorted(tag.name for tag in group.tags if tag.name in wanted)
