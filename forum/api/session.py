@@ -26,7 +26,7 @@ def _login_account() -> str:
         login = params().string("login") or ""
     except ServiceError:  # refused by the view as well
         return "login:"
-    user = users.find_by_username(login) or users.find_by_email(login)
+    user = users.find_by_login(login)
     return f"login-user:{user.id}" if user is not None else f"login:{login.lower()}"
 
 

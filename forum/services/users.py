@@ -64,6 +64,11 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.lower()))
 
 
+def find_by_login(login: str) -> User | None:
+    """The user a sign-in names: by username or by email address, in any case."""
+    return find_by_username(login) or find_by_email(login)
+
+
 def get_by_username(username: str) -> User:
     user = find_by_username(username)
     if user is None:
@@ -208,7 +213,7 @@ def authenticate(login: str, password: str) -> User | None:
     An unknown login costs the same hashing time as a known one, so timing does not tell which
     accounts exist.
     """
-    user = find_by_username(login) or find_by_email(login)
+    user = find_by_login(login)
     if user is None:
         try:
             _password_hasher().verify(_decoy_hash(), password)
