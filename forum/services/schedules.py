@@ -50,7 +50,7 @@ def create_schedule(actor: User, topic: Topic, windows: list[tuple[datetime, dat
     _validate(windows)
     with write_unit(db.session):
         # The topic's row first, as a timer firing takes it: two schedules made at once replace each other in turn.
-        db.session.get(Topic, topic.id, with_for_update=ROW_LOCK, populate_existing=True)
+        db.session.refresh(topic, with_for_update=ROW_LOCK)
         _cancel_pending(actor, topic)
         schedule = DialogueSchedule(
             topic_id=topic.id,
@@ -75,7 +75,6 @@ def _validate(windows: list[tuple[datetime, datetime]]) -> None:
     for opens, closes in ordered:
         if closes <= opens:
             raise ValidationFailed("Each window must close after it opens.")
-    for opens, closes in ordered:
         if closes - opens < MIN_WINDOW:
             raise ValidationFailed("Each window must be open for at least a minute.")
     # A gap between windows, not a shared instant: a close and the next open due at once would fire in either order,
@@ -96,7 +95,7 @@ def current_schedule(topic: Topic) -> DialogueSchedule | None:
 def cancel_schedule(actor: User, topic: Topic) -> None:
     guardian.ensure_can_change_topic_status(actor)
     with write_unit(db.session):
-        db.session.get(Topic, topic.id, with_for_update=ROW_LOCK, populate_existing=True)
+        db.session.refresh(topic, with_for_update=ROW_LOCK)
         _cancel_pending(actor, topic)
 
 

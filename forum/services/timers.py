@@ -58,9 +58,11 @@ WAITING = (TimerState.PENDING, TimerState.CLAIMED)
 
 def pending_timer(topic: Topic) -> TopicTimer | None:
     """The topic's Discourse timer (not its dialogue-schedule timers), if one is waiting or about to fire."""
-    return db.session.scalar(
-        select(TopicTimer).where(TopicTimer.topic_id == topic.id, TopicTimer.schedule_id.is_(None), TopicTimer.state.in_(WAITING))
-    )
+    return db.session.scalar(_waiting_topic_timers(topic))
+
+
+def _waiting_topic_timers(topic: Topic):
+    return select(TopicTimer).where(TopicTimer.topic_id == topic.id, TopicTimer.schedule_id.is_(None), TopicTimer.state.in_(WAITING))
 
 
 def set_topic_timer(
@@ -91,14 +93,9 @@ def set_topic_timer(
     with write_unit(db.session):
         # The topic's row first, as a timer firing takes it: two requests at once each replace the other's timer
         # instead of both finding none, and a timer claimed to fire is cancelled before it fires or after it has.
-        db.session.get(Topic, topic.id, with_for_update=ROW_LOCK, populate_existing=True)
+        db.session.refresh(topic, with_for_update=ROW_LOCK)
         events.publish_topic_changed(topic.id)  # readers see the pending timer
-        previous_timers = db.session.scalars(
-            select(TopicTimer)
-            .where(TopicTimer.topic_id == topic.id, TopicTimer.schedule_id.is_(None), TopicTimer.state.in_(WAITING))
-            .order_by(TopicTimer.id)
-            .with_for_update()
-        ).all()
+        previous_timers = db.session.scalars(_waiting_topic_timers(topic).order_by(TopicTimer.id).with_for_update()).all()
         for previous in previous_timers:  # a claimed one too: fire_timer carries out only what is still claimed
             previous.state = TimerState.CANCELLED
             previous.cancelled_at = now
