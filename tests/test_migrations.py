@@ -154,6 +154,23 @@ def test_members_follow_the_topics_they_started_replied_to_or_read_long(empty_da
         db.engine.dispose()
 
 
+def test_a_topic_stored_before_counts_the_likes_of_its_live_posts_only(empty_database, tmp_path):
+    """Revision 0012: likes of a deleted reply and of a whisper leave the topic's count; the live posts' stay."""
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        with _written_at("0011", "liked", highest_post_number=2, posts_count=2, reply_count=1) as connection:
+            for number, post_type, deleted, likes in ((1, 1, "NULL", 2), (2, 1, "NULL", 1), (3, 1, "CURRENT_TIMESTAMP", 5), (4, 4, "NULL", 3)):
+                connection.execute(text(
+                    "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, search_text, post_type, version, reply_count, "
+                    "like_count, created_at, updated_at, deleted_at) SELECT id, user_id, :number, 'a post', '<p>a post</p>', "
+                    f"'a post', :post_type, 1, 0, :likes, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, {deleted} FROM topics WHERE slug = 'liked'"),
+                    {"number": number, "post_type": post_type, "likes": likes})
+            connection.execute(text("UPDATE topics SET like_count = 11 WHERE slug = 'liked'"))
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT like_count FROM topics WHERE slug = 'liked'")).scalar_one() == 3
+        db.engine.dispose()
+
+
 @contextmanager
 def _written_at(revision: str, slug: str, **counts: int):
     """In an app context: the database migrated to ``revision``, a member, Amira, and a topic of hers written with

@@ -1,13 +1,14 @@
 """Likes: Discourse's post action type 2. Liking twice or unliking what is not liked changes nothing.
 
-A like and the counters it moves (posts.like_count, topics.like_count) are written in one unit, with
+A like and the counters it moves (posts.like_count, and topics.like_count, which counts likes of live posts but
+whispers) are written in one unit, with
 the post's row locked first so that two requests from the same user cannot both count.
 """
 from sqlalchemy import delete, select, update
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
-from forum.models import Post, PostAction, PostActionType, Topic, User
+from forum.models import Post, PostAction, PostActionType, PostType, Topic, User
 from forum.models.post_actions import FLAG_TYPES
 from forum.services import events, guardian
 from forum.services.errors import InvalidParameters
@@ -75,7 +76,9 @@ def _find_like(user: User, post: Post) -> int | None:
 
 
 def _count(post: Post, delta: int) -> None:
-    for model, row_id in ((Post, post.id), (Topic, post.topic_id)):
+    """The post's likes, and its topic's unless it is a whisper: a topic's likes are what everyone can see."""
+    counters = [(Post, post.id)] + ([(Topic, post.topic_id)] if post.post_type != PostType.WHISPER else [])
+    for model, row_id in counters:
         db.session.execute(
             update(model).where(model.id == row_id).values(like_count=model.like_count + delta),
             execution_options={"synchronize_session": False},

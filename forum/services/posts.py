@@ -253,10 +253,15 @@ def _adjust_answered_reply_count(post: Post, delta: int) -> None:
 
 
 def _adjust_topic_counts(post: Post, delta: int) -> None:
-    """Count the post out of (or back into) its topic, and make the topic's last post the last live one again, as
+    """Count the post and its likes out of (or back into) its topic, and make the topic's last post the last live one again, as
     Discourse's Topic.reset_highest: a deleted last post's author and time are no longer the topic's, and nobody is
     left with it unread."""
-    values = {"posts_count": Topic.posts_count + (0 if post.post_type == PostType.WHISPER else delta), **_last_live_post(post.topic_id)}
+    counted = post.post_type != PostType.WHISPER
+    values = {"posts_count": Topic.posts_count + (delta if counted else 0), **_last_live_post(post.topic_id)}
+    if counted and post.like_count:
+        # The topic's likes are its live posts' (Discourse's Topic#update_action_counts): the post's row lock, held
+        # here, keeps its like_count still, and a deleted post cannot be liked or unliked.
+        values["like_count"] = Topic.like_count + delta * post.like_count
     if post.post_type in REPLY_TYPES and post.post_number > 1:
         values["reply_count"] = Topic.reply_count + delta
     # The topic's lock first, in a statement of its own: the UPDATE's subqueries then read the posts as they are once

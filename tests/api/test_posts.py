@@ -574,6 +574,27 @@ def test_likes_of_several_users_add_up_in_the_topic(client, auth_headers, dialog
     assert client.get(f"/t/{dialogue.id}.json").json["like_count"] == 3
 
 
+def test_a_topic_counts_the_likes_of_its_live_posts_only(client, auth_headers, dialogue, member, moderator, admin):
+    """As Discourse's Topic#update_action_counts: a deleted post's likes leave the topic's count and come back with the
+    post; a whisper's likes, which only staff see, are never in it."""
+    second, third = post_of(dialogue, 2), post_of(dialogue, 3)
+    whisper = add_whisper(dialogue, moderator)
+    post_actions.like(member, second)
+    post_actions.like(moderator, second)
+    post_actions.like(member, third)
+    post_actions.like(admin, whisper)
+    assert like_counts(dialogue, second) == (2, 3, 4)
+
+    assert client.delete(f"/posts/{second.id}.json", headers=auth_headers(moderator)).status_code == 200
+    assert like_counts(dialogue, second) == (2, 1, 4)
+    assert client.get(f"/t/{dialogue.id}.json").json["like_count"] == 1
+    assert client.put(f"/posts/{second.id}/recover.json", headers=auth_headers(moderator)).status_code == 200
+    assert like_counts(dialogue, second) == (2, 3, 4)
+
+    post_actions.unlike(admin, whisper)
+    assert like_counts(dialogue, whisper) == (0, 3, 3)
+
+
 @pytest.mark.parametrize(
     "who, body, status",
     [
