@@ -47,8 +47,7 @@ def ensure_can_reply(user: User | None, topic: Topic) -> None:
         raise NotAllowed("This topic has been deleted.")
     if user.is_staff:
         return  # as in Discourse, staff may still post in closed and archived topics
-    if topic.archived:
-        raise NotAllowed("This topic is archived; it takes no new replies.")
+    _ensure_not_archived(topic, "it takes no new replies")
     if topic.closed:
         raise NotAllowed("This topic is closed; it takes no new replies.")
 
@@ -59,6 +58,7 @@ def can_skip_bump(user: User) -> bool:
 
 
 def ensure_can_edit_post(user: User | None, post: Post) -> None:
+    """As Discourse's PostGuardian: closing a topic stops replies, not its authors' corrections; archiving freezes it."""
     ensure_can_act(user)
     if user.is_staff:
         return
@@ -66,8 +66,7 @@ def ensure_can_edit_post(user: User | None, post: Post) -> None:
         raise NotAllowed("You can only edit your own posts.")
     if post.is_deleted:
         raise NotAllowed("This post has been deleted.")
-    if post.topic.closed or post.topic.archived:
-        raise NotAllowed("This topic is closed; its posts can no longer be edited.")
+    _ensure_not_archived(post.topic, "its posts can no longer be edited")
 
 
 def ensure_can_delete_post(user: User | None, post: Post) -> None:
@@ -76,26 +75,34 @@ def ensure_can_delete_post(user: User | None, post: Post) -> None:
         return
     if post.user_id != user.id:
         raise NotAllowed("You can only delete your own posts.")
-    if post.topic.closed or post.topic.archived:
-        raise NotAllowed("This topic is closed; its posts can no longer be deleted.")
+    _ensure_not_archived(post.topic, "its posts can no longer be deleted")
 
 
 def ensure_can_recover_post(user: User | None, post: Post) -> None:
+    """Members recover what they deleted themselves, where they could have deleted it."""
     ensure_can_act(user)
-    if user.is_staff or (post.user_id == user.id and post.deleted_by_id == user.id):
+    if user.is_staff:
         return
-    raise NotAllowed("Only staff can recover a post that someone else deleted.")
+    if post.user_id != user.id:
+        raise NotAllowed("You can only recover your own posts.")
+    if post.is_deleted and post.deleted_by_id != user.id:
+        raise NotAllowed("Only staff can recover a post that someone else deleted.")
+    _ensure_not_archived(post.topic, "its posts can no longer be recovered")
 
 
 def ensure_can_edit_topic(user: User | None, topic: Topic) -> None:
-    """Title and category: the author while the topic is open, staff always."""
+    """Title and category: the author until the topic is archived (Discourse's can_edit_topic?), staff always."""
     ensure_can_act(user)
     if user.is_staff:
         return
     if topic.user_id != user.id:
         raise NotAllowed("You can only edit your own topics.")
-    if topic.closed or topic.archived:
-        raise NotAllowed("This topic is closed; it can no longer be edited.")
+    _ensure_not_archived(topic, "it can no longer be edited")
+
+
+def _ensure_not_archived(topic: Topic, consequence: str) -> None:
+    if topic.archived:
+        raise NotAllowed(f"This topic is archived; {consequence}.")
 
 
 def ensure_can_like(user: User | None, post: Post) -> None:

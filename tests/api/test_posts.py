@@ -309,6 +309,38 @@ def test_the_author_deletes_and_recovers_a_reply(client, auth_headers, dialogue,
     assert client.get(f"/t/{dialogue.id}.json").json["posts_count"] == 5
 
 
+def test_closing_stops_replies_but_not_the_authors_corrections_and_archiving_freezes_the_posts(client, auth_headers, dialogue, other, moderator):
+    """As Discourse's PostGuardian: in a closed topic authors still edit, delete and recover their posts; in an archived
+    one only staff do."""
+    second = post_of(dialogue, 2)
+    author = auth_headers(other)
+    topics.set_status(moderator, dialogue, "closed", True)
+    edited = client.put(f"/posts/{second.id}.json", json={"post": {"raw": REPLY + " Corrected after the close."}}, headers=author)
+    assert edited.status_code == 200, edited.json
+    assert client.delete(f"/posts/{second.id}.json", headers=author).status_code == 200
+    assert client.put(f"/posts/{second.id}/recover.json", headers=author).status_code == 200
+
+    posts.delete_post(other, second)
+    topics.set_status(moderator, dialogue, "archived", True)
+    refused = client.put(f"/posts/{second.id}/recover.json", headers=author)
+    assert refused.json == {"errors": ["This topic is archived; its posts can no longer be recovered."], "error_type": "invalid_access"}
+    third = post_of(dialogue, 4)  # by other too
+    assert third.user_id == other.id
+    assert client.put(f"/posts/{third.id}.json", json={"post": {"raw": REPLY + " Too late."}}, headers=author).status_code == 403
+    assert client.delete(f"/posts/{third.id}.json", headers=author).status_code == 403
+    db.session.refresh(second)
+    db.session.refresh(third)
+    assert second.is_deleted and not third.is_deleted and "Too late" not in third.raw
+    assert client.put(f"/posts/{second.id}/recover.json", headers=auth_headers(moderator)).status_code == 200
+
+
+def test_recovering_a_post_names_what_is_wrong(client, auth_headers, dialogue, member, other):
+    second = post_of(dialogue, 2)
+    assert client.put(f"/posts/{second.id}/recover.json", headers=auth_headers(other)).status_code == 200  # live: nothing to do
+    refused = client.put(f"/posts/{second.id}/recover.json", headers=auth_headers(member))
+    assert refused.json == {"errors": ["You can only recover your own posts."], "error_type": "invalid_access"}
+
+
 def test_a_deleted_or_whispered_last_post_is_nobodys_last_post_nor_anyones_unread(client, auth_headers, dialogue, member, other, moderator):
     """As Discourse's Topic.reset_highest: the topic names its last live post's author and number again, and a member
     who read every post they can see has nothing unread. Numbers already given are never given again."""

@@ -155,7 +155,9 @@ def test_details_carry_the_viewers_permissions(client, auth_headers, dialogue, m
     assert client.get(f"/t/{dialogue.id}.json").json["participant_count"] == 3
 
     topics.set_status(moderator, dialogue, "closed", True)
-    assert (details(member)["can_create_post"], details(member)["can_edit"], details(moderator)["can_create_post"]) == (False, False, True)
+    assert (details(member)["can_create_post"], details(member)["can_edit"], details(moderator)["can_create_post"]) == (False, True, True)
+    topics.set_status(moderator, dialogue, "archived", True)
+    assert (details(member)["can_create_post"], details(member)["can_edit"], details(moderator)["can_edit"]) == (False, False, True)
 
 
 def test_posts_carry_the_viewers_permissions(client, auth_headers, dialogue, member, other, moderator):
@@ -373,9 +375,13 @@ def test_a_restricted_category_cannot_be_named_by_those_outside_it(client, auth_
     assert refused.json == unknown.json  # the same answer: its existence does not leak
 
 
-def test_topic_edits_on_closed_or_unseen_topics(client, auth_headers, dialogue, restricted_topic, member, other, moderator):
+def test_topic_edits_on_closed_archived_or_unseen_topics(client, auth_headers, dialogue, restricted_topic, member, other, moderator):
     topics.set_status(moderator, dialogue, "closed", True)
-    assert client.put(f"/t/-/{dialogue.id}.json", json={"title": "A title while it is closed"}, headers=auth_headers(member)).status_code == 403
+    assert client.put(f"/t/-/{dialogue.id}.json", json={"title": "A title while it is closed"}, headers=auth_headers(member)).status_code == 200
+    topics.set_status(moderator, dialogue, "archived", True)
+    refused = client.put(f"/t/-/{dialogue.id}.json", json={"title": "A title while it is archived"}, headers=auth_headers(member))
+    assert refused.json == {"errors": ["This topic is archived; it can no longer be edited."], "error_type": "invalid_access"}
+    assert db.session.get(Topic, dialogue.id).title == "A title while it is closed"
     assert client.put(f"/t/-/{restricted_topic.id}.json", json={"title": "A title from outside here"}, headers=auth_headers(other)).status_code == 404
 
 
