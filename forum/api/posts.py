@@ -102,7 +102,7 @@ def recover(post_id: int):
 @json_route(bp, "/posts/<int:post_id>/replies", methods=["GET"])
 def replies(post_id: int):
     actor = current_actor()
-    parent, found = posts.direct_replies(actor, post_id)
+    parent, found = posts.direct_replies(actor, post_id, after=params().integer("after", 0, minimum=0))
     context = posts.load_context(actor, found, user_ids=(parent.user_id,))
     return [reply(post, parent, context) for post in found]
 

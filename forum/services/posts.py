@@ -290,6 +290,8 @@ def _last_live_post(topic_id: int) -> dict:
 
 # Discourse's /posts.json page size, and its raw export's page size (PostsController).
 LATEST_POSTS_LIMIT = 50
+# Discourse's PostsController::MAX_POST_REPLIES: a post answered a hundred times is shown its replies a page at a time.
+DIRECT_REPLIES_LIMIT = 20
 RAW_EXPORT_PAGE_SIZE = 100
 
 
@@ -437,8 +439,9 @@ def latest_posts(viewer: User | None, before: int | None = None) -> list[Post]:
     return list(db.session.scalars(query))
 
 
-def direct_replies(viewer: User | None, post_id: int) -> tuple[Post, list[Post]]:
-    """A post the viewer sees, and the replies to it that the viewer sees, in order."""
+def direct_replies(viewer: User | None, post_id: int, after: int = 0) -> tuple[Post, list[Post]]:
+    """A post the viewer sees, and the first ``DIRECT_REPLIES_LIMIT`` replies to it the viewer sees numbered after
+    ``after``, in order (the client asks for the next ones from the last it shows)."""
     post = get_visible_post(viewer, post_id)
     return post, list(
         db.session.scalars(
@@ -446,9 +449,11 @@ def direct_replies(viewer: User | None, post_id: int) -> tuple[Post, list[Post]]
             .where(
                 Post.topic_id == post.topic_id,
                 Post.reply_to_post_number == post.post_number,
+                Post.post_number > after,
                 guardian.visible_posts(viewer),
             )
             .order_by(Post.post_number)
+            .limit(DIRECT_REPLIES_LIMIT)
         )
     )
 

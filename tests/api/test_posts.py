@@ -467,6 +467,18 @@ def test_direct_replies_to_a_post(client, auth_headers, dialogue, member, other,
     assert client.get(f"/posts/{post_of(dialogue, 5).id}/replies").json == []
 
 
+def test_a_post_answered_often_shows_its_replies_twenty_at_a_time(client, dialogue, other):
+    """As Discourse's MAX_POST_REPLIES: the client asks for the next ones after the last post number it shows."""
+    with write_unit(db.session):
+        answers = [posts.append_post(dialogue, other, raw=reply_text(n), cooked=cook(reply_text(n)), reply_to_post_number=1) for n in range(25)]
+    first = post_of(dialogue, 1)
+    page = client.get(f"/posts/{first.id}/replies.json").json
+    assert [post["id"] for post in page] == [post_of(dialogue, 2).id] + [answer.id for answer in answers[:19]]
+    rest = client.get(f"/posts/{first.id}/replies.json?after={page[-1]['post_number']}").json
+    assert [post["id"] for post in rest] == [answer.id for answer in answers[19:]]
+    assert client.get(f"/posts/{first.id}/replies.json?after=-1").json["error_type"] == "invalid_parameters"
+
+
 def test_replies_to_a_post_one_cannot_see_are_not_found(client, auth_headers, restricted_topic, other):
     assert client.get(f"/posts/{post_of(restricted_topic, 1).id}/replies.json", headers=auth_headers(other)).status_code == 404
 
