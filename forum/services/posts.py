@@ -154,6 +154,9 @@ def edit_post(
     ``original_text``: the body the editor started from (Discourse's composer sends it); if the post has changed since,
     the edit is refused (409) rather than overwriting someone's changes. ``bump``: False for staff who fix the last post
     without bringing the topic up (Discourse's bypass_bump)."""
+    # Permission before content, as Discourse's PostsController#update: someone who may not edit the post learns
+    # that, not what its text would need. Checked again under the post's lock below.
+    guardian.ensure_can_edit_post(editor, post)
     raw = validate_raw(raw)
     if edit_reason is not None and len(edit_reason) > MAX_EDIT_REASON_LENGTH:
         raise InvalidParameters(f"edit_reason is too long (maximum is {MAX_EDIT_REASON_LENGTH} characters).")

@@ -264,6 +264,7 @@ def test_the_author_edits_a_post_and_a_revision_is_kept(client, auth_headers, di
     [
         (None, {"post": {"raw": REPLY}}, 403),
         ("member", {"post": {"raw": REPLY}}, 403),
+        ("member", {"post": {"raw": "   tiny   "}}, 403),  # may not edit it: told that, not what the text lacks
         ("other", {"post": {}}, 400),
         ("other", {"post": {"raw": ""}}, 400),
         ("other", {"post": {"raw": "   tiny   "}}, 422),
