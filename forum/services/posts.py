@@ -486,6 +486,8 @@ class RevisionView:
 
 def get_revision(viewer: User | None, post_id: int, number: int | None = None) -> RevisionView:
     """Revision ``number`` of a post the viewer sees (the latest one when None)."""
+    if number is not None and number < 2:  # as Discourse: 1 is the post as first written, not a revision
+        raise InvalidParameters("revision must be at least 2: revision 1 is the post as it was first written.")
     post = get_visible_post(viewer, post_id)
     guardian.ensure_can_see_edit_history(viewer, post)
     numbers = list(db.session.scalars(select(PostRevision.number).where(PostRevision.post_id == post.id).order_by(PostRevision.number)))
