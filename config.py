@@ -73,6 +73,8 @@ class Config:
     BOTS_ENABLED = True
     # Review queue: pending flags weighing this much hide the post until a moderator decides.
     HIDE_POST_FLAG_SCORE = 3.0
+    # Discourse's moderators_view_emails: admins read users' email addresses; moderators only when this is on.
+    MODERATORS_VIEW_EMAILS = False
     # Tactics bot: beat asks for a refit this often (a refit with no new decisions stores nothing).
     TACTICS_REFIT_INTERVAL = 3600
     # ... and a backfill this often: it queues the bot for at most TACTICS_BACKFILL_BATCH posts whose current

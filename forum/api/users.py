@@ -56,8 +56,7 @@ def emails(username: str):
 @json_route(bp, "/admin/users/list/<flag>", methods=["GET"])
 def admin_list(flag: str):
     values = params()
-    show_emails = values.boolean("show_emails", False)
-    listed = users.list_users(
+    user_list = users.list_users(
         current_actor(),
         flag,
         order=values.string("order"),
@@ -65,9 +64,10 @@ def admin_list(flag: str):
         page=values.integer("page", 1),
         email=values.string("email"),
         ip=values.string("ip"),
-        show_emails=show_emails,
+        filter_text=values.string("filter"),
+        show_emails=values.boolean("show_emails", False),
     )
-    return admin_user_list(listed, with_emails=show_emails)
+    return admin_user_list(user_list)
 
 
 @json_route(bp, "/admin/users/<int:user_id>/activate", methods=["PUT"])

@@ -2,6 +2,7 @@
 
 Plain functions rather than a class: every rule is a pure decision on the user and the object.
 """
+from flask import current_app
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from forum.extensions import db
@@ -118,6 +119,21 @@ def ensure_can_change_preferences(actor: User | None, user: User) -> None:
     ensure_can_act(actor)
     if actor.id != user.id and not actor.is_admin:
         raise NotAllowed("You can only change your own preferences.")
+
+
+def can_see_emails(user: User | None) -> bool:
+    """Discourse's can_check_emails?: admins read anyone's email address; moderators only when the forum lets them
+    (MODERATORS_VIEW_EMAILS, off by default as Discourse's moderators_view_emails)."""
+    if user is None or not user.is_staff:
+        return False
+    return user.is_admin or bool(current_app.config["MODERATORS_VIEW_EMAILS"])
+
+
+def ensure_can_check_email(actor: User | None, user: User) -> None:
+    """A user's email address: the user's own, or anyone's for those who ``can_see_emails``."""
+    ensure_can_act(actor)
+    if actor.id != user.id and not can_see_emails(actor):
+        raise NotAllowed("You can only see your own email address.")
 
 
 def can_see_hidden_post(user: User | None, post: Post) -> bool:

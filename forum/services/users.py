@@ -15,8 +15,8 @@ from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
 from forum.models.base import parse_utc, utcnow
-from forum.services import audit, guardian, reading, sessions
-from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
+from forum.services import audit, groups, guardian, reading, sessions
+from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
 # characters in a row, and no ending that reads as a file (/u/boss.json would show the user "boss").
@@ -27,6 +27,8 @@ USERNAME_FILE_SUFFIX = re.compile(r"\.(?:js|json|css|html?|xml|jpe?g|png|gif|bmp
 RESERVED_USERNAMES = frozenset("admin moderator administrator mod sys system community info you name username user nickname support".split())
 EMAIL_PATTERN = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
 MIN_PASSWORD_LENGTH = 10
+# Discourse's password_unique_characters: ten spaces or "aaaaaa5432" are long enough, and guessed at once.
+MIN_PASSWORD_UNIQUE_CHARACTERS = 6
 # Discourse's limits; the name and email ones are also the columns' sizes.
 MAX_PASSWORD_LENGTH = 200
 MAX_NAME_LENGTH = 255
@@ -125,7 +127,7 @@ def _validate_new_user(username, email, password, name, role, is_bot) -> list[st
         errors.append("Username must not have two of '_', '.' and '-' in a row.")
     elif USERNAME_FILE_SUFFIX.search(username):
         errors.append("Username must not end like a file name (.json, .png, ...).")
-    elif find_by_username(username):
+    elif _username_taken(username):
         errors.append(f"Username {username!r} is already taken.")
     if email is None and not is_bot:
         errors.append("Email is required.")
@@ -134,13 +136,8 @@ def _validate_new_user(username, email, password, name, role, is_bot) -> list[st
             errors.append(f"{email!r} is not a valid email address.")
         elif find_by_email(email) is not None:
             errors.append("That email address is already in use.")
-    if password is not None:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            errors.append(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
-        elif len(password) > MAX_PASSWORD_LENGTH:
-            errors.append(f"Password must be at most {MAX_PASSWORD_LENGTH} characters.")
-        elif password.lower() in {(username or "").lower(), (email or "").lower()}:
-            errors.append("Password must not be your username or email address.")
+    if password is not None and (password_error := _password_error(password, username, email)):
+        errors.append(password_error)
     if name is not None and len(name) > MAX_NAME_LENGTH:
         errors.append(f"Name must be at most {MAX_NAME_LENGTH} characters.")
     elif name is not None and not _could_be_stored(name):
@@ -148,6 +145,28 @@ def _validate_new_user(username, email, password, name, role, is_bot) -> list[st
     if role not in tuple(Role):
         errors.append(f"Role must be one of {', '.join(Role)}.")
     return errors
+
+
+def _username_taken(username: str) -> bool:
+    """Discourse's username_exists?: a user or a group has the name, whatever its case (an @-mention of it would
+    not say which it meant)."""
+    return find_by_username(username) is not None or groups.find_by_name(username) is not None
+
+
+def _password_error(password: str, username: str | None, email: str | None) -> str | None:
+    """Discourse's PasswordValidator, whose first failing rule is the one reported; the username and email
+    address are compared whatever their case."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Password must be at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Password must be at most {MAX_PASSWORD_LENGTH} characters."
+    if username and password.lower() == username.lower():
+        return "Password is the same as your username. Please use a more secure password."
+    if email and password.lower() == email.lower():
+        return "Password is the same as your email. Please use a more secure password."
+    if len(set(password)) < MIN_PASSWORD_UNIQUE_CHARACTERS:
+        return "Password has too many repeated characters. Please use a more secure password."
+    return None
 
 
 def signup(
@@ -398,7 +417,7 @@ class Profile:
 
 
 def can_see_private(viewer: User | None, user: User) -> bool:
-    """Email addresses, sessions and group memberships: for the user themself and for staff."""
+    """Sessions and group memberships: for the user themself and for staff (email addresses: ``emails``)."""
     return viewer is not None and (viewer.id == user.id or viewer.is_staff)
 
 
@@ -438,11 +457,10 @@ def _private_details(user: User, session_token: str | None) -> PrivateDetails:
 
 
 def emails(viewer: User | None, username: str) -> User:
-    """Whose email address ``viewer`` asks for; staff looking at someone else's leave an audit record."""
+    """Whose email address ``viewer`` asks for; reading someone else's leaves an audit record."""
     guardian.ensure_can_act(viewer)
     user = get_by_username(username)
-    if not can_see_private(viewer, user):
-        raise NotAllowed("You can only see your own email address.")
+    guardian.ensure_can_check_email(viewer, user)
     if viewer.id != user.id:
         with write_unit(db.session):
             audit.record(viewer, "user.check_email", user)
@@ -474,6 +492,12 @@ class ListedUser:
     activity: Activity
 
 
+@dataclass(frozen=True)
+class UserList:
+    users: list[ListedUser]
+    with_emails: bool  # asked for (show_emails) and allowed (guardian.can_see_emails)
+
+
 def _flag_condition(flag: str) -> ColumnElement[bool]:
     suspended = User.suspended_till.is_not(None) & (User.suspended_till > utcnow())
     return {
@@ -496,28 +520,43 @@ def list_users(
     page: int = 1,
     email: str | None = None,
     ip: str | None = None,
+    filter_text: str | None = None,
     show_emails: bool = False,
-) -> list[ListedUser]:
-    """A page of Discourse's admin user list, staff only. Showing email addresses is audited."""
+) -> UserList:
+    """A page of Discourse's admin user list, staff only. Email addresses are shown only to those who may see
+    them (a moderator asking gets the list without), and showing them is audited."""
     guardian.ensure_staff(actor)
     if flag not in LIST_FLAGS:
         raise InvalidParameters(f"flag must be one of {', '.join(LIST_FLAGS)}.")
     if order is not None and order not in LIST_ORDERS:
         raise InvalidParameters(f"order must be one of {', '.join(LIST_ORDERS)}.")
-    if show_emails:
+    with_emails = show_emails and guardian.can_see_emails(actor)
+    if with_emails:
         with write_unit(db.session):
-            audit.record(
-                actor, "user.show_emails", actor, context={"flag": flag, "page": page, "email": email, "ip": ip}
-            )
+            context = {"flag": flag, "page": page, "email": email, "ip": ip, "filter": filter_text}
+            audit.record(actor, "user.show_emails", actor, context=context)
     activity = _activity_columns(actor)
     query = select(User, *activity).where(_flag_condition(flag))
     if email:
         query = query.where(User.email == email.lower())
     if ip:
         query = query.where(User.id.in_(select(UserAuthToken.user_id).where(UserAuthToken.client_ip == ip)))
+    if term := (filter_text or "").strip().lower():
+        query = query.where(_filter_condition(term, by_email=guardian.can_see_emails(actor)))
     query = query.order_by(*_list_order(flag, order, ascending, activity)).limit(LIST_PAGE_SIZE)
     query = query.offset((max(page, 1) - 1) * LIST_PAGE_SIZE)
-    return [ListedUser(user, Activity(*counts)) for user, *counts in db.session.execute(query)]
+    listed = [ListedUser(user, Activity(*counts)) for user, *counts in db.session.execute(query)]
+    return UserList(listed, with_emails)
+
+
+def _filter_condition(term: str, *, by_email: bool) -> ColumnElement[bool]:
+    """Discourse's filter_by_username_or_email: ``term`` (lowercase) anywhere in the username, or in the email
+    address when the viewer may see addresses (else the filter would reveal them a letter at a time). Both
+    columns are stored lowercase; '%' and '_' match only themselves."""
+    condition = User.username_lower.contains(term, autoescape=True)
+    if by_email:
+        condition = condition | User.email.contains(term, autoescape=True)
+    return condition
 
 
 def _list_order(flag: str, order: str | None, ascending: bool, activity: tuple[ScalarSelect, ...]) -> list:

@@ -226,9 +226,9 @@ def test_role_fields_from_the_caller_are_ignored(client, auth_headers, admin):
         ({"password": "x" * 201}, "Password must be at most 200 characters."),
         (
             {"username": "sione_tuilagi", "password": "SIONE_TUILAGI"},
-            "Password must not be your username or email address.",
+            "Password is the same as your username. Please use a more secure password.",
         ),
-        ({"password": "sione@example.com"}, "Password must not be your username or email address."),
+        ({"password": "sione@example.com"}, "Password is the same as your email. Please use a more secure password."),
         ({"password": None}, "Password is required."),
         ({"name": "n" * 256}, "Name must be at most 255 characters."),
     ],
@@ -474,13 +474,6 @@ def test_users_see_their_own_email(client, auth_headers, forum):
         "associated_accounts": [],
     }
     assert audit_actions("user.check_email") == []
-
-
-def test_staff_see_a_users_email_and_it_is_audited(client, auth_headers, forum):
-    response = client.get("/u/author/emails.json", headers=auth_headers(forum.moderator))
-    assert response.status_code == 200 and response.json["email"] == "author@example.com"
-    [entry] = audit_actions("user.check_email")
-    assert (entry.actor_id, entry.subject_id) == (forum.moderator.id, forum.author.id)
 
 
 def test_nobody_else_sees_a_users_email(client, auth_headers, forum):

@@ -5,7 +5,7 @@ from forum.api.serializers import iso
 from forum.models import Group, User, UserAuthToken
 from forum.models.base import utcnow
 from forum.services import reading
-from forum.services.users import Activity, ListedUser, Profile
+from forum.services.users import Activity, ListedUser, Profile, UserList
 
 # Discourse's trust levels drive many of its features; this forum has roles instead, so staff show
 # as level 4 (leader) and members as level 1 (basic), which is what Discourse clients expect of them.
@@ -280,9 +280,9 @@ def admin_list_user(listed: ListedUser, *, with_email: bool, now: datetime) -> d
     }
 
 
-def admin_user_list(listed: list[ListedUser], *, with_emails: bool) -> list[dict]:
+def admin_user_list(user_list: UserList) -> list[dict]:
     now = utcnow()
-    return [admin_list_user(item, with_email=with_emails, now=now) for item in listed]
+    return [admin_list_user(item, with_email=user_list.with_emails, now=now) for item in user_list.users]
 
 
 # PUT /admin/users/{id}/suspend.json and unsuspend.json
