@@ -28,6 +28,9 @@ class Config:
     MAX_TOPIC_TITLE_LENGTH = 255
     MIN_POST_LENGTH = 20
     MAX_TAGS_PER_TOPIC = 5
+    # Members name new tags on their topics (Discourse with min_trust_to_create_tag at 1); off, they choose among the
+    # existing ones and staff create tags (Discourse's default, 3).
+    MEMBERS_CREATE_TAGS = True
     # argon2id cost: argon2-cffi's defaults (RFC 9106's low-memory profile).
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_KIB = 65536

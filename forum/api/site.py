@@ -24,6 +24,7 @@ def site():
         top_tags=tags.top_tags(viewer),
         # Topics take tags from anyone who may create them (forum.services.topics).
         can_tag_topics=guardian.allows(guardian.ensure_can_create_topic, viewer),
+        can_create_tag=guardian.can_create_tag(viewer),
         likes_used=categories.likes_given(),
     )
 

@@ -121,6 +121,11 @@ def ensure_can_change_preferences(actor: User | None, user: User) -> None:
         raise NotAllowed("You can only change your own preferences.")
 
 
+def can_create_tag(user: User | None) -> bool:
+    """Discourse's can_create_tag?, with trust following role: staff always, members when MEMBERS_CREATE_TAGS."""
+    return user is not None and (user.is_staff or bool(current_app.config["MEMBERS_CREATE_TAGS"]))
+
+
 def can_see_emails(user: User | None) -> bool:
     """Discourse's can_check_emails?: admins read anyone's email address; moderators only when the forum lets them
     (MODERATORS_VIEW_EMAILS, off by default as Discourse's moderators_view_emails)."""

@@ -77,13 +77,18 @@ def find_or_create_tags(names: Iterable[str]) -> list[Tag]:
     return [existing[name] for name in wanted]
 
 
-def validate_topic_tags(names: Iterable[str]) -> list[str]:
+def validate_topic_tags(author: User, names: Iterable[str]) -> list[str]:
     """The normalised names of a new topic's tags, as Discourse's DiscourseTagging allows them: at most
-    MAX_TAGS_PER_TOPIC, and one tag at most from each tag group that allows one per topic."""
+    MAX_TAGS_PER_TOPIC, new ones only from those who may create tags, and one tag at most from each tag group that
+    allows one per topic. A tag the author may not create is refused, not dropped: the topic is not stored without it."""
     wanted = normalize_tag_names(names)
     limit = current_app.config["MAX_TAGS_PER_TOPIC"]
     if len(wanted) > limit:
         raise ValidationFailed(f"A topic can have at most {limit} tags.")
+    if wanted and not guardian.can_create_tag(author):
+        missing = sorted(set(wanted) - set(db.session.scalars(select(Tag.name).where(Tag.name.in_(wanted)))))
+        if missing:
+            raise ValidationFailed(*(f"The tag {name!r} does not exist, and only staff create tags here: choose an existing one." for name in missing))
     clashes = []
     groups = db.session.scalars(
         select(TagGroup)

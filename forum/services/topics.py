@@ -86,7 +86,7 @@ def create_topic(
     _ensure_can_use_category(author, category)
     title = validate_title(title)
     raw = posts.validate_raw(raw)
-    tag_names = validate_topic_tags(tag_names)
+    tag_names = validate_topic_tags(author, tag_names)
     with write_unit(db.session):
         topic = Topic(title=title, slug=slugify(title), category_id=category.id if category else None, user_id=author.id)
         topic.tags = find_or_create_tags(tag_names)

@@ -269,6 +269,25 @@ def test_topics_tags_and_tag_groups_share_one_tag(client, auth_headers, admin, m
     assert [tag.name for tag in group.tags] == ["carrotmob"] and _tag_count() == 1
 
 
+def test_where_only_staff_create_tags_members_choose_existing_ones(app, client, auth_headers, member, moderator, monkeypatch):
+    """FORUM_MEMBERS_CREATE_TAGS off, as Discourse's default min_trust_to_create_tag: a member's topic with a tag nobody
+    created is refused with the tag named, and nothing is stored; staff create it, and then members use it."""
+    monkeypatch.setitem(app.config, "MEMBERS_CREATE_TAGS", False)
+    opening = {"title": "Which retailers joined the buycott?", "raw": "## Retailers\n\nWhich ones joined, and why?"}
+    refused = client.post("/posts.json", json={**opening, "tags": ["Buycott"]}, headers=auth_headers(member))
+    assert refused.json == {"errors": ["The tag 'buycott' does not exist, and only staff create tags here: choose an existing one."],
+                            "error_type": "invalid_record"}
+    assert (_tag_count(), db.session.scalar(select(func.count()).select_from(Topic))) == (0, 0)
+    assert client.get("/site.json", headers=auth_headers(member)).json["can_create_tag"] is False
+
+    assert client.get("/site.json", headers=auth_headers(moderator)).json["can_create_tag"] is True
+    staff_topic = {"title": "Buycotts we have seen work", "raw": "## Buycotts\n\nA list of the ones that worked."}
+    assert client.post("/posts.json", json={**staff_topic, "tags": ["buycott"]}, headers=auth_headers(moderator)).status_code == 200
+    accepted = client.post("/posts.json", json={**opening, "tags": ["Buycott"]}, headers=auth_headers(member))
+    assert accepted.status_code == 200, accepted.json
+    assert db.session.get(Topic, accepted.json["topic_id"]).tags[0].name == "buycott"
+
+
 def test_a_topic_takes_at_most_five_tags_and_one_of_each_one_per_topic_group(client, auth_headers, admin, member):
     """Discourse's max_tags_per_topic (5) and one_per_topic groups: refused with what to change, and nothing stored,
     not even the new tags."""

@@ -88,6 +88,7 @@ def site(
     groups: list[Group],
     top_tags: list[Tag],
     can_tag_topics: bool,
+    can_create_tag: bool,
     likes_used: bool,
 ) -> dict:
     """GET /site.json: the categories and groups ``viewer`` may see, and Discourse's constants."""
@@ -106,7 +107,7 @@ def site(
         "user_field_max_length": 0,
         "post_action_types": [_like_action_type(likes_used)],
         "topic_flag_types": [],
-        "can_create_tag": can_tag_topics,
+        "can_create_tag": can_create_tag,
         "can_tag_topics": can_tag_topics,
         "can_tag_pms": False,
         "tags_filter_regexp": TAGS_FILTER_PATTERN,
