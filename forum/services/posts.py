@@ -7,6 +7,7 @@ numbers are 1..n without gaps or duplicates; the (topic_id, post_number) unique 
 backstop. The topic's ``highest_post_number`` is Discourse's: the last live post that is not a whisper.
 """
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import false, func, select, update
@@ -501,6 +502,14 @@ def get_revision(viewer: User | None, post_id: int, number: int | None = None) -
 
 # What a viewer may do with a post, as the serialisers show it (Discourse's can_edit, can_delete, ...).
 
+
+
+def deleted_at(post: Post) -> datetime | None:
+    """When the post was deleted: a topic's first post goes with its topic (deleting it deletes the topic, and
+    recovering the topic recovers it), as Discourse's PostDestroyer trashes both."""
+    if post.post_number == 1 and post.topic.is_deleted:
+        return post.topic.deleted_at
+    return post.deleted_at
 
 
 def can_edit(viewer: User | None, post: Post) -> bool:

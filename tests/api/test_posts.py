@@ -439,7 +439,10 @@ def test_deleting_the_first_post_deletes_the_topic(client, auth_headers, member,
     first = post_of(topic, 1)
     assert client.delete(f"/posts/{first.id}", headers=auth_headers(member)).status_code == 200
     assert client.get(f"/t/{topic.id}.json", headers=auth_headers(member)).status_code == 404
-    assert client.put(f"/posts/{first.id}/recover", headers=auth_headers(moderator)).json["can_delete"] is True
+    shown_to_staff = client.get(f"/posts/{first.id}.json", headers=auth_headers(moderator)).json
+    assert shown_to_staff["deleted_at"] is not None and shown_to_staff["can_recover"] is True  # gone with its topic
+    recovered = client.put(f"/posts/{first.id}/recover", headers=auth_headers(moderator)).json
+    assert (recovered["can_delete"], recovered["deleted_at"]) == (True, None)
     assert client.get(f"/t/{topic.id}.json", headers=auth_headers(member)).status_code == 200
 
 

@@ -100,7 +100,7 @@ def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) 
         "user_id": user.id,
         "hidden": hidden,
         "trust_level": trust_level(user),
-        "deleted_at": iso(post.deleted_at),
+        "deleted_at": iso(posts.deleted_at(post)),
         "user_deleted": False,
         "edit_reason": post.edit_reason if shown else None,
         "can_view_edit_history": shown,
