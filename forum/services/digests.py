@@ -27,7 +27,7 @@ their first post; e-mail addresses and phone numbers are masked in every piece o
 summary, subjects, excerpts, questions, link texts and URLs); usernames and names of the topic's
 participants are replaced by their pseudonyms in that text too, and permalinks leave out the slug. The
 mapping is never part of the digest. Limits: only names the forum knows are replaced (a third party
-named in a post, a nickname or a misspelt name stays as written), a participant's first or last name
+named in a post, a nickname or a misspelt name stays as written, but any @mention left is masked), a participant's first or last name
 is replaced only when capitalised, and masking a URL can break the link.
 """
 import re
@@ -226,6 +226,10 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]?\d{2,5}){1,5}(?!\w)")
 EMAIL_MASK = "[email hidden]"
 PHONE_MASK = "[phone hidden]"
+# A Discourse @mention (a username: letters, digits, "_", "." and "-", ending on a letter or digit). Redacted, one left
+# after the participants' are replaced names someone who never posted in the topic.
+_MENTION = re.compile(r"(?<![\w@])@\w(?:[\w.-]*\w)?")
+MENTION_MASK = "@[someone]"
 
 
 def _is_phone_number(candidate: str) -> bool:
@@ -310,6 +314,8 @@ class Redactor:
             text = self._names.sub(lambda match: self._by_name[" ".join(match[1].split()).lower()], text)
         if self._name_parts is not None:
             text = self._name_parts.sub(lambda match: self._by_name_part[match[1]], text)
+        if self.enabled:
+            text = _MENTION.sub(MENTION_MASK, text)
         return text
 
 

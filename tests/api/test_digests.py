@@ -306,14 +306,15 @@ def test_redaction_names_nobody_who_posted_and_masks_contacts_hidden_in_addresse
     amirah = make_user(username="amirah")
     posts.create_reply(amirah, topic, raw="## My notes\n\nI wrote it up on [my blog](https://amirah.substack.com/p/guards).")
     example = posts.create_reply(member, topic, raw=(
-        "## Training guards\n\nThanks zara_gone and moderator: we trained the guards, see "
+        "## Training guards\n\nThanks zara_gone and moderator (and @lurking.legal-adviser, who never posted): we trained the guards, see "
         "[the form](https://example.org/form?email=ana.lopez%40example.org&tel=%2B442079460958)."))
     decide(moderator, example, "training", "approve_tag")
     for format in ("json", "md", "html"):
         text = digest(get, topic.id, format, query="?redact=1")
         text = json.dumps(text) if format == "json" else re.sub(r"\\(.)", r"\1", text)
-        for secret in ("zara_gone", "moderator", "amirah", "ana.lopez", "7946"):
+        for secret in ("zara_gone", "moderator", "amirah", "ana.lopez", "7946", "lurking", "adviser"):
             assert secret.lower() not in text.lower(), (format, secret)
+        assert "@[someone], who never posted" in text, format
 
 
 def test_an_example_and_its_resources_hold_the_authors_own_words_not_what_they_quote(get, member, moderator, make_user):
