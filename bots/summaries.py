@@ -14,7 +14,7 @@ off, leaving the rest of the sentence: a key point is still text copied verbatim
 
 Work is bounded whatever the thread's length: at most ``MAX_CANDIDATE_POSTS`` posts (the opening post,
 then the most replied-to) are read, each up to ``MAX_POST_CHARS`` characters and its first
-``MAX_SENTENCES_PER_POST`` candidate sentences.
+``MAX_SENTENCES_PER_POST`` candidate sentences; the opening post's guiding questions up to ``MAX_OPENING_CHARS``.
 """
 import math
 import re
@@ -24,10 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 from segtok.segmenter import split_multi
 
-ALGORITHM = "forum-keypoints-2"
+ALGORITHM = "forum-keypoints-3"
 
 MAX_CANDIDATE_POSTS = 250
 MAX_POST_CHARS = 6_000
+# The opening post is read further for its guiding questions, which often close a long framing: one post, read once,
+# up to the forum's default longest post (FORUM_MAX_POST_LENGTH).
+MAX_OPENING_CHARS = 32_000
 MAX_SENTENCES_PER_POST = 8
 MIN_SENTENCE_WORDS = 5
 MAX_SENTENCE_WORDS = 60
@@ -359,7 +362,7 @@ def phatic_kind(sentence: str) -> str | None:
 
 def guiding_questions(opening: ThreadPost) -> list[str]:
     """The opening post's questions: what the thread sets out to discuss."""
-    return [sentence for _, sentence in own_sentences(opening.text[:MAX_POST_CHARS]) if sentence.rstrip().endswith("?")]
+    return [sentence for _, sentence in own_sentences(opening.text[:MAX_OPENING_CHARS]) if sentence.rstrip().endswith("?")]
 
 
 def own_subject(subject: str | None, title: str) -> str:

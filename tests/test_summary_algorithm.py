@@ -14,6 +14,7 @@ from bots.summaries import (
     candidate_posts,
     candidate_sentences,
     count_replies,
+    guiding_questions,
     own_subject,
     phatic_kind,
     summarize,
@@ -169,6 +170,13 @@ def test_a_point_several_authors_make_is_chosen_once_and_credits_every_post():
     first, second = summarize(TITLE, posts, max_words=11).key_points
     assert first.post_numbers == (1,) and first.text.startswith("How can organizations")
     assert second == monitoring[0]
+
+
+def test_guiding_questions_closing_a_long_opening_post_are_read():
+    framing = "Our network has engaged garment brands on wages for a decade, in many ways. " * 100
+    assert len(framing) > MAX_POST_CHARS
+    opening = ThreadPost(1, "kristin", framing + "\n\nWhich engagement changed a brand's purchasing practices?")
+    assert guiding_questions(opening) == ["Which engagement changed a brand's purchasing practices?"]
 
 
 def test_guiding_questions_pull_an_answer_ahead_of_small_talk_that_comes_first():
