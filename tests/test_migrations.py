@@ -1,5 +1,6 @@
 """The migrations build exactly the models' schema, from empty, on the configured backend."""
 from contextlib import contextmanager
+from datetime import datetime
 
 import flask_migrate
 import pytest
@@ -159,12 +160,9 @@ def test_a_topic_stored_before_counts_the_likes_of_its_live_posts_only(empty_dat
     app = _app_on(empty_database, tmp_path)
     with app.app_context():
         with _written_at("0011", "liked", highest_post_number=2, posts_count=2, reply_count=1) as connection:
-            for number, post_type, deleted, likes in ((1, 1, "NULL", 2), (2, 1, "NULL", 1), (3, 1, "CURRENT_TIMESTAMP", 5), (4, 4, "NULL", 3)):
-                connection.execute(text(
-                    "INSERT INTO posts (topic_id, user_id, post_number, raw, cooked, search_text, post_type, version, reply_count, "
-                    "like_count, created_at, updated_at, deleted_at) SELECT id, user_id, :number, 'a post', '<p>a post</p>', "
-                    f"'a post', :post_type, 1, 0, :likes, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, {deleted} FROM topics WHERE slug = 'liked'"),
-                    {"number": number, "post_type": post_type, "likes": likes})
+            for number, post_type, deleted_at, likes in ((1, 1, None, 2), (2, 1, None, 1), (3, 1, datetime(2026, 1, 5), 5), (4, 4, None, 3)):
+                _insert_post(connection, "liked", "a post", "<p>a post</p>", number=number, post_type=post_type, search_text="a post",
+                             like_count=likes, deleted_at=deleted_at)
             connection.execute(text("UPDATE topics SET like_count = 11 WHERE slug = 'liked'"))
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT like_count FROM topics WHERE slug = 'liked'")).scalar_one() == 3
@@ -197,10 +195,15 @@ def _insert_author_and_topic(connection, slug: str, **counts: int) -> None:
 def _insert_first_post(connection, slug: str, raw: str, cooked: str, **columns) -> None:
     """The first post of the topic ``slug``, by its author, with ``columns`` (those the revision's schema has beyond
     what every revision has)."""
+    _insert_post(connection, slug, raw, cooked, number=1, **columns)
+
+
+def _insert_post(connection, slug: str, raw: str, cooked: str, *, number: int, post_type: int = 1, **columns) -> None:
+    """Post ``number`` of the topic ``slug``, by its author, with ``columns`` as in _insert_first_post."""
     names = ["topic_id", "user_id", "post_number", "raw", "cooked", "post_type", "version", "reply_count", "created_at", "updated_at"]
-    values = ["id", "user_id", "1", ":raw", ":cooked", "1", "1", "0", "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"]
+    values = ["id", "user_id", ":number", ":raw", ":cooked", ":post_type", "1", "0", "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"]
     connection.execute(
         text(f"INSERT INTO posts ({', '.join([*names, *columns])}) SELECT {', '.join([*values, *(f':{name}' for name in columns)])} "
              "FROM topics WHERE slug = :slug"),
-        {"slug": slug, "raw": raw, "cooked": cooked, **columns},
+        {"slug": slug, "raw": raw, "cooked": cooked, "number": number, "post_type": post_type, **columns},
     )
