@@ -236,11 +236,17 @@ def test_calibration_is_a_monotone_map_into_0_1():
     assert not np.allclose(calibrated, 1 / (1 + np.exp(-logits)))  # the raw sigmoid is not what is reported
 
 
-def test_a_tactic_with_decisions_gets_the_decided_calibration_the_others_the_seed_one():
-    model = fit(TACTICS, [Decision(OWN_STAFF_POST, "training", approved=False)])
-    by_tactic = dict(zip(model.tactics, map(tuple, model.calibration.tolist())))
-    assert by_tactic == {"training": DECIDED_CALIBRATION, "carrotmob": SEED_CALIBRATION}
+def test_a_tactic_gets_the_decided_calibration_once_its_bias_is_anchored():
+    """No decision: the seed regime. Decided on every decided post (a tactic added after launch, the only one decided
+    on yet): anchored() has no post to move its bias by, and the seed regime serves it. Decided on some: the decided
+    regime."""
     assert fit(TACTICS).calibration.tolist() == [list(SEED_CALIBRATION)] * 2
+    only_training = fit(TACTICS, [Decision(OWN_STAFF_POST, "training", approved=False), Decision(TRAINING_POST, "training", approved=True)])
+    assert only_training.calibration.tolist() == [list(SEED_CALIBRATION)] * 2
+    both = fit(TACTICS, [Decision(OWN_STAFF_POST, "training", approved=False), Decision(SCORECARD_POST, "carrotmob", approved=False)])
+    assert both.calibration.tolist() == [list(DECIDED_CALIBRATION)] * 2
+    wordless = fit(TACTICS, [Decision(PostText("..."), "carrotmob", approved=False), Decision(OWN_STAFF_POST, "training", approved=False)])
+    assert wordless.calibration.tolist() == [list(SEED_CALIBRATION)] * 2  # a post without words teaches nothing
 
 
 def test_the_post_score_is_the_calibrated_mean_of_its_best_sentence_and_whole_post_logits():
