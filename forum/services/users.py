@@ -16,7 +16,7 @@ from forum.extensions import db
 from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
 from forum.models.base import parse_utc, utcnow
 from forum.services import audit, groups, guardian, reading, sessions
-from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
+from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
 # characters in a row, and no ending that reads as a file (/u/boss.json would show the user "boss").
@@ -530,7 +530,11 @@ def list_users(
         raise InvalidParameters(f"flag must be one of {', '.join(LIST_FLAGS)}.")
     if order is not None and order not in LIST_ORDERS:
         raise InvalidParameters(f"order must be one of {', '.join(LIST_ORDERS)}.")
-    with_emails = show_emails and guardian.can_see_emails(actor)
+    may_see_emails = guardian.can_see_emails(actor)
+    if (email or order == "email") and not may_see_emails:
+        # Looking an address up, or ordering by addresses, would tell what the addresses are.
+        raise NotAllowed("Only those who may read email addresses can look users up or order them by email.")
+    with_emails = show_emails and may_see_emails
     if with_emails:
         with write_unit(db.session):
             context = {"flag": flag, "page": page, "email": email, "ip": ip, "filter": filter_text}
@@ -542,7 +546,7 @@ def list_users(
     if ip:
         query = query.where(User.id.in_(select(UserAuthToken.user_id).where(UserAuthToken.client_ip == ip)))
     if term := (filter_text or "").strip().lower():
-        query = query.where(_filter_condition(term, by_email=guardian.can_see_emails(actor)))
+        query = query.where(_filter_condition(term, by_email=may_see_emails))
     query = query.order_by(*_list_order(flag, order, ascending, activity)).limit(LIST_PAGE_SIZE)
     query = query.offset((max(page, 1) - 1) * LIST_PAGE_SIZE)
     listed = [ListedUser(user, Activity(*counts)) for user, *counts in db.session.execute(query)]

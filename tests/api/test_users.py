@@ -616,10 +616,10 @@ def test_the_list_comes_in_pages_of_100(client, auth_headers, people, make_user)
 
 
 def test_filtering_the_list_by_email_or_address(app, client, auth_headers, people):
-    headers = auth_headers(people["moderator"])
-    assert listed_usernames(client.get("/admin/users/list/all.json?email=MEMBER@example.com", headers=headers)) == [
+    assert listed_usernames(client.get("/admin/users/list/all.json?email=MEMBER@example.com", headers=auth_headers(people["admin"]))) == [
         "member"
     ]
+    headers = auth_headers(people["moderator"])
     assert sign_in(app.test_client(), "member", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200
     assert listed_usernames(client.get("/admin/users/list/all.json?ip=192.0.2.7", headers=headers)) == ["member"]
     assert listed_usernames(client.get("/admin/users/list/all.json?ip=192.0.2.8", headers=headers)) == []

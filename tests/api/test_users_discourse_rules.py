@@ -157,6 +157,15 @@ def test_the_staff_list_shows_moderators_no_emails(client, auth_headers, admin, 
     assert audit_actions("user.show_emails") == []  # nothing was shown
 
 
+@pytest.mark.parametrize("query", ["email=member@example.com", "order=email", "order=email&asc=true"])
+def test_moderators_cannot_look_users_up_or_order_them_by_email(client, auth_headers, admin, moderator, member, query):
+    """Either would tell them the addresses they may not read."""
+    refused = client.get(f"/admin/users/list/all.json?{query}", headers=auth_headers(moderator))
+    assert refused.status_code == 403 and refused.json["error_type"] == "invalid_access", refused.json
+    assert "@example.com" not in refused.get_data(as_text=True)
+    assert client.get(f"/admin/users/list/all.json?{query}", headers=auth_headers(admin)).status_code == 200
+
+
 def test_the_staff_list_shows_admins_emails(client, auth_headers, admin, moderator, member):
     response = client.get("/admin/users/list/all.json?show_emails=true", headers=auth_headers(admin))
     assert {entry["username"]: entry["email"] for entry in response.json}["member"] == "member@example.com"
