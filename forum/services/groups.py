@@ -77,7 +77,9 @@ def _name_errors(name: str) -> list[str]:
         ]
     if name.lower() in RESERVED_NAMES:
         return [f"Group name {name!r} is reserved."]
-    if find_by_name(name) is not None:
+    # As Discourse's name_format_validator: a user's name is taken too, or an @-mention would not say which it meant.
+    username_exists = db.session.scalar(select(User.id).where(User.username_lower == name.lower())) is not None
+    if username_exists or find_by_name(name) is not None:
         return [f"Group name {name!r} has already been taken."]
     return []
 

@@ -86,7 +86,9 @@ def validate_topic_tags(author: User, names: Iterable[str]) -> list[str]:
     if len(wanted) > limit:
         raise ValidationFailed(f"A topic can have at most {limit} tags.")
     if wanted and not guardian.can_create_tag(author):
-        missing = sorted(set(wanted) - set(db.session.scalars(select(Tag.name).where(Tag.name.in_(wanted)))))
+        # Among the tags the author may know of: a tag used only where they cannot read is not confirmed to exist.
+        known = db.session.scalars(select(Tag.name).where(Tag.name.in_(wanted), known_tags(author)))
+        missing = sorted(set(wanted) - set(known))
         if missing:
             raise ValidationFailed(*(f"The tag {name!r} does not exist, and only staff create tags here: choose an existing one." for name in missing))
     clashes = []

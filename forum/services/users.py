@@ -148,9 +148,10 @@ def _validate_new_user(username, email, password, name, role, is_bot) -> list[st
 
 
 def _username_taken(username: str) -> bool:
-    """Discourse's username_exists?: a user or a group has the name, whatever its case (an @-mention of it would
-    not say which it meant)."""
-    return find_by_username(username) is not None or groups.find_by_name(username) is not None
+    """Discourse's username_exists?: a user or a group has the name, an automatic group's included, whatever its case
+    (an @-mention of it would not say which it meant)."""
+    return (username.lower() in groups.RESERVED_NAMES or find_by_username(username) is not None
+            or groups.find_by_name(username) is not None)
 
 
 def _password_error(password: str, username: str | None, email: str | None) -> str | None:

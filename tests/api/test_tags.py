@@ -288,6 +288,16 @@ def test_where_only_staff_create_tags_members_choose_existing_ones(app, client, 
     assert db.session.get(Topic, accepted.json["topic_id"]).tags[0].name == "buycott"
 
 
+def test_where_only_staff_create_tags_a_tag_members_cannot_see_is_not_confirmed(app, client, auth_headers, make_user, moderator, circle_only, monkeypatch):
+    """A tag used only in a category the member cannot read answers as one that does not exist."""
+    monkeypatch.setitem(app.config, "MEMBERS_CREATE_TAGS", False)
+    topics.create_topic(moderator, title="Planning the secret boycott", raw=OPENING, category=circle_only, tag_names=("secret-plan",))
+    opening = {"title": "Guessing at the staff's tags", "raw": "## Guess\n\nIs there a tag named like this one?"}
+    outsider = make_user()  # not in the circle
+    refused = client.post("/posts.json", json={**opening, "tags": ["secret-plan"]}, headers=auth_headers(outsider))
+    assert refused.json["errors"] == ["The tag 'secret-plan' does not exist, and only staff create tags here: choose an existing one."]
+
+
 def test_a_topic_takes_at_most_five_tags_and_one_of_each_one_per_topic_group(client, auth_headers, admin, member):
     """Discourse's max_tags_per_topic (5) and one_per_topic groups: refused with what to change, and nothing stored,
     not even the new tags."""

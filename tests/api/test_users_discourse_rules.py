@@ -107,6 +107,21 @@ def test_a_groups_name_is_not_free_as_a_username(client, auth_headers, admin, us
     assert users.find_by_username(username) is None
 
 
+@pytest.mark.parametrize("username", ["staff", "Admins", "trust_level_0", "everyone"])
+def test_an_automatic_groups_name_is_not_free_as_a_username(client, auth_headers, admin, username):
+    response = client.post("/users.json", json={**NEW_ACCOUNT, "username": username}, headers=auth_headers(admin))
+    assert response.status_code == 422 and f"Username {username!r} is already taken." in response.json["errors"], response.json
+    assert users.find_by_username(username) is None
+
+
+@pytest.mark.parametrize("group_name", ["member", "Member"])
+def test_a_users_name_is_not_free_as_a_group_name(admin, member, group_name):
+    with pytest.raises(ValidationFailed) as refused:
+        groups.create_group(admin, group_name)
+    assert refused.value.messages == [f"Group name {group_name!r} has already been taken."]
+    assert groups.find_by_name(group_name) is None
+
+
 def test_a_name_that_only_contains_a_groups_name_is_free(client, auth_headers, admin):
     groups.create_group(admin, "circle")
     body = {**NEW_ACCOUNT, "username": "circle_keeper"}
