@@ -102,7 +102,8 @@ def recover(post_id: int):
 @json_route(bp, "/posts/<int:post_id>/replies", methods=["GET"])
 def replies(post_id: int):
     actor = current_actor()
-    parent, found = posts.direct_replies(actor, post_id, after=params().integer("after", 0, minimum=0))
+    # As Discourse, which reads any number below 1 as "from the start".
+    parent, found = posts.direct_replies(actor, post_id, after=max(params().integer("after", 0), 0))
     context = posts.load_context(actor, found, user_ids=(parent.user_id,))
     return [reply(post, parent, context) for post in found]
 

@@ -226,9 +226,10 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]?\d{2,5}){1,5}(?!\w)")
 EMAIL_MASK = "[email hidden]"
 PHONE_MASK = "[phone hidden]"
-# A Discourse @mention (a username: letters, digits, "_", "." and "-", ending on a letter or digit). Redacted, one left
-# after the participants' are replaced names someone who never posted in the topic.
-_MENTION = re.compile(r"(?<![\w@])@\w(?:[\w.-]*\w)?")
+# A Discourse @mention (a username: letters, digits, "_", "." and "-", starting with a letter or "_", ending on a letter
+# or digit; "@5pm" is none). Redacted, one left after the participants' are replaced names someone who never posted in
+# the topic. A handle in a link's path (mastodon.social/@name) is one too, and masked: the link breaks, the name stays out.
+_MENTION = re.compile(r"(?<![\w@])@[^\W\d](?:[\w.-]*\w)?")
 MENTION_MASK = "@[someone]"
 
 

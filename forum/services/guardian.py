@@ -80,7 +80,8 @@ def ensure_can_delete_post(user: User | None, post: Post) -> None:
 
 
 def ensure_can_recover_post(user: User | None, post: Post) -> None:
-    """Members recover what they deleted themselves, where they could have deleted it."""
+    """Members recover what they deleted themselves, where they could have deleted it (this forum's rule: Discourse
+    lets an author withdraw a deletion in an archived topic too)."""
     ensure_can_act(user)
     if user.is_staff:
         return

@@ -111,7 +111,7 @@ def update_topic(actor: User, topic: Topic, *, title: str | None = None, categor
     category = find_category(actor, category_id) if category_id is not None else None
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=ROW_LOCK)
-        guardian.ensure_can_edit_topic(actor, topic)  # again: the topic may have been closed meanwhile
+        guardian.ensure_can_edit_topic(actor, topic)  # again: the topic may have been archived meanwhile
         before, after = {}, {}
         if title is not None and title != topic.title:
             before["title"], after["title"] = topic.title, title

@@ -24,6 +24,7 @@ from forum.extensions import db
 from forum.models import Post, Topic, TopicSummary
 from forum.models.base import utcnow
 from forum.services import bot_preferences, posts, topics, users
+from forum.services.digests import Redactor
 from tests.api.conftest import recorded_statements
 from tests.api.demo_dialogue import APPROVED, DIALOGUE, NAMES, decide, post_of
 from tests.api.factories import make_category, set_columns
@@ -315,6 +316,13 @@ def test_redaction_names_nobody_who_posted_and_masks_contacts_hidden_in_addresse
         for secret in ("zara_gone", "moderator", "amirah", "ana.lopez", "7946", "lurking", "adviser"):
             assert secret.lower() not in text.lower(), (format, secret)
         assert "@[someone], who never posted" in text, format
+
+
+def test_redaction_masks_mentions_but_not_times_or_addresses():
+    redactor = Redactor([], enabled=True)
+    assert redactor.text("Ask @lurking.legal-adviser, not @5pm; write to ana@example.org.") == (
+        "Ask @[someone], not @5pm; write to [email hidden].")
+    assert Redactor([], enabled=False).text("Ask @lurking.legal-adviser.") == "Ask @lurking.legal-adviser."
 
 
 def test_an_example_and_its_resources_hold_the_authors_own_words_not_what_they_quote(get, member, moderator, make_user):
