@@ -96,6 +96,10 @@ REJECTED_WITNESS_WEIGHT = 4.0
 # the model.
 DECISIONS_PRIOR = 100
 DECISIONS_MIN_SHARE = 0.3
+# Decided posts without a verdict on a tactic that anchored() needs to move its bias: a shift read off fewer would
+# swing with whichever post another tactic was decided on last. Below it the tactic keeps its bias and the seed
+# calibration, as a tactic decided on alone does (measured on the dev learning curves, see SEED_CALIBRATION).
+MIN_ANCHOR_POSTS = 5
 
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOPWORDS = frozenset(
@@ -330,8 +334,10 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
 
 def calibration_of(decided_on_tactic: int, decided: int) -> tuple[float, float]:
     """The Platt constants of a tactic with verdicts on ``decided_on_tactic`` of the ``decided`` decided posts: the
-    decided regime's once anchored() moves its bias (some decided post has no verdict on it), else the seed regime's."""
-    return DECIDED_CALIBRATION if 0 < decided_on_tactic < decided else SEED_CALIBRATION
+    decided regime's once anchored() moves its bias (at least MIN_ANCHOR_POSTS decided posts have no verdict on it),
+    else the seed regime's."""
+    anchored_bias = decided - decided_on_tactic >= MIN_ANCHOR_POSTS
+    return DECIDED_CALIBRATION if decided_on_tactic and anchored_bias else SEED_CALIBRATION
 
 
 def anchored(model: TacticModel, seed_model: TacticModel,
@@ -348,8 +354,8 @@ def anchored(model: TacticModel, seed_model: TacticModel,
     5-fold CV on dev without this step, training's recall at 0.70 was 0.41 before decisions, 0.23 with them, 0.18
     with the approvals alone). Anchoring every tactic on the same real
     posts, as the seed model scored them, keeps what the decisions changed in the ranking and undoes the tactic's drift.
-    A tactic decided on every decided post (a new tactic, the only one moderators have decided on yet) keeps its bias:
-    no post shows where it stood before. Anchored on GENERIC_SENTENCES instead, such a tactic added with three examples
+    A tactic with fewer than ``MIN_ANCHOR_POSTS`` such posts keeps its bias (a new tactic, the only one moderators have
+    decided on yet, has none: no post shows where it stood before). Anchored on GENERIC_SENTENCES instead, such a tactic added with three examples
     learnt less from its decisions (dev posts, each seed tactic in turn added as new: mean F1 after 30 decisions
     0.580 against 0.730)."""
     offsets = np.cumsum([0] + [len(sentences) + 1 for sentences, _ in posts])
@@ -358,7 +364,8 @@ def anchored(model: TacticModel, seed_model: TacticModel,
     drift = np.array([post_logits_of(seed_logits[start:end]) - post_logits_of(logits[start:end])
                       for start, end in zip(offsets, offsets[1:])])
     in_reference = np.array([[name not in by_tactic for name in model.tactics] for _, by_tactic in posts], dtype=float)
-    shift = (drift * in_reference).sum(axis=0) / np.maximum(in_reference.sum(axis=0), 1)
+    references = in_reference.sum(axis=0)
+    shift = np.where(references >= MIN_ANCHOR_POSTS, (drift * in_reference).sum(axis=0) / np.maximum(references, 1), 0.0)
     return TacticModel(version=model.version, threshold=model.threshold, tactics=model.tactics, terms=model.terms,
                        idf=model.idf, weights=model.weights, biases=model.biases + shift, calibration=model.calibration)
 

@@ -11,6 +11,7 @@ from bots.tactics import (
     ALGORITHM,
     DECIDED_CALIBRATION,
     DEFAULT_THRESHOLD,
+    MIN_ANCHOR_POSTS,
     SEED_CALIBRATION,
     Decision,
     PostText,
@@ -136,9 +137,13 @@ def test_a_refit_leaves_each_tactic_where_the_seed_model_put_the_decided_posts_t
         PostText("We organised a buycott for the café that pays a living wage."),
         PostText("Hundreds of shoppers filled the store on the day of our carrotmob."),
         PostText("The carrotmob rewarded the bakery that signed the commitment."),
+        PostText("Our supporters spent their money together at the shop that kept its promise."),
+        PostText("The buycott brought a crowd of customers to the restaurant with the best pledge."),
     ]
+    training_posts = [TRAINING_POST, *OWN_STAFF_POSTS, OWN_STAFF_LOOKALIKE]
+    assert len(buycotts) == len(training_posts) == MIN_ANCHOR_POSTS  # each tactic anchored on the other's posts
     decisions = [Decision(post, "carrotmob", approved=True) for post in buycotts]
-    decisions += [Decision(TRAINING_POST, "training", approved=True), Decision(OWN_STAFF_POST, "training", approved=False)]
+    decisions += [Decision(post, "training", approved=post is TRAINING_POST) for post in training_posts]
     seed, refit = fit(TACTICS), fit(TACTICS, decisions)
 
     def mean_logit(model: TacticModel, posts, tactic: str) -> float:
@@ -146,7 +151,7 @@ def test_a_refit_leaves_each_tactic_where_the_seed_model_put_the_decided_posts_t
         return float(np.mean([model.post_logits(post_sentences(post.text))[column] for post in posts]))
 
     assert mean_logit(refit, buycotts, "training") == pytest.approx(mean_logit(seed, buycotts, "training"))
-    assert mean_logit(refit, [TRAINING_POST, OWN_STAFF_POST], "carrotmob") == pytest.approx(mean_logit(seed, [TRAINING_POST, OWN_STAFF_POST], "carrotmob"))
+    assert mean_logit(refit, training_posts, "carrotmob") == pytest.approx(mean_logit(seed, training_posts, "carrotmob"))
     # What the decisions taught stays: the approved posts now score higher for their tactic than before.
     assert mean_logit(refit, buycotts, "carrotmob") > mean_logit(seed, buycotts, "carrotmob")
 
@@ -243,8 +248,15 @@ def test_a_tactic_gets_the_decided_calibration_once_its_bias_is_anchored():
     assert fit(TACTICS).calibration.tolist() == [list(SEED_CALIBRATION)] * 2
     only_training = fit(TACTICS, [Decision(OWN_STAFF_POST, "training", approved=False), Decision(TRAINING_POST, "training", approved=True)])
     assert only_training.calibration.tolist() == [list(SEED_CALIBRATION)] * 2
-    both = fit(TACTICS, [Decision(OWN_STAFF_POST, "training", approved=False), Decision(SCORECARD_POST, "carrotmob", approved=False)])
+    carrotmob_posts = [PostText(f"Shop number {n} joined the buycott and we all went shopping there.") for n in range(MIN_ANCHOR_POSTS)]
+    training_posts = [OWN_STAFF_POST, *OWN_STAFF_POSTS[1:], TRAINING_POST, OWN_STAFF_LOOKALIKE]
+    both = fit(TACTICS, [*(Decision(post, "training", approved=False) for post in training_posts),
+                         *(Decision(post, "carrotmob", approved=True) for post in carrotmob_posts)])
     assert both.calibration.tolist() == [list(DECIDED_CALIBRATION)] * 2
+    # One post fewer decided on carrotmob: too few to anchor training's bias on.
+    fewer = fit(TACTICS, [*(Decision(post, "training", approved=False) for post in training_posts),
+                          *(Decision(post, "carrotmob", approved=True) for post in carrotmob_posts[1:])])
+    assert dict(zip(fewer.tactics, map(tuple, fewer.calibration.tolist()))) == {"training": SEED_CALIBRATION, "carrotmob": DECIDED_CALIBRATION}
     wordless = fit(TACTICS, [Decision(PostText("..."), "carrotmob", approved=False), Decision(OWN_STAFF_POST, "training", approved=False)])
     assert wordless.calibration.tolist() == [list(SEED_CALIBRATION)] * 2  # a post without words teaches nothing
 
