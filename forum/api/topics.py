@@ -68,6 +68,8 @@ def update(topic_id: int, slug: str | None = None):
         topic,
         title=values.nested("topic", "title"),
         category_id=values.nested_integer("topic", "category_id"),
+        # Discourse's clients send every tag the topic keeps; tags[] with one empty value (or []) takes them all off.
+        tag_names=tuple(values.string_list("tags")) if values.has("tags") else None,
     )
     return basic_topic(topic)
 

@@ -16,7 +16,7 @@ from forum.models.base import utcnow
 from forum.services import audit, events, guardian, posts, reading, review, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 from forum.services.slugs import slugify
-from forum.services.tags import find_or_create_tags, validate_topic_tags
+from forum.services.tags import find_or_create_tags, tactic_names, validate_topic_tags
 
 # The statuses a moderator toggles; each change leaves a small-action post "<status>.enabled|disabled".
 TOGGLEABLE_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")
@@ -100,8 +100,13 @@ def create_topic(
     return topic
 
 
-def update_topic(actor: User, topic: Topic, *, title: str | None = None, category_id: int | None = None) -> Topic:
-    """Discourse's PUT /t/-/{id}: a new title (which renames the slug) and/or category.
+def update_topic(
+    actor: User, topic: Topic, *, title: str | None = None, category_id: int | None = None, tag_names: tuple[str, ...] | None = None
+) -> Topic:
+    """Discourse's PUT /t/-/{id}: a new title (which renames the slug), category and/or tags (all of them: an empty
+    tuple takes every tag off). Tactics are an exception: an edit may add one, as the author may when starting the
+    topic, but not take one off; the review queue does (reopening the approvals that put it there), so that the topic
+    lists the tactics moderators approved on its posts.
 
     Values the topic already has change nothing. Staff editing someone else's topic leave an audit record.
     """
@@ -109,6 +114,8 @@ def update_topic(actor: User, topic: Topic, *, title: str | None = None, categor
     if title is not None:
         title = validate_title(title)
     category = find_category(actor, category_id) if category_id is not None else None
+    if tag_names is not None:
+        tag_names = validate_topic_tags(actor, tag_names)
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=ROW_LOCK)
         guardian.ensure_can_edit_topic(actor, topic)  # again: the topic may have been archived meanwhile
@@ -119,6 +126,13 @@ def update_topic(actor: User, topic: Topic, *, title: str | None = None, categor
         if category is not None and category.id != topic.category_id:
             before["category_id"], after["category_id"] = topic.category_id, category.id
             topic.category_id = category.id
+        current_tags = sorted(tag.name for tag in topic.tags)
+        if tag_names is not None and sorted(tag_names) != current_tags:
+            if taken_off := sorted(tactic_names(set(current_tags) - set(tag_names))):
+                raise ValidationFailed(f"Tactics come off a topic through the review queue (reopen their approvals), not by editing "
+                                       f"it: keep {', '.join(taken_off)}.")
+            before["tags"], after["tags"] = current_tags, sorted(tag_names)
+            topic.tags = find_or_create_tags(tag_names)
         if not after:
             return topic
         topic.updated_at = utcnow()

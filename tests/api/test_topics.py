@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from forum.content import cook
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import AuditLogEntry, Post, PostType, Role, Topic, TopicUser
+from forum.models import AuditLogEntry, Post, PostType, Role, Tag, Topic, TopicUser
 from forum.models.base import utcnow
-from forum.services import post_actions, posts, topics
+from forum.services import post_actions, posts, tactics, topics
 from tests.api.factories import make_category
 from tests.api.spec import assert_matches_spec
 
@@ -373,6 +373,52 @@ def test_a_restricted_category_cannot_be_named_by_those_outside_it(client, auth_
     unknown = client.put(f"/t/-/{dialogue.id}.json", json={"category_id": 424242}, headers=auth_headers(member))
     assert refused.status_code == unknown.status_code == 422
     assert refused.json == unknown.json  # the same answer: its existence does not leak
+
+
+def topic_tags(client, topic: Topic) -> list[str]:
+    return [tag["name"] for tag in client.get(f"/t/{topic.id}.json").json["tags"]]
+
+
+@pytest.mark.parametrize("encoding", ["json", "form"])
+def test_the_author_retags_a_topic_and_the_tags_sent_are_all_it_keeps(client, auth_headers, dialogue, member, encoding):
+    """Discourse's PUT /t/-/{id} with tags: the topic keeps exactly the tags sent; none sent, its tags stay; an empty
+    list takes them all off."""
+    def edit(body):
+        kwargs = {"json": body} if encoding == "json" else {"data": {f"{key}[]" if key == "tags" else key: value for key, value in body.items()}}
+        return client.put(f"/t/-/{dialogue.id}.json", headers=auth_headers(member), **kwargs)
+
+    assert topic_tags(client, dialogue) == ["training"]
+    assert edit({"tags": ["Buycott", "retail"]}).status_code == 200
+    assert topic_tags(client, dialogue) == ["buycott", "retail"]
+    assert edit({"title": "How do NGOs work with retailers?"}).status_code == 200
+    assert topic_tags(client, dialogue) == ["buycott", "retail"]
+    assert edit({"tags": [] if encoding == "json" else [""]}).status_code == 200
+    assert topic_tags(client, dialogue) == []
+
+
+def test_a_bad_retag_changes_nothing_of_the_edit(client, auth_headers, dialogue, member, other):
+    body = {"topic": {"title": "A title that must not be kept"}, "tags": [f"tag{n}" for n in range(6)]}
+    refused = client.put(f"/t/-/{dialogue.id}.json", json=body, headers=auth_headers(member))
+    assert refused.json == {"errors": ["A topic can have at most 5 tags."], "error_type": "invalid_record"}
+    assert client.put(f"/t/-/{dialogue.id}.json", json={"tags": ["mine"]}, headers=auth_headers(other)).status_code == 403
+    db.session.refresh(dialogue)
+    assert (dialogue.title, topic_tags(client, dialogue)) == ("How do NGOs work with companies?", ["training"])
+    assert db.session.scalar(select(func.count()).select_from(Tag)) == 1
+
+
+def test_an_edit_adds_a_tactic_but_only_the_review_queue_takes_one_off(client, auth_headers, dialogue, member, moderator):
+    tactics.tactics_group()  # training and carrotmob are tactics from here on
+    refused = client.put(f"/t/-/{dialogue.id}.json", json={"tags": ["retail"]}, headers=auth_headers(moderator))
+    assert refused.json == {"errors": ["Tactics come off a topic through the review queue (reopen their approvals), not by editing it: "
+                                       "keep training."], "error_type": "invalid_record"}
+    assert client.put(f"/t/-/{dialogue.id}.json", json={"tags": ["carrotmob", "retail", "training"]}, headers=auth_headers(member)).status_code == 200
+    assert topic_tags(client, dialogue) == ["carrotmob", "retail", "training"]
+
+
+def test_staff_retagging_someone_elses_topic_is_audited(client, auth_headers, dialogue, moderator):
+    assert client.put(f"/t/-/{dialogue.id}.json", json={"tags": ["training", "retail"]}, headers=auth_headers(moderator)).status_code == 200
+    entry = db.session.scalar(select(AuditLogEntry).where(AuditLogEntry.action == "topic.edit"))
+    assert (entry.before, entry.after) == ({"tags": ["training"]}, {"tags": ["retail", "training"]})
 
 
 def test_topic_edits_on_closed_archived_or_unseen_topics(client, auth_headers, dialogue, restricted_topic, member, other, moderator):
