@@ -33,6 +33,18 @@ def create_user_command(username, email, password, name, role):
     click.echo(f"Created {user.role} {user.username} (id {user.id}).")
 
 
+@forum_cli.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password_command(username, password):
+    """Give USERNAME a new password (the forum sends no reset mail); signs them out everywhere."""
+    try:
+        users.set_password(users.get_by_username(username), password)
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"New password set for {username}; their sessions have ended.")
+
+
 @forum_cli.command("api-key")
 @click.argument("username")
 @click.option("--all-users", is_flag=True, help="An admin key that may act as any user (Api-Username).")

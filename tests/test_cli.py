@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from forum.demo import DIALOGUE_FILE
 from forum.extensions import db
-from forum.models import Category, Post, PostType, Topic, User
-from forum.services import users
+from forum.models import AuditLogEntry, Category, Post, PostType, Topic, User
+from forum.services import sessions, users
 
 
 def test_create_user_and_api_key_commands(app):
@@ -28,6 +28,24 @@ def test_create_user_reports_validation_errors_without_a_traceback(app):
     assert result.exit_code == 1
     assert "Username must be" in result.output and "Traceback" not in result.output
     assert db.session.scalar(select(func.count()).select_from(User).where(User.is_bot.is_(False))) == 0
+
+
+def test_set_password_replaces_it_by_the_sign_up_rules_and_ends_every_session(app, member):
+    token = sessions.open_session(member, client_ip="192.0.2.7", user_agent="pytest")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["forum", "set-password", member.username, "--password", " " * 12])
+    assert refused.exit_code == 1 and "too many repeated characters" in refused.output and "Traceback" not in refused.output
+    assert users.check_password(member, "correct horse battery") and sessions.user_for_token(token) == member
+
+    result = runner.invoke(args=["forum", "set-password", member.username], input="a new long password\na new long password\n")
+    assert result.exit_code == 0, result.output
+    db.session.refresh(member)
+    assert users.check_password(member, "a new long password") and not users.check_password(member, "correct horse battery")
+    assert sessions.user_for_token(token) is None
+    assert db.session.scalar(select(func.count()).select_from(AuditLogEntry).where(
+        AuditLogEntry.subject_id == member.id, AuditLogEntry.action == "user.set_password")) == 1
+    unknown = runner.invoke(args=["forum", "set-password", "nobody", "--password", "a new long password"])
+    assert unknown.exit_code == 1 and "no user named" in unknown.output
 
 
 def test_api_key_for_unknown_user_is_a_clear_error(app):

@@ -227,6 +227,18 @@ def check_password(user: User, password: str) -> bool:
     return True
 
 
+def set_password(user: User, password: str) -> None:
+    """A new password for ``user``, by the rules a new account's follows (server-side: ``flask forum set-password``,
+    for one who forgot theirs, since the forum sends no reset mail). Every session of theirs ends: whoever knew the
+    old password is signed out."""
+    if error := _password_error(password, user.username, user.email):
+        raise ValidationFailed(error)
+    with write_unit(db.session):
+        user.password_hash = _password_hasher().hash(password)
+        sessions.end_all_sessions(user)
+        audit.record(None, "user.set_password", user)
+
+
 def authenticate(login: str, password: str) -> User | None:
     """The user whose username or email address (in any case) is ``login``, if ``password`` is theirs.
 
