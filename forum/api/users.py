@@ -48,6 +48,14 @@ def show(username: str):
     return user_profile(users.profile(current_actor(), username, session_token=session.get(SESSION_TOKEN)))
 
 
+@json_route(bp, "/u/<username>", methods=["PUT"])
+def update(username: str):
+    actor, values = current_actor(), params()
+    # An empty name clears it; no name leaves it as it is.
+    user = users.update_profile(actor, username, name=values.string("name", "") if values.has("name") else None)
+    return {"success": "OK", "user": user_profile(users.profile(actor, user.username))["user"]}
+
+
 @json_route(bp, "/u/<username>/emails", methods=["GET"])
 def emails(username: str):
     return user_emails(users.emails(current_actor(), username))

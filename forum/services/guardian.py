@@ -122,6 +122,13 @@ def ensure_can_change_preferences(actor: User | None, user: User) -> None:
         raise NotAllowed("You can only change your own preferences.")
 
 
+def ensure_can_edit_user(actor: User | None, user: User) -> None:
+    """Discourse's can_edit_user?: one's own account, or anyone's for staff."""
+    ensure_can_act(actor)
+    if actor.id != user.id and not actor.is_staff:
+        raise NotAllowed("You can only edit your own account.")
+
+
 def can_create_tag(user: User | None) -> bool:
     """Discourse's can_create_tag?, with trust following role: staff always, members when MEMBERS_CREATE_TAGS."""
     return user is not None and (user.is_staff or bool(current_app.config["MEMBERS_CREATE_TAGS"]))

@@ -138,13 +138,39 @@ def _validate_new_user(username, email, password, name, role, is_bot) -> list[st
             errors.append("That email address is already in use.")
     if password is not None and (password_error := _password_error(password, username, email)):
         errors.append(password_error)
-    if name is not None and len(name) > MAX_NAME_LENGTH:
-        errors.append(f"Name must be at most {MAX_NAME_LENGTH} characters.")
-    elif name is not None and not _could_be_stored(name):
-        errors.append("Name must not contain NUL characters.")
+    if name is not None and (name_error := _name_error(name)):
+        errors.append(name_error)
     if role not in tuple(Role):
         errors.append(f"Role must be one of {', '.join(Role)}.")
     return errors
+
+
+def _name_error(name: str) -> str | None:
+    if len(name) > MAX_NAME_LENGTH:
+        return f"Name must be at most {MAX_NAME_LENGTH} characters."
+    if not _could_be_stored(name):
+        return "Name must not contain NUL characters."
+    return None
+
+
+def update_profile(actor: User | None, username: str, *, name: str | None) -> User:
+    """Discourse's PUT /u/{username}: the display name (blank clears it), by the user or staff; staff changing
+    someone else's leave an audit record. ``name`` None changes nothing."""
+    user = get_by_username(username)
+    guardian.ensure_can_edit_user(actor, user)
+    if name is None:
+        return user
+    name = " ".join(name.split()) or None
+    if name is not None and (error := _name_error(name)):
+        raise ValidationFailed(error)
+    if name == user.name:
+        return user
+    with write_unit(db.session):
+        before = {"name": user.name}
+        user.name = name
+        if actor.id != user.id:
+            audit.record(actor, "user.edit", user, before=before, after={"name": name})
+    return user
 
 
 def _username_taken(username: str) -> bool:

@@ -7,6 +7,7 @@ import pytest
 from forum.models import Role, User
 from forum.services import groups, users
 from forum.services.errors import ValidationFailed
+from tests.api.spec import assert_matches_spec
 from tests.api.test_session import csrf
 from tests.api.test_users import NEW_ACCOUNT, audit_actions, listed_usernames, send, user_count
 
@@ -261,3 +262,40 @@ def test_the_filter_keeps_the_flag_order_and_pages(client, auth_headers, searcha
     second = filtered(client, auth_headers, admin, f"{url}&page=2")
     assert (len(first), second) == (100, ["extra100"])
     assert first == [f"extra{number:03d}" for number in range(100)]
+
+
+# PUT /u/{username}.json: the display name
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
+def test_members_rename_themselves_and_a_blank_name_clears_it(client, auth_headers, member, as_json):
+    response = send(client, "PUT", "/u/member.json", {"name": "  Amara   Okafor "}, as_json=as_json, headers=auth_headers(member))
+    assert response.status_code == 200, response.json
+    assert_matches_spec(response, "put", "/u/{username}.json")
+    assert response.json["success"] == "OK" and response.json["user"]["name"] == "Amara Okafor"
+    assert client.get("/u/member.json").json["user"]["name"] == "Amara Okafor"
+    assert send(client, "PUT", "/u/member.json", {}, as_json=as_json, headers=auth_headers(member)).json["user"]["name"] == "Amara Okafor"
+    assert send(client, "PUT", "/u/member.json", {"name": ""}, as_json=as_json, headers=auth_headers(member)).status_code == 200
+    assert users.find_by_username("member").name is None
+
+
+def test_staff_rename_others_audited_members_cannot(client, auth_headers, member, moderator, make_user):
+    other = make_user(Role.MEMBER, "other_member")
+    refused = client.put("/u/other_member.json", json={"name": "Not yours"}, headers=auth_headers(member))
+    assert refused.status_code == 403 and refused.json["error_type"] == "invalid_access"
+    assert client.put("/u/other_member.json", json={"name": "Renamed"}, headers={}).status_code == 403
+    assert client.put("/u/other_member.json", json={"name": "Chosen by staff"}, headers=auth_headers(moderator)).status_code == 200
+    [entry] = audit_actions("user.edit")
+    assert (entry.actor_id, entry.subject_id, entry.before, entry.after) == (moderator.id, other.id, {"name": None}, {"name": "Chosen by staff"})
+
+
+@pytest.mark.parametrize("name, status, body", [
+    ("n" * 256, 422, {"errors": ["Name must be at most 255 characters."], "error_type": "invalid_record"}),
+    ("a\x00b", 400, {"errors": ["name must not contain NUL characters."], "error_type": "invalid_parameters"}),
+])
+def test_a_bad_name_is_refused_and_the_old_one_kept(client, auth_headers, member, name, status, body):
+    assert client.put("/u/member.json", json={"name": "Kept Name"}, headers=auth_headers(member)).status_code == 200
+    refused = client.put("/u/member.json", json={"name": name}, headers=auth_headers(member))
+    assert (refused.status_code, refused.json) == (status, body)
+    assert users.find_by_username("member").name == "Kept Name"
+    assert client.put("/u/nobody.json", json={"name": "Ghost"}, headers=auth_headers(member)).status_code == 404
