@@ -20,7 +20,7 @@ SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "digest-s
 @pytest.fixture
 def forum(app, make_user):
     """Two topics in a public category (one with an approved training example), one in a private category."""
-    author, staff, insider = make_user(username="writer"), make_user(Role.MODERATOR, username="staff"), make_user(username="insider")
+    author, staff, insider = make_user(username="writer"), make_user(Role.MODERATOR, username="steward"), make_user(username="insider")
     public = make_category("Open dialogues")
     private = make_category("Closed room", restricted_to=(insider,))
     first = topics.create_topic(author, title="Training factory supervisors", raw="## Start\n\nWhat did training change?", category=public)
@@ -67,11 +67,11 @@ def test_exports_a_category_and_a_tactic_redacted(app, forum, tmp_path):
 
 
 def test_a_category_export_leaves_out_its_unlisted_topics_unless_made_as_staff(app, forum, tmp_path):
-    staff = users.find_by_username("staff")
+    staff = users.find_by_username("steward")
     topics.set_status(staff, db.session.get(Topic, forum["second"]), "visible", False)
     assert run(app, "--category", forum["public"].slug, "-f", "json", "-o", tmp_path / "anonymous").exit_code == 0
     assert [path.name for path in (tmp_path / "anonymous").iterdir()] == [f"topic-{forum['first']}.json"]
-    assert run(app, "--category", forum["public"].slug, "-f", "json", "--as", "staff", "-o", tmp_path / "staff").exit_code == 0
+    assert run(app, "--category", forum["public"].slug, "-f", "json", "--as", "steward", "-o", tmp_path / "staff").exit_code == 0
     assert sorted(path.name for path in (tmp_path / "staff").iterdir()) == sorted(f"topic-{n}.json" for n in (forum["first"], forum["second"]))
 
 
