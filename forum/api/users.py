@@ -13,9 +13,10 @@ from forum.api.serializers.users import (
     user_emails,
     user_profile,
 )
+from forum.api.serializers.user_actions import user_action
 from forum.api.session import passed_honeypot
 from forum.services import bot_preferences as bot_preferences_service
-from forum.services import users
+from forum.services import user_actions, users
 from forum.services.errors import InvalidParameters, NotAllowed, ValidationFailed
 
 bp = Blueprint("users", __name__)
@@ -54,6 +55,18 @@ def update(username: str):
     # An empty name clears it; no name leaves it as it is.
     user = users.update_profile(actor, username, name=values.string("name", "") if values.has("name") else None)
     return {"success": "OK", "user": user_profile(users.profile(actor, user.username))["user"]}
+
+
+@json_route(bp, "/user_actions", methods=["GET"])
+def actions():
+    actor, values = current_actor(), params()
+    found = user_actions.user_actions(
+        actor,
+        values.string("username", required=True),
+        user_actions.parse_filter(values.string("filter")),
+        offset=values.integer("offset", 0, minimum=0),
+    )
+    return {"user_actions": [user_action(action, actor) for action in found]}
 
 
 @json_route(bp, "/u/<username>/emails", methods=["GET"])
