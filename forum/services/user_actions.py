@@ -57,7 +57,7 @@ def _rows(kind: ActionType, created_at, acting_user_id) -> Select:
 
 
 def user_actions(viewer: User | None, username: str, action_types: set[int], offset: int = 0) -> list[UserAction]:
-    owner = users.get_by_username(username)
+    owner = users.get_listed_user(viewer, username)
     shown = Post.deleted_at.is_(None) & (Post.post_type != PostType.WHISPER) & guardian.listed_topics(viewer)
     liked = (PostAction.post_id == Post.id) & (PostAction.post_action_type_id == PostActionType.LIKE)
     queries = {

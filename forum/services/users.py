@@ -460,12 +460,18 @@ def can_see_private(viewer: User | None, user: User) -> bool:
     return viewer is not None and (viewer.id == user.id or viewer.is_staff)
 
 
-def profile(viewer: User | None, username: str, *, session_token: str | None = None) -> Profile:
-    """``username``'s page as ``viewer`` sees it; ``session_token`` marks the viewer's own session. An account
-    waiting for activation has no page but for staff, as in Discourse (its name is not yet the forum's to show)."""
+def get_listed_user(viewer: User | None, username: str) -> User:
+    """The user named ``username``, as ``viewer`` may look them up: an account waiting for activation is staff's
+    to see only, as in Discourse (its name is not yet the forum's to show)."""
     user = get_by_username(username)
     if not user.active and not (viewer is not None and viewer.is_staff):
         raise NotFound(f"There is no user named {username!r}.")
+    return user
+
+
+def profile(viewer: User | None, username: str, *, session_token: str | None = None) -> Profile:
+    """``username``'s page as ``viewer`` sees it (get_listed_user); ``session_token`` marks the viewer's own session."""
+    user = get_listed_user(viewer, username)
     counts = db.session.execute(select(*_activity_columns(viewer)).where(User.id == user.id)).one()
     return Profile(
         user, Activity(*counts), _private_details(user, session_token) if can_see_private(viewer, user) else None

@@ -2,7 +2,7 @@
 import pytest
 
 from forum.content import excerpt
-from forum.services import post_actions, posts
+from forum.services import post_actions, posts, users
 from tests.api.conftest import recorded_statements
 from tests.api.spec import assert_matches_spec
 from tests.api.test_posts import post_of
@@ -79,6 +79,13 @@ def test_a_page_costs_the_same_few_queries_however_many_actions(client, member, 
 def test_bad_requests_say_what_is_wrong(client, member, query, status):
     response = client.get(f"/user_actions.json?{query}")
     assert response.status_code == status and response.json["errors"], response.json
+
+
+def test_an_account_waiting_for_activation_is_not_found_but_by_staff(client, auth_headers, member, moderator):
+    users.create_user("pending", email="pending@example.com", password=None, active=False)
+    for headers in ({}, auth_headers(member)):
+        assert client.get("/user_actions.json?username=pending", headers=headers).status_code == 404
+    assert actions(client, "username=pending", auth_headers(moderator)) == []
 
 
 def test_types_the_forum_does_not_keep_find_nothing(client, dialogue, member):
