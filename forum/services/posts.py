@@ -307,8 +307,10 @@ class PostsContext:
     users: dict[int, User]
     topics: dict[int, Topic]
     liked_post_ids: frozenset[int]
-    # topic id -> the viewer's last read post number (Discourse's topic_users), for topics the viewer opened.
+    # topic id -> the viewer's last read post number and notification level (Discourse's topic_users), for topics the
+    # viewer opened or follows.
     last_read: dict[int, int]
+    notification_levels: dict[int, int]
 
     def is_read(self, post: Post) -> bool:
         if self.viewer is None:
@@ -319,30 +321,31 @@ class PostsContext:
 def load_context(
     viewer: User | None, posts: list[Post], *, loaded_topics: tuple[Topic, ...] = (), user_ids: tuple[int | None, ...] = ()
 ) -> PostsContext:
-    """Authors (and ``user_ids``), topics, the viewer's likes and read positions for ``posts``: at most four queries."""
+    """Authors (and ``user_ids``), topics, the viewer's likes, read positions and notification levels for ``posts``
+    (and ``loaded_topics``): at most four queries."""
     known_topics = {topic.id: topic for topic in loaded_topics}
     missing_topic_ids = {post.topic_id for post in posts} - known_topics.keys()
     if missing_topic_ids:
         known_topics.update((topic.id, topic) for topic in db.session.scalars(select(Topic).where(Topic.id.in_(missing_topic_ids))))
     users = users_by_id({post.user_id for post in posts} | set(user_ids))
     liked: frozenset[int] = frozenset()
-    last_read: dict[int, int] = {}
-    if viewer is not None and posts:
+    states = []
+    if viewer is not None and (posts or loaded_topics):
         liked = post_actions.liked_post_ids(viewer, [post.id for post in posts])
-        last_read = dict(
-            db.session.execute(
-                select(TopicUser.topic_id, TopicUser.last_read_post_number).where(
-                    TopicUser.user_id == viewer.id, TopicUser.topic_id.in_({post.topic_id for post in posts})
-                )
-            ).all()
-        )
-    return PostsContext(viewer, users, known_topics, liked, last_read)
+        states = db.session.execute(
+            select(TopicUser.topic_id, TopicUser.last_read_post_number, TopicUser.notification_level).where(
+                TopicUser.user_id == viewer.id, TopicUser.topic_id.in_(known_topics.keys())
+            )
+        ).all()
+    last_read = {topic_id: last for topic_id, last, _ in states}
+    levels = {topic_id: level for topic_id, _, level in states}
+    return PostsContext(viewer, users, known_topics, liked, last_read, levels)
 
 
 def written_context(author: User, post: Post) -> PostsContext:
     """The context of a post its author has just written, known without a query: no one has liked it yet, and the
     author has read it."""
-    return PostsContext(author, {author.id: author}, {post.topic_id: post.topic}, frozenset(), {post.topic_id: post.post_number})
+    return PostsContext(author, {author.id: author}, {post.topic_id: post.topic}, frozenset(), {post.topic_id: post.post_number}, {})
 
 
 def users_by_id(user_ids: set[int | None]) -> dict[int, User]:

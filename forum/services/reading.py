@@ -91,12 +91,6 @@ def set_notification_level(user: User | None, topic_id: int, level: int) -> None
         db.session.execute(stmt.on_conflict_do_update(index_elements=[TopicUser.user_id, TopicUser.topic_id], set_=chosen))
 
 
-def notification_level(user: User | None, topic: Topic) -> NotificationLevel:
-    """How ``user`` follows ``topic`` (regular for anonymous callers and topics they never opened nor followed)."""
-    state = db.session.get(TopicUser, (user.id, topic.id)) if user is not None else None
-    return NotificationLevel(state.notification_level) if state is not None else NotificationLevel.REGULAR
-
-
 @cache
 def _read_position_upsert(dialect: str):
     """Built once per dialect: every reply runs it, and building the statement costs more than running it."""

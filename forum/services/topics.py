@@ -292,7 +292,7 @@ def topic_view(viewer: User | None, topic_id: int, post_number: int | None = Non
         timeline_lookup=_timeline_lookup(stream.post_ids),
         current_post_number=_current_post_number(stream.post_numbers, post_number),
         timer=timers.pending_timer(topic),
-        notification_level=reading.notification_level(viewer, topic),
+        notification_level=NotificationLevel(context.notification_levels.get(topic.id, NotificationLevel.REGULAR)),
     )
 
 

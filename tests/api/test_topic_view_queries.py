@@ -69,6 +69,8 @@ def test_the_topic_view_runs_a_fixed_number_of_queries_and_writes_nothing(client
                 if viewer == "member":  # the batched read and like state is really there
                     assert all(post["read"] and post["actions_summary"] == [] for post in body["post_stream"]["posts"])
                 assert [statement for statement in statements if is_write(statement)] == [], url
+                # The viewer's read position and notification level come from one read of topic_users.
+                assert sum("FROM topic_users" in statement for statement in statements) == (viewer != "anonymous"), url
                 counted[length] = statements
             short_count, long_count = len(counted[27]), len(counted[LONG_TOPIC_POSTS])
             assert short_count == long_count, f"{viewer}, {page} page:\n\n" + "\n\n".join(counted[LONG_TOPIC_POSTS])
