@@ -4,6 +4,7 @@ from flask import Flask
 from forum.api import (
     categories,
     digests,
+    groups,
     index,
     lists,
     posts,
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     tags.bp,
     site.bp,
     users.bp,
+    groups.bp,
     search.bp,
     timers.bp,
     review.bp,

@@ -129,6 +129,12 @@ def ensure_can_edit_user(actor: User | None, user: User) -> None:
         raise NotAllowed("You can only edit your own account.")
 
 
+def can_see_group_members(viewer: User | None, is_member: bool) -> bool:
+    """Who is in a group (and how many): staff and the group's own members (Discourse's members_visibility_level 2),
+    since membership can tell who works on what."""
+    return viewer is not None and (viewer.is_staff or is_member)
+
+
 def can_create_tag(user: User | None) -> bool:
     """Discourse's can_create_tag?, with trust following role: staff always, members when MEMBERS_CREATE_TAGS."""
     return user is not None and (user.is_staff or bool(current_app.config["MEMBERS_CREATE_TAGS"]))

@@ -414,7 +414,7 @@ class Activity:
     msecs_read: int
 
 
-def _activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
+def activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
     """Per-user columns, correlated to User, in Activity's field order."""
     shown = guardian.listed_topics(viewer)
     posts = (
@@ -472,7 +472,7 @@ def get_listed_user(viewer: User | None, username: str) -> User:
 def profile(viewer: User | None, username: str, *, session_token: str | None = None) -> Profile:
     """``username``'s page as ``viewer`` sees it (get_listed_user); ``session_token`` marks the viewer's own session."""
     user = get_listed_user(viewer, username)
-    counts = db.session.execute(select(*_activity_columns(viewer)).where(User.id == user.id)).one()
+    counts = db.session.execute(select(*activity_columns(viewer)).where(User.id == user.id)).one()
     return Profile(
         user, Activity(*counts), _private_details(user, session_token) if can_see_private(viewer, user) else None
     )
@@ -584,7 +584,7 @@ def list_users(
         with write_unit(db.session):
             context = {"flag": flag, "page": page, "email": email, "ip": ip, "filter": filter_text}
             audit.record(actor, "user.show_emails", actor, context=context)
-    activity = _activity_columns(actor)
+    activity = activity_columns(actor)
     query = select(User, *activity).where(_flag_condition(flag))
     if email:
         query = query.where(User.email == email.lower())

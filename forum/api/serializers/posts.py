@@ -9,8 +9,8 @@ import html
 import re
 from itertools import groupby
 
-from forum.api.serializers import iso
-from forum.api.serializers.users import avatar_template, display_name, trust_level
+from forum.api.serializers import avatar_template, iso
+from forum.api.serializers.users import display_name, trust_level
 from forum.content import cook, excerpt, plain_text
 from forum.models import Post, PostActionType, Role, Topic, User
 from forum.services import guardian, posts

@@ -2,7 +2,8 @@
 from forum.api.serializers import iso
 from forum.api.serializers.categories import site_category
 from forum.api.serializers.tags import tag_reference
-from forum.api.serializers.users import avatar_template, basic_user
+from forum.api.serializers import avatar_template
+from forum.api.serializers.users import basic_user
 from forum.models import User
 from forum.services.categories import CategoryCounts
 from forum.services.search import PostHit, SearchResults

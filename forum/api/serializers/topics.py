@@ -1,9 +1,9 @@
 """A topic as Discourse's topic view shows it (GET /t/{id}.json), and its basic shape (PUT /t/-/{id}.json)."""
-from forum.api.serializers import fancy_title, iso
+from forum.api.serializers import avatar_template, fancy_title, iso
 from forum.api.serializers.posts import category_id, stream_post
 from forum.api.serializers.tags import tag_reference
 from forum.api.serializers.timers import topic_timer
-from forum.api.serializers.users import avatar_template, basic_user, display_name, trust_level
+from forum.api.serializers.users import basic_user, display_name, trust_level
 from forum.models import Role, Topic, User
 from forum.services import guardian, topics
 from forum.services.topics import CHUNK_SIZE, TopicView

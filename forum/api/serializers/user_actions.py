@@ -1,7 +1,6 @@
 """Discourse's user actions (GET /user_actions.json) as its clients read them."""
-from forum.api.serializers import iso
+from forum.api.serializers import avatar_template, iso
 from forum.api.serializers.posts import category_id
-from forum.api.serializers.users import avatar_template
 from forum.content import excerpt
 from forum.models import User
 from forum.services import guardian

@@ -1,7 +1,8 @@
 """Users as Discourse shows them: in posts and lists, on their page, in the staff's lists, and suspended."""
 from datetime import datetime
 
-from forum.api.serializers import iso
+from forum.api.serializers import avatar_template, iso
+from forum.api.serializers.groups import users_group
 from forum.models import Group, User, UserAuthToken
 from forum.models.base import utcnow
 from forum.services import reading
@@ -11,11 +12,6 @@ from forum.services.users import Activity, ListedUser, Profile, UserList
 # as level 4 (leader) and members as level 1 (basic), which is what Discourse clients expect of them.
 STAFF_TRUST_LEVEL = 4
 MEMBER_TRUST_LEVEL = 1
-
-
-def avatar_template(user: User) -> str:
-    # The forum serves no avatars; Discourse's letter-avatar path gives clients a well-formed template.
-    return f"/letter_avatar_proxy/v4/letter/{user.username[0].lower()}/8c91f0/{{size}}.png"
 
 
 def trust_level(user: User) -> int:
@@ -148,7 +144,7 @@ def user_profile(profile: Profile) -> dict:
             "featured_user_badge_ids": [],
             "invited_by": None,
             "groups": (
-                [_group(group, private.group_sizes.get(group.id, 0)) for group in private.groups] if private else []
+                [users_group(group, private.group_sizes.get(group.id, 0)) for group in private.groups] if private else []
             ),
             "group_users": [_group_user(group, user) for group in private.groups] if private else [],
             "user_option": _user_option(user),
@@ -169,40 +165,6 @@ def _session(token: UserAuthToken, current_session_id: int | None) -> dict:
         "created_at": iso(token.created_at),
         "seen_at": iso(token.created_at),  # Discourse's fallback when a session's last use is not known
         "is_active": token.id == current_session_id,  # Discourse: the session of this very request
-    }
-
-
-def _group(group: Group, user_count: int) -> dict:
-    return {
-        "id": group.id,
-        "automatic": False,
-        "name": group.name,
-        "display_name": group.full_name or group.name,
-        "user_count": user_count,
-        "mentionable_level": 0,
-        "messageable_level": 0,
-        "visibility_level": 0,
-        "primary_group": False,
-        "title": None,
-        "grant_trust_level": None,
-        "incoming_email": None,
-        "has_messages": False,
-        "flair_url": None,
-        "flair_bg_color": None,
-        "flair_color": None,
-        "bio_raw": None,
-        "bio_cooked": None,
-        "bio_excerpt": None,
-        "public_admission": False,
-        "public_exit": False,
-        "allow_membership_requests": False,
-        "full_name": group.full_name,
-        "default_notification_level": 0,
-        "membership_request_template": None,
-        "members_visibility_level": 0,
-        "can_see_members": False,
-        "can_admin_group": False,
-        "publish_read_state": False,
     }
 
 
