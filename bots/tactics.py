@@ -41,7 +41,7 @@ import numpy as np
 from scipy import sparse
 from segtok.segmenter import split_multi
 
-ALGORITHM = "tactics-sentence-lr-7"
+ALGORITHM = "tactics-sentence-lr-8"
 # Platt scaling (slope, intercept) of a post's logit (TacticModel.post_logits), fitted by
 # `python -m bench.tactics_eval --fit-calibration` on 5-fold cross-validated scores of the dev posts
 # (dev.jsonl, dev2.jsonl, dev3.jsonl and the long posts of dev4a.jsonl + dev4b.jsonl; simulated moderator deciding at 0.75,

@@ -46,6 +46,8 @@ def test_set_password_replaces_it_by_the_sign_up_rules_and_ends_every_session(ap
         AuditLogEntry.subject_id == member.id, AuditLogEntry.action == "user.set_password")) == 1
     unknown = runner.invoke(args=["forum", "set-password", "nobody", "--password", "a new long password"])
     assert unknown.exit_code == 1 and "no user named" in unknown.output
+    bot = runner.invoke(args=["forum", "set-password", "system", "--password", "a new long password"])
+    assert bot.exit_code == 1 and "bots do not sign in" in bot.output
 
 
 def test_api_key_for_unknown_user_is_a_clear_error(app):

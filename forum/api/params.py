@@ -114,6 +114,13 @@ class Params:
             raise InvalidParameters(f"{name} must be a list of strings.")
         return [_text(name, value) for value in values]
 
+    def sent_string_list(self, name: str) -> list[str] | None:
+        """``string_list`` when the request sends the field (an empty list included), else None; sent as an object
+        (``name[0]=...``, ``{"name": {...}}``) it is refused, not read as an empty list."""
+        if self._mapping_keys(name):
+            raise InvalidParameters(f"{name} must be a list of strings.")
+        return self.string_list(name) if self.has(name) else None
+
     def integer_list(self, name: str) -> list[int]:
         return [self._to_integer(name, value, None, None) for value in self.string_list(name)]
 

@@ -69,7 +69,7 @@ def update(topic_id: int, slug: str | None = None):
         title=values.nested("topic", "title"),
         category_id=values.nested_integer("topic", "category_id"),
         # Discourse's clients send every tag the topic keeps; tags[] with one empty value (or []) takes them all off.
-        tag_names=tuple(values.string_list("tags")) if values.has("tags") else None,
+        tag_names=None if (sent := values.sent_string_list("tags")) is None else tuple(sent),
     )
     return basic_topic(topic)
 

@@ -395,6 +395,16 @@ def _undo(item: Reviewable) -> dict:
     return {}
 
 
+def approved_tag_names(topic_id: int) -> set[str]:
+    """The tactics an approval standing on one of the topic's posts put on it (they come off by reopening it)."""
+    return set(db.session.scalars(
+        select(Tag.name)
+        .join(Reviewable, Reviewable.tag_id == Tag.id)
+        .where(Reviewable.topic_id == topic_id, Reviewable.type == ReviewableType.TACTIC_TAG,
+               Reviewable.status == ReviewableStatus.APPROVED)
+    ))
+
+
 def _topic_tag_is_the_approvals_own(item: Reviewable) -> bool:
     """Whether reopening ``item`` leaves its tactic on the topic with nothing to stand on: no other approval of it in
     the topic stands, and the last decision that changed the topic's tag added it (it was not the author's). The

@@ -107,16 +107,6 @@ def validate_topic_tags(author: User, names: Iterable[str]) -> list[str]:
     return wanted
 
 
-def tactic_names(names: Iterable[str]) -> set[str]:
-    """Which of these tag names are tactics (tags of the Tactics group)."""
-    return set(db.session.scalars(
-        select(Tag.name)
-        .join(tag_group_memberships, tag_group_memberships.c.tag_id == Tag.id)
-        .join(TagGroup, TagGroup.id == tag_group_memberships.c.tag_group_id)
-        .where(TagGroup.name == TACTICS_GROUP_NAME, Tag.name.in_(list(names)))
-    ))
-
-
 # Reading: tags with the number of topics the caller may see.
 
 

@@ -16,7 +16,7 @@ from forum.models.base import utcnow
 from forum.services import audit, events, guardian, posts, reading, review, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 from forum.services.slugs import slugify
-from forum.services.tags import find_or_create_tags, tactic_names, validate_topic_tags
+from forum.services.tags import find_or_create_tags, normalize_tag_names, validate_topic_tags
 
 # The statuses a moderator toggles; each change leaves a small-action post "<status>.enabled|disabled".
 TOGGLEABLE_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")
@@ -104,9 +104,9 @@ def update_topic(
     actor: User, topic: Topic, *, title: str | None = None, category_id: int | None = None, tag_names: tuple[str, ...] | None = None
 ) -> Topic:
     """Discourse's PUT /t/-/{id}: a new title (which renames the slug), category and/or tags (all of them: an empty
-    tuple takes every tag off). Tactics are an exception: an edit may add one, as the author may when starting the
-    topic, but not take one off; the review queue does (reopening the approvals that put it there), so that the topic
-    lists the tactics moderators approved on its posts.
+    tuple takes every tag off), checked only when they change (approvals may have taken a topic past the limit). A
+    tactic an approval put there is the exception: the review queue takes it off (reopening the approval), so that the
+    topic lists the tactics moderators approved on its posts; one an author added by hand comes off as any tag.
 
     Values the topic already has change nothing. Staff editing someone else's topic leave an audit record.
     """
@@ -114,8 +114,10 @@ def update_topic(
     if title is not None:
         title = validate_title(title)
     category = find_category(actor, category_id) if category_id is not None else None
-    if tag_names is not None:
+    if tag_names is not None and sorted(normalize_tag_names(tag_names)) != sorted(tag.name for tag in topic.tags):
         tag_names = validate_topic_tags(actor, tag_names)
+    else:
+        tag_names = None  # the same tags: nothing to check or change
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=ROW_LOCK)
         guardian.ensure_can_edit_topic(actor, topic)  # again: the topic may have been archived meanwhile
@@ -127,10 +129,10 @@ def update_topic(
             before["category_id"], after["category_id"] = topic.category_id, category.id
             topic.category_id = category.id
         current_tags = sorted(tag.name for tag in topic.tags)
-        if tag_names is not None and sorted(tag_names) != current_tags:
-            if taken_off := sorted(tactic_names(set(current_tags) - set(tag_names))):
-                raise ValidationFailed(f"Tactics come off a topic through the review queue (reopen their approvals), not by editing "
-                                       f"it: keep {', '.join(taken_off)}.")
+        if tag_names is not None and sorted(tag_names) != current_tags:  # under the lock, as they are now
+            if taken_off := sorted(review.approved_tag_names(topic.id) & (set(current_tags) - set(tag_names))):
+                raise ValidationFailed(f"Approved tactics come off a topic through the review queue (reopen their approvals), not "
+                                       f"by editing it: keep {', '.join(taken_off)}.")
             before["tags"], after["tags"] = current_tags, sorted(tag_names)
             topic.tags = find_or_create_tags(tag_names)
         if not after:

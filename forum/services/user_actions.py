@@ -2,9 +2,9 @@
 
 Derived from the posts and likes themselves rather than kept in a table of their own, so they can never disagree:
 a new topic (4) is a member's first post of a topic, a reply (5) a regular post after it, a like (1) one they gave,
-and "was liked" (2) one a post of theirs received. Only live posts that are not whispers, in topics the viewer may
-list, are shown. A page costs the same few queries however many actions it holds: the page, its posts with their
-topics, and the people named.
+and "was liked" (2) one a post of theirs received. Only live posts the viewer sees (whispers for staff; a hidden post
+for staff and its author), in topics the viewer may list, are shown. A page costs the same few queries however many
+actions it holds: the page, its posts with their topics, and the people named.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,12 +58,14 @@ def _rows(kind: ActionType, created_at, acting_user_id) -> Select:
 
 def user_actions(viewer: User | None, username: str, action_types: set[int], offset: int = 0) -> list[UserAction]:
     owner = users.get_listed_user(viewer, username)
-    shown = Post.deleted_at.is_(None) & (Post.post_type != PostType.WHISPER) & guardian.listed_topics(viewer)
+    # Live posts the viewer sees in topics they may list (whispers for staff), and a hidden post only where its text
+    # is theirs to read (staff, its author), as Discourse's stream.
+    shown = Post.deleted_at.is_(None) & guardian.visible_posts(viewer) & guardian.readable_post_texts(viewer) & guardian.listed_topics(viewer)
     liked = (PostAction.post_id == Post.id) & (PostAction.post_action_type_id == PostActionType.LIKE)
     queries = {
         ActionType.NEW_TOPIC: _rows(ActionType.NEW_TOPIC, Post.created_at, Post.user_id).where(Post.user_id == owner.id, Post.post_number == 1),
         ActionType.REPLY: _rows(ActionType.REPLY, Post.created_at, Post.user_id).where(
-            Post.user_id == owner.id, Post.post_number > 1, Post.post_type == PostType.REGULAR),
+            Post.user_id == owner.id, Post.post_number > 1, Post.post_type.in_((PostType.REGULAR, PostType.WHISPER))),
         ActionType.LIKE: _rows(ActionType.LIKE, PostAction.created_at, PostAction.user_id).join(PostAction, liked).where(PostAction.user_id == owner.id),
         ActionType.WAS_LIKED: _rows(ActionType.WAS_LIKED, PostAction.created_at, PostAction.user_id).join(PostAction, liked).where(Post.user_id == owner.id),
     }
@@ -72,7 +74,10 @@ def user_actions(viewer: User | None, username: str, action_types: set[int], off
         return []
     page = union_all(*chosen).subquery()
     rows = db.session.execute(
-        select(page).order_by(page.c.created_at.desc(), page.c.post_id.desc(), page.c.action_type).limit(PAGE_SIZE).offset(offset)
+        select(page)
+        .order_by(page.c.created_at.desc(), page.c.post_id.desc(), page.c.action_type, page.c.acting_user_id)
+        .limit(PAGE_SIZE)
+        .offset(offset)
     ).all()
     found = {post.id: post for post in db.session.scalars(
         select(Post).options(joinedload(Post.topic)).where(Post.id.in_({row.post_id for row in rows})))}

@@ -15,7 +15,7 @@ from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
 from forum.models.base import parse_utc, utcnow
-from forum.services import audit, groups, guardian, reading, sessions
+from forum.services import audit, events, groups, guardian, reading, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
@@ -156,7 +156,7 @@ def _name_error(name: str) -> str | None:
 def update_profile(actor: User | None, username: str, *, name: str | None) -> User:
     """Discourse's PUT /u/{username}: the display name (blank clears it), by the user or staff; staff changing
     someone else's leave an audit record. ``name`` None changes nothing."""
-    user = get_by_username(username)
+    user = get_listed_user(actor, username)
     guardian.ensure_can_edit_user(actor, user)
     if name is None:
         return user
@@ -166,6 +166,7 @@ def update_profile(actor: User | None, username: str, *, name: str | None) -> Us
     if name == user.name:
         return user
     with write_unit(db.session):
+        events.publish_site_changed()  # pages kept for visitors name them
         before = {"name": user.name}
         user.name = name
         if actor.id != user.id:
@@ -257,6 +258,8 @@ def set_password(user: User, password: str) -> None:
     """A new password for ``user``, by the rules a new account's follows (server-side: ``flask forum set-password``,
     for one who forgot theirs, since the forum sends no reset mail). Every session of theirs ends: whoever knew the
     old password is signed out."""
+    if user.is_bot:
+        raise ValidationFailed(f"{user.username} is a bot: bots do not sign in with a password.")
     if error := _password_error(password, user.username, user.email):
         raise ValidationFailed(error)
     with write_unit(db.session):

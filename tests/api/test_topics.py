@@ -10,6 +10,7 @@ from forum.extensions import db
 from forum.models import AuditLogEntry, Post, PostType, Role, Tag, Topic, TopicUser
 from forum.models.base import utcnow
 from forum.services import post_actions, posts, tactics, topics
+from tests.api.demo_dialogue import decide, post_of
 from tests.api.factories import make_category
 from tests.api.spec import assert_matches_spec
 
@@ -396,6 +397,13 @@ def test_the_author_retags_a_topic_and_the_tags_sent_are_all_it_keeps(client, au
     assert topic_tags(client, dialogue) == []
 
 
+@pytest.mark.parametrize("body", [{"tags": {"0": "retail"}}, {"tags[0]": "retail"}])
+def test_tags_sent_as_an_object_are_refused_not_read_as_none(client, auth_headers, dialogue, member, body):
+    refused = client.put(f"/t/-/{dialogue.id}.json", json=body, headers=auth_headers(member))
+    assert refused.json == {"errors": ["tags must be a list of strings."], "error_type": "invalid_parameters"}
+    assert topic_tags(client, dialogue) == ["training"]
+
+
 def test_a_bad_retag_changes_nothing_of_the_edit(client, auth_headers, dialogue, member, other):
     body = {"topic": {"title": "A title that must not be kept"}, "tags": [f"tag{n}" for n in range(6)]}
     refused = client.put(f"/t/-/{dialogue.id}.json", json=body, headers=auth_headers(member))
@@ -406,13 +414,26 @@ def test_a_bad_retag_changes_nothing_of_the_edit(client, auth_headers, dialogue,
     assert db.session.scalar(select(func.count()).select_from(Tag)) == 1
 
 
-def test_an_edit_adds_a_tactic_but_only_the_review_queue_takes_one_off(client, auth_headers, dialogue, member, moderator):
+def test_an_approved_tactic_comes_off_through_the_review_queue_one_added_by_hand_by_editing(client, auth_headers, dialogue, member, moderator):
     tactics.tactics_group()  # training and carrotmob are tactics from here on
+    decide(moderator, post_of(dialogue.id, 2), "carrotmob", "approve_tag")
+    assert topic_tags(client, dialogue) == ["carrotmob", "training"]  # training by hand, carrotmob by the approval
     refused = client.put(f"/t/-/{dialogue.id}.json", json={"tags": ["retail"]}, headers=auth_headers(moderator))
-    assert refused.json == {"errors": ["Tactics come off a topic through the review queue (reopen their approvals), not by editing it: "
-                                       "keep training."], "error_type": "invalid_record"}
-    assert client.put(f"/t/-/{dialogue.id}.json", json={"tags": ["carrotmob", "retail", "training"]}, headers=auth_headers(member)).status_code == 200
-    assert topic_tags(client, dialogue) == ["carrotmob", "retail", "training"]
+    assert refused.json == {"errors": ["Approved tactics come off a topic through the review queue (reopen their approvals), not by "
+                                       "editing it: keep carrotmob."], "error_type": "invalid_record"}
+    assert topic_tags(client, dialogue) == ["carrotmob", "training"]
+    assert client.put(f"/t/-/{dialogue.id}.json", json={"tags": ["carrotmob", "retail"]}, headers=auth_headers(member)).status_code == 200
+    assert topic_tags(client, dialogue) == ["carrotmob", "retail"]
+
+
+def test_resending_a_topics_tags_unchanged_is_not_checked_again(app, client, auth_headers, dialogue, member, monkeypatch):
+    """Approvals may take a topic past the tag limit; a title edit that sends its tags back as they are still works."""
+    assert client.put(f"/t/-/{dialogue.id}.json", json={"tags": ["training", "retail"]}, headers=auth_headers(member)).status_code == 200
+    monkeypatch.setitem(app.config, "MAX_TAGS_PER_TOPIC", 1)
+    body = {"topic": {"title": "How do NGOs work with retailers?"}, "tags": ["retail", "Training"]}
+    assert client.put(f"/t/-/{dialogue.id}.json", json=body, headers=auth_headers(member)).status_code == 200
+    db.session.refresh(dialogue)
+    assert dialogue.title == "How do NGOs work with retailers?"
 
 
 def test_staff_retagging_someone_elses_topic_is_audited(client, auth_headers, dialogue, moderator):

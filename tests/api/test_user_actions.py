@@ -2,6 +2,9 @@
 import pytest
 
 from forum.content import excerpt
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models.base import utcnow
 from forum.services import post_actions, posts, users
 from tests.api.conftest import recorded_statements
 from tests.api.spec import assert_matches_spec
@@ -49,6 +52,29 @@ def test_nothing_the_viewer_may_not_see(client, auth_headers, dialogue, restrict
     restricted_replies = [a for a in actions(client, "username=insider&filter=4,5", auth_headers(insider)) if a["topic_id"] == restricted_topic.id]
     assert restricted_replies
     assert all(a["topic_id"] != restricted_topic.id for a in actions(client, "username=insider&filter=4,5", auth_headers(other)))
+
+
+def test_a_hidden_post_is_listed_for_staff_and_its_author_only_and_whispers_for_staff(client, auth_headers, dialogue, member, other, moderator):
+    second = post_of(dialogue, 2)  # other's
+    post_actions.like(member, second)
+    with write_unit(db.session):
+        second.hidden_at = utcnow()
+    whisper = add_whisper(dialogue, moderator)
+    for headers in ({}, auth_headers(member)):
+        assert [a["post_number"] for a in actions(client, "username=yan_yan&filter=5", headers)] == [4]
+        assert actions(client, "username=member&filter=1", headers) == []
+        assert whisper.post_number not in [a["post_number"] for a in actions(client, "username=moderator&filter=5", headers)]
+    for viewer in (other, moderator):
+        shown = actions(client, "username=yan_yan&filter=5", auth_headers(viewer))
+        assert [(a["post_number"], a["hidden"]) for a in shown] == [(4, None), (2, "true")]
+    assert whisper.post_number in [a["post_number"] for a in actions(client, "username=moderator&filter=5", auth_headers(moderator))]
+
+
+def test_likes_of_posts_the_viewer_cannot_list_stay_out(client, auth_headers, restricted_topic, member, insider, other):
+    post_actions.like(member, post_of(restricted_topic, 2))  # insider's reply, in a category member and insider read
+    assert [a["action_type"] for a in actions(client, "username=member&filter=1", auth_headers(insider))] == [1]
+    assert actions(client, "username=member&filter=1", auth_headers(other)) == []
+    assert actions(client, "username=insider&filter=2", auth_headers(other)) == []
 
 
 def test_pages_of_thirty(client, member, other):

@@ -299,3 +299,5 @@ def test_a_bad_name_is_refused_and_the_old_one_kept(client, auth_headers, member
     assert (refused.status_code, refused.json) == (status, body)
     assert users.find_by_username("member").name == "Kept Name"
     assert client.put("/u/nobody.json", json={"name": "Ghost"}, headers=auth_headers(member)).status_code == 404
+    users.create_user("pending", email="pending@example.com", password=None, active=False)
+    assert client.put("/u/pending.json", json={"name": "Ghost"}, headers=auth_headers(member)).status_code == 404  # as its page

@@ -1,8 +1,7 @@
 """Search results as Discourse's GET /search.json shows them (GroupedSearchResultSerializer)."""
-from forum.api.serializers import iso
+from forum.api.serializers import avatar_template, iso
 from forum.api.serializers.categories import site_category
 from forum.api.serializers.tags import tag_reference
-from forum.api.serializers import avatar_template
 from forum.api.serializers.users import basic_user
 from forum.models import User
 from forum.services.categories import CategoryCounts
