@@ -97,6 +97,12 @@ def activate(user_id: int):
     return {"success": "OK"}
 
 
+@json_route(bp, "/admin/users/<int:user_id>/log_out", methods=["POST"])
+def log_out(user_id: int):
+    users.log_out(current_actor(), user_id)
+    return {"success": "OK"}
+
+
 @json_route(bp, "/admin/users/<int:user_id>/suspend", methods=["PUT"])
 def suspend(user_id: int):
     actor = current_actor()

@@ -368,6 +368,17 @@ def _parse_reason(text: str | None) -> str:
     return reason
 
 
+def log_out(actor: User | None, user_id: int) -> User:
+    """Discourse's admin "log out": every session of the user ends (a lost phone, a shared computer); staff only,
+    audited. API keys are not sessions and stay: revoke them on their own."""
+    guardian.ensure_staff(actor)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        sessions.end_all_sessions(user)
+        audit.record(actor, "user.log_out", user)
+    return user
+
+
 def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
     """Suspend a user until ``until`` (ISO 8601), for ``reason``; their sessions end at once."""
     guardian.ensure_staff(actor)

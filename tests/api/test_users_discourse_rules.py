@@ -5,7 +5,7 @@ as a username (User.username_exists?); only admins read email addresses unless m
 import pytest
 
 from forum.models import Role, User
-from forum.services import groups, users
+from forum.services import groups, sessions, users
 from forum.services.errors import ValidationFailed
 from tests.api.spec import assert_matches_spec
 from tests.api.test_session import csrf
@@ -301,3 +301,21 @@ def test_a_bad_name_is_refused_and_the_old_one_kept(client, auth_headers, member
     assert client.put("/u/nobody.json", json={"name": "Ghost"}, headers=auth_headers(member)).status_code == 404
     users.create_user("pending", email="pending@example.com", password=None, active=False)
     assert client.put("/u/pending.json", json={"name": "Ghost"}, headers=auth_headers(member)).status_code == 404  # as its page
+
+
+# POST /admin/users/{id}/log_out.json
+
+
+def test_staff_sign_a_user_out_everywhere(client, auth_headers, member, moderator):
+    tokens = [sessions.open_session(member, client_ip=f"192.0.2.{n}", user_agent="pytest") for n in (1, 2)]
+    for headers in ({}, auth_headers(member)):
+        refused = client.post(f"/admin/users/{member.id}/log_out.json", headers=headers)
+        assert refused.status_code == 403 and refused.json["error_type"] == "invalid_access"
+    assert all(sessions.user_for_token(token) == member for token in tokens)
+    response = client.post(f"/admin/users/{member.id}/log_out.json", headers=auth_headers(moderator))
+    assert response.status_code == 200 and response.json == {"success": "OK"}
+    assert_matches_spec(response, "post", "/admin/users/{id}/log_out.json")
+    assert [sessions.user_for_token(token) for token in tokens] == [None, None]
+    [entry] = audit_actions("user.log_out")
+    assert (entry.actor_id, entry.subject_id) == (moderator.id, member.id)
+    assert client.post("/admin/users/424242/log_out.json", headers=auth_headers(moderator)).status_code == 404
