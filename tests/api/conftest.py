@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Category, Post, Role, TagGroup, User
+from forum.models import Category, Group, Post, Role, TagGroup, User
 from forum.models.base import utcnow
 from forum.services import groups, posts, topics, users
 from tests.api.demo_dialogue import load_decided_demo
@@ -116,6 +116,7 @@ class World:
     first_post: Post
     reply: Post
     tag_group: TagGroup
+    group: Group  # "organisers", with the member in it
 
 
 @pytest.fixture
@@ -131,7 +132,8 @@ def world(app, make_user):
     reply = posts.create_reply(admin, topic, raw="## A reply\n\nWe trained supplier managers.", reply_to_post_number=1)
     posts.create_reply(member, topic, raw="## Follow-up\n\nHow did you measure it?", reply_to_post_number=2)
     first_post = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
-    return World(admin, member, category, topic, first_post, reply, tag_group)
+    group = groups.create_group(admin, "organisers", full_name="Campaign organisers", members=[member])
+    return World(admin, member, category, topic, first_post, reply, tag_group, group)
 
 
 @pytest.fixture
