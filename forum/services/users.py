@@ -458,8 +458,7 @@ class PrivateDetails:
 
     sessions: list[UserAuthToken]
     current_session_id: int | None
-    groups: list[Group]
-    group_sizes: dict[int, int]
+    groups: list["groups.ShownGroup"]  # the user's groups, as the viewer sees them (their sizes among them)
 
 
 @dataclass(frozen=True)
@@ -488,13 +487,13 @@ def profile(viewer: User | None, username: str, *, session_token: str | None = N
     user = get_listed_user(viewer, username)
     counts = db.session.execute(select(*activity_columns(viewer)).where(User.id == user.id)).one()
     return Profile(
-        user, Activity(*counts), _private_details(user, session_token) if can_see_private(viewer, user) else None
+        user, Activity(*counts), _private_details(viewer, user, session_token) if can_see_private(viewer, user) else None
     )
 
 
-def _private_details(user: User, session_token: str | None) -> PrivateDetails:
+def _private_details(viewer: User, user: User, session_token: str | None) -> PrivateDetails:
     current = sessions.find_live(session_token) if session_token else None
-    groups = list(
+    member_of = list(
         db.session.scalars(
             select(Group)
             .join(group_users, group_users.c.group_id == Group.id)
@@ -502,16 +501,10 @@ def _private_details(user: User, session_token: str | None) -> PrivateDetails:
             .order_by(Group.name)
         )
     )
-    sizes = db.session.execute(
-        select(group_users.c.group_id, func.count())
-        .where(group_users.c.group_id.in_([group.id for group in groups]))
-        .group_by(group_users.c.group_id)
-    )
     return PrivateDetails(
         sessions=sessions.live_sessions(user),
         current_session_id=current.id if current is not None and current.user_id == user.id else None,
-        groups=groups,
-        group_sizes=dict(sizes.all()),
+        groups=groups.as_seen_by(viewer, member_of),
     )
 
 

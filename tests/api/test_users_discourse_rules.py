@@ -319,3 +319,13 @@ def test_staff_sign_a_user_out_everywhere(client, auth_headers, member, moderato
     [entry] = audit_actions("user.log_out")
     assert (entry.actor_id, entry.subject_id) == (moderator.id, member.id)
     assert client.post("/admin/users/424242/log_out.json", headers=auth_headers(moderator)).status_code == 404
+
+
+def test_a_profile_shows_its_groups_sizes_as_the_groups_pages_do(client, auth_headers, admin, member):
+    """An account waiting for activation counts for staff only, on the member's page as on the group's."""
+    pending = users.create_user("pending", email="pending@example.com", password=None, active=False)
+    group = groups.create_group(admin, "organisers", members=[member, pending])
+    for viewer, size in ((member, 1), (admin, 2)):
+        [shown] = client.get("/u/member.json", headers=auth_headers(viewer)).json["user"]["groups"]
+        listed = client.get("/groups/organisers.json", headers=auth_headers(viewer)).json["group"]
+        assert (shown["id"], shown["user_count"], listed["user_count"]) == (group.id, size, size)

@@ -7,7 +7,6 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from forum.api.serializers import avatar_template, iso
-from forum.models import Group
 from forum.services.groups import GroupPage, Member, MemberPage, ShownGroup
 
 # Discourse's Group.visibility_levels: the group is public (its name is in /site.json), its members are not
@@ -53,11 +52,11 @@ def basic_group(shown: ShownGroup) -> dict:
     }
 
 
-def users_group(group: Group, user_count: int) -> dict:
+def users_group(shown: ShownGroup) -> dict:
     """A group on its member's page (GET /u/{username}.json, shown to the member and to staff, who see its size)."""
-    shown = basic_group(ShownGroup(group, is_member=True, can_see_members=True, user_count=user_count, can_manage=False))
-    del shown["can_edit_group"]  # not in that schema
-    return {**shown, "display_name": group.name}
+    group = basic_group(shown)
+    del group["can_edit_group"]  # not in that schema
+    return {**group, "display_name": shown.group.name}
 
 
 def group_page(page: GroupPage) -> dict:

@@ -144,9 +144,9 @@ def user_profile(profile: Profile) -> dict:
             "featured_user_badge_ids": [],
             "invited_by": None,
             "groups": (
-                [users_group(group, private.group_sizes.get(group.id, 0)) for group in private.groups] if private else []
+                [users_group(shown) for shown in private.groups] if private else []
             ),
-            "group_users": [_group_user(group, user) for group in private.groups] if private else [],
+            "group_users": [_group_user(shown.group, user) for shown in private.groups] if private else [],
             "user_option": _user_option(user),
         },
     }
