@@ -346,7 +346,7 @@ def member_page(viewer: User | None, group: Group, *, offset: int = 0, limit: in
     )
     total = db.session.scalar(select(func.count()).select_from(in_group.subquery()))
     # The last post the viewer may see, by the very rule of a user's page.
-    _, last_posted_at, *_ = users.activity_columns(viewer)
+    last_posted_at = users.activity_column(viewer, "last_posted_at")
     page = db.session.execute(
         in_group.add_columns(last_posted_at).order_by(User.username_lower).offset(offset).limit(limit)
     ).all()

@@ -2,7 +2,7 @@
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 
@@ -426,6 +426,11 @@ class Activity:
     topic_count: int
     topics_entered: int
     msecs_read: int
+
+
+def activity_column(viewer: User | None, name: str) -> ScalarSelect:
+    """One of ``activity_columns``, by its Activity field's name."""
+    return activity_columns(viewer)[[field.name for field in fields(Activity)].index(name)]
 
 
 def activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
