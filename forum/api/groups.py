@@ -99,7 +99,7 @@ def remove_members(group_id: str):
 
 def _detail(group: Group) -> dict:
     viewer = current_actor()
-    return group_detail(groups.as_seen_by(viewer, [group])[0], [found.name for found in groups.all_groups()])
+    return group_detail(groups.as_seen_by(viewer, [group])[0], groups.group_names())
 
 
 def _id(text: str) -> int:

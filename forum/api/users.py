@@ -54,7 +54,7 @@ def update(username: str):
     actor, values = current_actor(), params()
     # An empty name clears it; no name leaves it as it is.
     user = users.update_profile(actor, username, name=values.string("name", "") if values.has("name") else None)
-    return {"success": "OK", "user": user_profile(users.profile(actor, user.username))["user"]}
+    return {"success": "OK", "user": user_profile(users.profile(actor, user.username, session_token=session.get(SESSION_TOKEN)))["user"]}
 
 
 @json_route(bp, "/user_actions", methods=["GET"])

@@ -46,6 +46,10 @@ def find_by_names(names: Iterable[str]) -> dict[str, Group]:
     return {group.name.lower(): group for group in found}
 
 
+def group_names() -> list[str]:
+    return list(db.session.scalars(select(Group.name).order_by(Group.name)))
+
+
 def all_groups() -> list[Group]:
     return list(db.session.scalars(select(Group).order_by(Group.name)))
 
@@ -96,7 +100,8 @@ def create_group(
         db.session.add(group)
         db.session.flush()
         audit.record(actor, "group.create", group, after={"name": name, "full_name": full_name})
-        add_members(actor, group, members)
+        if members := list(members):
+            add_members(actor, group, members)
     return group
 
 
@@ -177,8 +182,7 @@ def _name_errors(name: str, *, current: Group | None = None) -> list[str]:
     if name.lower() in RESERVED_NAMES:
         return [f"Group name {name!r} is reserved."]
     # As Discourse's name_format_validator: a user's name is taken too, or an @-mention would not say which it meant.
-    username_exists = db.session.scalar(select(User.id).where(User.username_lower == name.lower())) is not None
-    if username_exists or find_by_name(name) not in (None, current):
+    if users.find_by_username(name) is not None or find_by_name(name) not in (None, current):
         return [f"Group name {name!r} has already been taken."]
     return []
 
@@ -346,7 +350,7 @@ def member_page(viewer: User | None, group: Group, *, offset: int = 0, limit: in
     )
     total = db.session.scalar(select(func.count()).select_from(in_group.subquery()))
     # The last post the viewer may see, by the very rule of a user's page.
-    last_posted_at = users.activity_column(viewer, "last_posted_at")
+    last_posted_at = users.last_posted_at_column(viewer)
     page = db.session.execute(
         in_group.add_columns(last_posted_at).order_by(User.username_lower).offset(offset).limit(limit)
     ).all()

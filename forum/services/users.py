@@ -2,14 +2,14 @@
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, false, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, false, func, select, true
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
@@ -428,20 +428,25 @@ class Activity:
     msecs_read: int
 
 
-def activity_column(viewer: User | None, name: str) -> ScalarSelect:
-    """One of ``activity_columns``, by its Activity field's name."""
-    return activity_columns(viewer)[[field.name for field in fields(Activity)].index(name)]
+def _counted_posts(viewer: User | None) -> Select:
+    """The count of a user's posts ``viewer`` may see, correlated to User."""
+    return (
+        select(func.count())
+        .select_from(Post)
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(Post.user_id == User.id, Post.deleted_at.is_(None), Post.post_type == PostType.REGULAR,
+               guardian.listed_topics(viewer))
+    )
+
+
+def last_posted_at_column(viewer: User | None) -> ScalarSelect:
+    """When a user last wrote a post ``viewer`` may see, correlated to User."""
+    return _counted_posts(viewer).with_only_columns(func.max(Post.created_at)).scalar_subquery()
 
 
 def activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
     """Per-user columns, correlated to User, in Activity's field order."""
     shown = guardian.listed_topics(viewer)
-    posts = (
-        select(func.count())
-        .select_from(Post)
-        .join(Topic, Topic.id == Post.topic_id)
-        .where(Post.user_id == User.id, Post.deleted_at.is_(None), Post.post_type == PostType.REGULAR, shown)
-    )
     opened_topics = (
         select(func.count())
         .select_from(TopicUser)
@@ -449,8 +454,8 @@ def activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
         .where(TopicUser.user_id == User.id, reading.opened(), shown)
     )
     return (
-        posts.scalar_subquery(),
-        posts.with_only_columns(func.max(Post.created_at)).scalar_subquery(),
+        _counted_posts(viewer).scalar_subquery(),
+        last_posted_at_column(viewer),
         select(func.count()).select_from(Topic).where(Topic.user_id == User.id, shown).scalar_subquery(),
         opened_topics.scalar_subquery(),
         opened_topics.with_only_columns(func.coalesce(func.sum(TopicUser.total_msecs_viewed), 0)).scalar_subquery(),
