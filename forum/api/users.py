@@ -66,7 +66,7 @@ def actions():
         user_actions.parse_filter(values.string("filter")),
         offset=values.integer("offset", 0, minimum=0),
     )
-    return {"user_actions": [user_action(action, actor) for action in found]}
+    return {"user_actions": [user_action(action) for action in found]}
 
 
 @json_route(bp, "/u/<username>/emails", methods=["GET"])

@@ -23,7 +23,7 @@ from forum.services.errors import Conflict, InvalidParameters, NotFound, Validat
 # Post types that count as a reply in the topic's reply_count.
 REPLY_TYPES = (PostType.REGULAR, PostType.MODERATOR_ACTION)
 # The revisions' edit_reason column holds this many characters.
-MAX_EDIT_REASON_LENGTH = 255
+MAX_EDIT_REASON_LENGTH = PostRevision.edit_reason.type.length
 
 
 def validate_raw(raw: str | None) -> str:

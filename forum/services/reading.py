@@ -46,8 +46,7 @@ def record_timings(user: User | None, topic_id: int, topic_time: int, timings: d
         raise InvalidParameters("timings: post numbers must be at least 1.")
     if any(msecs < 0 for msecs in timings.values()) or topic_time < 0:
         raise InvalidParameters("Reading times must not be negative.")
-    topic = topics.get_topic(topic_id)
-    guardian.ensure_can_see_topic(user, topic)
+    topic = topics.get_visible_topic(user, topic_id)
     # Posts are never removed, only hidden, so the highest number can only have grown since.
     highest_read = min(max(timings), topic.highest_post_number)
     with write_unit(db.session):
@@ -81,8 +80,7 @@ def set_notification_level(user: User | None, topic_id: int, level: int) -> None
     guardian.ensure_can_act(user)
     if level not in set(NotificationLevel):
         raise InvalidParameters("notification_level must be 0 (muted), 1 (regular), 2 (tracking) or 3 (watching).")
-    topic = topics.get_topic(topic_id)
-    guardian.ensure_can_see_topic(user, topic)
+    topic = topics.get_visible_topic(user, topic_id)
     insert = upsert_insert(db.session.get_bind().dialect.name)
     now = utcnow()
     chosen = {"notification_level": level, "notifications_reason_id": NotificationReason.USER_CHANGED}

@@ -78,7 +78,7 @@ def find_or_create_tags(names: Iterable[str]) -> list[Tag]:
 
 
 def validate_topic_tags(author: User, names: Iterable[str]) -> list[str]:
-    """The normalised names of a new topic's tags, as Discourse's DiscourseTagging allows them: at most
+    """The normalised names of a topic's tags (a new topic's, or an edit's), as Discourse's DiscourseTagging allows them: at most
     MAX_TAGS_PER_TOPIC, new ones only from those who may create tags, and one tag at most from each tag group that
     allows one per topic. A tag the author may not create is refused, not dropped: the topic is not stored without it."""
     wanted = normalize_tag_names(names)

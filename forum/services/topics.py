@@ -114,10 +114,6 @@ def update_topic(
     if title is not None:
         title = validate_title(title)
     category = find_category(actor, category_id) if category_id is not None else None
-    if tag_names is not None and sorted(normalize_tag_names(tag_names)) != sorted(tag.name for tag in topic.tags):
-        tag_names = validate_topic_tags(actor, tag_names)
-    else:
-        tag_names = None  # the same tags: nothing to check or change
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=ROW_LOCK)
         guardian.ensure_can_edit_topic(actor, topic)  # again: the topic may have been archived meanwhile
@@ -128,8 +124,9 @@ def update_topic(
         if category is not None and category.id != topic.category_id:
             before["category_id"], after["category_id"] = topic.category_id, category.id
             topic.category_id = category.id
-        current_tags = sorted(tag.name for tag in topic.tags)
-        if tag_names is not None and sorted(tag_names) != current_tags:  # under the lock, as they are now
+        current_tags = sorted(tag.name for tag in topic.tags)  # under the lock, as they are now
+        if tag_names is not None and sorted(normalize_tag_names(tag_names)) != current_tags:
+            tag_names = validate_topic_tags(actor, tag_names)
             if taken_off := sorted(review.approved_tag_names(topic.id) & (set(current_tags) - set(tag_names))):
                 raise ValidationFailed(f"Approved tactics come off a topic through the review queue (reopen their approvals), not "
                                        f"by editing it: keep {', '.join(taken_off)}.")
