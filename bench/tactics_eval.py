@@ -28,7 +28,7 @@ from statistics import mean
 import numpy as np
 
 import bots.tactics
-from bots.tactics import DECIDED_CALIBRATION, DEFAULT_THRESHOLD, SEED_CALIBRATION, Decision, PostText, Tactic, TacticModel, fit, post_sentences
+from bots.tactics import DECIDED_CALIBRATION, DEFAULT_THRESHOLD, SEED_CALIBRATION, Decision, PostText, Tactic, TacticModel, fit, fit_platt, post_sentences
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA = REPO_ROOT / "bench" / "data" / "tactics"
@@ -323,23 +323,6 @@ def post_logits(model: TacticModel, post: PostText) -> np.ndarray | None:
     return model.post_logits(sentences) if sentences else None
 
 
-def fit_platt(pairs: Sequence[tuple[float, bool]]) -> tuple[float, float]:
-    """Slope and intercept of a one-feature logistic regression (Newton's method; a tiny ridge keeps it defined)."""
-    x = np.array([logit for logit, _ in pairs])
-    y = np.array([float(truth) for _, truth in pairs])
-    design = np.stack([x, np.ones_like(x)], axis=1)
-    coefficients = np.array([1.0, 0.0])
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-design @ coefficients))
-        gradient = design.T @ (p - y) + 1e-6 * coefficients
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + 1e-6 * np.eye(2)
-        step = np.linalg.solve(hessian, gradient)
-        coefficients -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return float(coefficients[0]), float(coefficients[1])
-
-
 def fit_calibration(tactics: Sequence[Tactic], dev: Sequence[LabelledPost], folds: int) -> str:
     """Platt constants for both regimes from the dev posts, then the threshold rule with those constants.
 
@@ -359,8 +342,8 @@ def fit_calibration(tactics: Sequence[Tactic], dev: Sequence[LabelledPost], fold
         model = fit(tactics, simulated_decisions(tactics, training, CALIBRATION_DECISIONS_AT))
         decided_pairs.extend((logit, name in item.tactics) for item in test
                              if (logits := post_logits(model, item.post)) is not None for name, logit in zip(names, logits))
-    seed_fit = tuple(round(v, 2) for v in fit_platt(seed_pairs))
-    decided_fit = tuple(round(v, 2) for v in fit_platt(decided_pairs))
+    seed_fit = tuple(round(v, 2) for v in fit_platt(*zip(*seed_pairs)))
+    decided_fit = tuple(round(v, 2) for v in fit_platt(*zip(*decided_pairs)))
     with calibration_constants(seed_fit, decided_fit):
         chosen, sweep = choose_threshold(tactics, dev, folds)
     same = seed_fit == tuple(SEED_CALIBRATION) and decided_fit == tuple(DECIDED_CALIBRATION) and chosen == DEFAULT_THRESHOLD

@@ -13,9 +13,12 @@ One logistic regression per tactic over TF-IDF features (stemmed words and pairs
 - an approval makes the post's most telling sentence for that tactic (its "witness") positive, and
   negative for the tactics not approved on it, weighted ``DECISION_WEIGHT``. Which sentence that is, is not known: the model without
   decisions picks it, then the model refitted with those picks picks again (multiple-instance learning);
+- a decided post is also learnt whole, as one sentence (``DECIDED_POST_WEIGHT``): positive for the tactics approved
+  on it, negative for those rejected;
 - after a refit, each tactic's bias is moved back to where the model without decisions put the decided posts that
   show other tactics (``anchored``): decisions shift some tactics' scores more than others', and one calibration
-  serves them all.
+  serves them all. A tactic decided on alone cannot be anchored; once it has enough verdicts of both kinds, its
+  calibration is fitted on them (``calibrated_on_verdicts``).
 
 A post's logit for a tactic is the mean of two logits of the same regression: its highest-scoring
 sentence's, since a tactic usually shows in one or two sentences of a longer post, and the whole post's
@@ -35,33 +38,33 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
 from segtok.segmenter import split_multi
 
-ALGORITHM = "tactics-sentence-lr-8"
+ALGORITHM = "tactics-sentence-lr-9"
 # Platt scaling (slope, intercept) of a post's logit (TacticModel.post_logits), fitted by
 # `python -m bench.tactics_eval --fit-calibration` on 5-fold cross-validated scores of the dev posts
 # (dev.jsonl, dev2.jsonl, dev3.jsonl and the long posts of dev4a.jsonl + dev4b.jsonl; simulated moderator deciding at 0.75,
 # bench.tactics_eval.CALIBRATION_DECISIONS_AT).
 # A tactic nobody has decided on yet is scored by the seed-only model's calibration; decisions spread the logits wider,
 # so a tactic with decisions gets its own, once its bias is anchored (anchored()). A tactic decided on every decided post
-# (typically one added after launch, the only one moderators have decided on yet) is not anchored, and keeps the seed
-# calibration: on the dev learning curves (each seed tactic added with 3 examples, 5 splits, 5 to 40 decisions) its mean
-# F1 over those steps was 0.707 with it, against 0.669 with DECIDED_CALIBRATION, whose higher intercept let its precision
-# fall as approvals came in (carrotmob: 0.89 after 5 decisions, 0.51 after 30), and 0.649 and 0.686 with Platt constants
-# fitted on those runs' held-out posts ((3.56, 0.64) over all steps, (3.64, 2.09) after 5 decisions).
+# (typically one added after launch, the only one moderators have decided on yet) is not anchored: it keeps the seed
+# calibration until calibrated_on_verdicts() fits one on its verdicts. DECIDED_CALIBRATION's higher intercept let its
+# precision fall as approvals came in (dev learning curves, lr-7: carrotmob 0.89 after 5 decisions, 0.51 after 30).
 SEED_CALIBRATION = (3.93, 1.79)
-DECIDED_CALIBRATION = (5.59, 3.50)
+DECIDED_CALIBRATION = (7.25, 5.70)
 # On calibrated scores; the threshold rule of bench/data/tactics/README.md (best 5-fold CV dev macro-F1 among the grid's
 # thresholds with dev precision >= 0.90, ties to the higher), as the full bench's dev sweep applies it with the constants
 # above. `--fit-calibration` run with them refits the same constants and picks 0.50 again. With tactics-sentence-lr-6
 # (decided models anchored, see anchored()) it went from lr-5's (4.87, 0.59), 0.70 -> (5.04, 3.17), 0.60 ->
 # (5.33, 3.45), 0.65 -> (5.40, 3.54), 0.65 -> (5.41, 3.55), 0.65, then stayed. The long dev posts (dev4a, dev4b) then
 # moved it to seed (3.69, 1.67) -> (3.93, 1.79), decided (5.41, 3.55) -> (5.56, 3.48), 0.50 -> (5.59, 3.50), 0.50,
-# then stayed: dev precision 0.906 at 0.50 against 0.900 at 0.65, with recall 0.751 against 0.699.
+# then stayed: dev precision 0.906 at 0.50 against 0.900 at 0.65, with recall 0.751 against 0.699. Learning decided
+# posts whole (lr-9) moved the decided regime (5.59, 3.50), 0.50 -> (7.01, 5.43), 0.45 -> (7.23, 5.70), 0.45 ->
+# (7.25, 5.71), 0.50 -> (7.25, 5.70), 0.50, then stayed: dev macro-F1 0.845 at precision 0.901, against 0.817 at 0.906.
 DEFAULT_THRESHOLD = 0.5
 # Share of the whole post's logit in a post's logit, the rest is its best sentence's. Chosen by 5-fold CV on the dev
 # posts (simulated moderator deciding at 0.70, each share with its own refitted Platt constants): the best sentence
@@ -100,6 +103,19 @@ DECISIONS_MIN_SHARE = 0.3
 # swing with whichever post another tactic was decided on last. Below it the tactic keeps its bias and the seed
 # calibration, as a tactic decided on alone does (measured on the dev learning curves, see SEED_CALIBRATION).
 MIN_ANCHOR_POSTS = 5
+# A decided post's weight as one sentence (DECISION_WEIGHT is its witness's). Chosen on the dev learning curves (each
+# seed tactic added with 3 examples, 5 splits) with the own calibration below: mean F1 after 30 decisions 0.776
+# (weight 1) and 0.768 (weight 2) against 0.740 without whole posts. Without the own calibration, weight 2 let
+# precision fall as approvals came in (carrotmob 0.44 after 20 decisions) while recall reached 0.99.
+DECIDED_POST_WEIGHT = 1.0
+# A tactic that anchored() cannot anchor (decided on alone) gets Platt constants fitted on its own verdicts once it has
+# this many (calibrated_on_verdicts), from CALIBRATION_FOLDS refits, around its regime's constants with this standard
+# deviation. On the same curves without whole posts, mean F1 after 40 decisions: 0.748 (deviation 3), 0.755
+# (deviation 1), 0.718 with the seed constants kept; with whole posts (weight 2), after 30: 0.768 (deviation 3),
+# 0.750 (deviation 10).
+MIN_OWN_CALIBRATION_POSTS = 5
+CALIBRATION_FOLDS = 3
+OWN_CALIBRATION_PRIOR_SD = 3.0
 
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOPWORDS = frozenset(
@@ -289,16 +305,22 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
     the last one counts.
     """
     names = tuple(dict.fromkeys(t.name for t in tactics))
-    version = model_version(tactics, decisions, threshold)
-    column = {name: i for i, name in enumerate(names)}
     # By the post's text alone: the fit reads nothing else of a post (see the module docstring).
     verdicts: dict[str, dict[str, bool]] = {}
     for decision in decisions:
-        if decision.tactic in column:
+        if decision.tactic in names:
             verdicts.setdefault(decision.post.text, {})[decision.tactic] = decision.approved
-
     # A post without words teaches nothing (it has no sentence to learn from, nor to anchor on).
     posts = [(sentences, by_tactic) for text, by_tactic in verdicts.items() if (sentences := post_sentences(text))]
+    model = fit_on_posts(tactics, posts, model_version(tactics, decisions, threshold), threshold)
+    return calibrated_on_verdicts(model, tactics, posts)
+
+
+def fit_on_posts(tactics: Sequence[Tactic], posts: Sequence[tuple[list[str], dict[str, bool]]], version: str,
+                 threshold: float) -> TacticModel:
+    """``fit``, given the decided posts as (sentences, verdict by tactic), with the calibration of its regime."""
+    names = tuple(dict.fromkeys(t.name for t in tactics))
+    column = {name: i for i, name in enumerate(names)}
     calibration = np.array([calibration_of(sum(name in by_tactic for _, by_tactic in posts), len(posts)) for name in names],
                            dtype=float).reshape(len(names), 2)
     seed = TrainingSet(len(names))
@@ -327,17 +349,23 @@ def fit(tactics: Sequence[Tactic], decisions: Sequence[Decision] = (), *, thresh
                 # The witness shows tactic i, and not the tactics the moderator did not approve on this post.
                 others = {j: False for j in range(len(names)) if j not in approved and j not in rejected}
                 training.add(sentences[int(np.argmax(scores[:, i]))], {i: True} | others, DECISION_WEIGHT)
+            # The whole post is read as one sentence when scored (WHOLE_POST_SHARE), so it is learnt as one too.
+            training.add(" ".join(sentences), {i: True for i in approved} | {i: False for i in rejected}, DECIDED_POST_WEIGHT)
         training.scale_from(seed_rows, max(DECISIONS_MIN_SHARE, len(posts) / (len(posts) + DECISIONS_PRIOR)))
         model = training.fit(names, version, threshold, calibration)
     return anchored(model, seed_model, posts)
 
 
+def anchorable(decided_on_tactic: int, decided: int) -> bool:
+    """Whether anchored() moves the bias of a tactic with verdicts on ``decided_on_tactic`` of the ``decided`` decided
+    posts: at least MIN_ANCHOR_POSTS of them have no verdict on it."""
+    return decided - decided_on_tactic >= MIN_ANCHOR_POSTS
+
+
 def calibration_of(decided_on_tactic: int, decided: int) -> tuple[float, float]:
     """The Platt constants of a tactic with verdicts on ``decided_on_tactic`` of the ``decided`` decided posts: the
-    decided regime's once anchored() moves its bias (at least MIN_ANCHOR_POSTS decided posts have no verdict on it),
-    else the seed regime's."""
-    anchored_bias = decided - decided_on_tactic >= MIN_ANCHOR_POSTS
-    return DECIDED_CALIBRATION if decided_on_tactic and anchored_bias else SEED_CALIBRATION
+    decided regime's once anchored() moves its bias, else the seed regime's."""
+    return DECIDED_CALIBRATION if decided_on_tactic and anchorable(decided_on_tactic, decided) else SEED_CALIBRATION
 
 
 def anchored(model: TacticModel, seed_model: TacticModel,
@@ -366,8 +394,57 @@ def anchored(model: TacticModel, seed_model: TacticModel,
     in_reference = np.array([[name not in by_tactic for name in model.tactics] for _, by_tactic in posts], dtype=float)
     references = in_reference.sum(axis=0)
     shift = np.where(references >= MIN_ANCHOR_POSTS, (drift * in_reference).sum(axis=0) / np.maximum(references, 1), 0.0)
-    return TacticModel(version=model.version, threshold=model.threshold, tactics=model.tactics, terms=model.terms,
-                       idf=model.idf, weights=model.weights, biases=model.biases + shift, calibration=model.calibration)
+    return replace(model, biases=model.biases + shift)
+
+
+
+def calibrated_on_verdicts(model: TacticModel, tactics: Sequence[Tactic],
+                           posts: Sequence[tuple[list[str], dict[str, bool]]]) -> TacticModel:
+    """``model`` with the Platt constants of each tactic that anchored() cannot anchor but that has verdicts on at least
+    MIN_OWN_CALIBRATION_POSTS posts fitted on those verdicts, starting from its regime's (a prior of standard deviation
+    OWN_CALIBRATION_PRIOR_SD). A post's logit comes from a model fitted without it (CALIBRATION_FOLDS folds of the
+    decided posts). Moderators decide mostly on the bot's suggestions, but which posts were decided on hangs on their
+    scores, so the share approved at a given score is still what the scores should say."""
+    own = [i for i, name in enumerate(model.tactics)
+           if len(verdicts := [by_tactic[name] for _, by_tactic in posts if name in by_tactic]) >= MIN_OWN_CALIBRATION_POSTS
+           and len(set(verdicts)) == 2 and not anchorable(len(verdicts), len(posts))]
+    if not own:
+        return model
+    logits: dict[int, list[float]] = {i: [] for i in own}
+    truths: dict[int, list[bool]] = {i: [] for i in own}
+    for fold in range(CALIBRATION_FOLDS):
+        rest = [post for k, post in enumerate(posts) if k % CALIBRATION_FOLDS != fold]
+        without_fold = fit_on_posts(tactics, rest, model.version, model.threshold)
+        for sentences, by_tactic in posts[fold::CALIBRATION_FOLDS]:
+            post_logits = without_fold.post_logits(sentences)
+            for i in own:
+                if model.tactics[i] in by_tactic:
+                    logits[i].append(float(post_logits[i]))
+                    truths[i].append(by_tactic[model.tactics[i]])
+    calibration = model.calibration.copy()
+    for i in own:
+        calibration[i] = fit_platt(logits[i], truths[i], prior=tuple(calibration[i]), prior_sd=OWN_CALIBRATION_PRIOR_SD)
+    return replace(model, calibration=calibration)
+
+
+def fit_platt(logits: Sequence[float], truths: Sequence[bool], *, prior: tuple[float, float] = (0.0, 0.0),
+              prior_sd: float = 1000.0) -> tuple[float, float]:
+    """Platt constants (slope, intercept) of a one-feature logistic regression by Newton's method, with a Gaussian prior
+    of standard deviation ``prior_sd`` around ``prior`` (the default only keeps the fit defined)."""
+    design = np.stack([np.asarray(logits, dtype=float), np.ones(len(logits))], axis=1)
+    y = np.asarray(truths, dtype=float)
+    centre = np.asarray(prior, dtype=float)
+    coefficients = centre.copy()
+    precision = 1.0 / prior_sd**2
+    for _ in range(100):
+        p = sigmoid(design @ coefficients)
+        gradient = design.T @ (p - y) + precision * (coefficients - centre)
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + precision * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        coefficients -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(coefficients[0]), float(coefficients[1])
 
 
 class TrainingSet:

@@ -19,8 +19,10 @@ from bots.tactics import (
     TacticModel,
     TrainingSet,
     fit,
+    fit_platt,
     post_sentences,
 )
+from bots import tactics
 
 SEED_TACTICS_FILE = Path(__file__).resolve().parent.parent / "forum" / "seeds" / "tactics.toml"
 
@@ -259,6 +261,76 @@ def test_a_tactic_gets_the_decided_calibration_once_its_bias_is_anchored():
     assert dict(zip(fewer.tactics, map(tuple, fewer.calibration.tolist()))) == {"training": SEED_CALIBRATION, "carrotmob": DECIDED_CALIBRATION}
     wordless = fit(TACTICS, [Decision(PostText("..."), "carrotmob", approved=False), Decision(OWN_STAFF_POST, "training", approved=False)])
     assert wordless.calibration.tolist() == [list(SEED_CALIBRATION)] * 2  # a post without words teaches nothing
+
+
+SCORECARD_VERDICTS = (
+    (PostText("We rank the ten largest banks every year and publish their scores on our website."), True),
+    (PostText("Our annual scorecard rates supermarkets on how they treat farm workers."), True),
+    (PostText("The index scores each mining company on its consultation with communities."), True),
+    (PostText("The report ranks the worst polluters in the region."), False),
+    (PostText("Companies sent us their scores from the audit, which we did not publish."), False),
+    (PostText("We met the company's board to discuss its human rights policy."), False),
+)
+
+
+def test_a_tactic_decided_on_alone_gets_platt_constants_fitted_on_its_verdicts():
+    """Nothing anchors a tactic decided on alone, so once it has approvals and rejections on enough posts its scores
+    are calibrated on them; the tactics nobody decided on keep the seed regime."""
+    tactics_with_scorecard = (*TACTICS, SCORECARD)
+    decisions = [Decision(post, "scorecard", approved) for post, approved in SCORECARD_VERDICTS]
+    model = fit(tactics_with_scorecard, decisions)
+    calibration = dict(zip(model.tactics, map(tuple, model.calibration.tolist())))
+    assert calibration["training"] == calibration["carrotmob"] == SEED_CALIBRATION
+    assert calibration["scorecard"] != SEED_CALIBRATION
+    assert fit(tactics_with_scorecard, decisions[1:-1]).calibration.tolist() == [list(SEED_CALIBRATION)] * 3  # too few
+    approvals_only = [Decision(post, "scorecard", True) for post, _ in SCORECARD_VERDICTS]
+    assert fit(tactics_with_scorecard, approvals_only).calibration.tolist() == [list(SEED_CALIBRATION)] * 3
+
+
+def test_the_own_calibration_reads_each_post_with_a_model_fitted_without_it():
+    """Scored by the model that learnt from it, a decided post would look easier than the next one will: the
+    constants must come from logits of models fitted without the post's fold."""
+    tactics_with_scorecard = (*TACTICS, SCORECARD)
+    decisions = [Decision(post, "scorecard", approved) for post, approved in SCORECARD_VERDICTS]
+    model = fit(tactics_with_scorecard, decisions)
+    column = model.tactics.index("scorecard")
+    posts = [(post_sentences(post.text), {"scorecard": approved}) for post, approved in SCORECARD_VERDICTS]
+    held_out_logits = {}
+    for fold in range(tactics.CALIBRATION_FOLDS):
+        rest = [post for k, post in enumerate(posts) if k % tactics.CALIBRATION_FOLDS != fold]
+        without_fold = tactics.fit_on_posts(tactics_with_scorecard, rest, model.version, model.threshold)
+        for k in range(fold, len(posts), tactics.CALIBRATION_FOLDS):
+            held_out_logits[k] = float(without_fold.post_logits(posts[k][0])[column])
+    expected = fit_platt([held_out_logits[k] for k in range(len(posts))], [approved for _, approved in SCORECARD_VERDICTS],
+                         prior=SEED_CALIBRATION, prior_sd=tactics.OWN_CALIBRATION_PRIOR_SD)
+    in_sample_logits = [float(model.post_logits(sentences)[column]) for sentences, _ in posts]
+    in_sample = fit_platt(in_sample_logits, [approved for _, approved in SCORECARD_VERDICTS],
+                          prior=SEED_CALIBRATION, prior_sd=tactics.OWN_CALIBRATION_PRIOR_SD)
+    assert tuple(model.calibration[column]) == pytest.approx(expected)
+    assert not np.allclose(expected, in_sample, atol=0.01)
+
+
+def test_platt_constants_come_from_the_data_pulled_towards_the_prior():
+    rng = np.random.default_rng(7)
+    logits = rng.normal(0.0, 2.0, 4000)
+    truths = rng.random(4000) < 1 / (1 + np.exp(-(1.5 * logits - 0.5)))
+    slope, intercept = fit_platt(logits, truths)
+    assert slope == pytest.approx(1.5, abs=0.15) and intercept == pytest.approx(-0.5, abs=0.15)
+    assert fit_platt([], [], prior=(3.0, 1.0), prior_sd=2.0) == pytest.approx((3.0, 1.0))
+    few = fit_platt(logits[:6], truths[:6], prior=(3.0, 1.0), prior_sd=0.01)
+    assert few == pytest.approx((3.0, 1.0), abs=0.01)
+
+
+def test_an_approved_post_is_learnt_as_a_whole_too(monkeypatch):
+    """The whole post is half of a post's logit, so an approval teaches it: without its whole-post row the whole
+    text of a post like the approved one scores lower."""
+    approved = PostText("Our coalition meets the retailers every quarter. Each of them pays dues and signs the charter. "
+                        "Members agree to share their audit findings with the others.")
+    lookalike = ["Our coalition meets the brands every quarter; each pays dues, signs the charter and shares its audits."]
+    with_whole_post = fit(TACTICS, [Decision(approved, "training", True)]).sentence_logits(lookalike)[0, 0]
+    monkeypatch.setattr(tactics, "DECIDED_POST_WEIGHT", 0.0)
+    without_whole_post = fit(TACTICS, [Decision(approved, "training", True)]).sentence_logits(lookalike)[0, 0]
+    assert with_whole_post > without_whole_post + 0.1
 
 
 def test_the_post_score_is_the_calibrated_mean_of_its_best_sentence_and_whole_post_logits():
