@@ -74,6 +74,8 @@ class Config:
     BROKER_SOCKET_TIMEOUT = 5.0
     # Bots read new and edited posts (tactics) and changed topics (summaries); off, they read nothing new.
     BOTS_ENABLED = True
+    # Members are told of mentions, replies to them and posts in topics they watch (by a worker task).
+    NOTIFICATIONS_ENABLED = True
     # Review queue: pending flags weighing this much hide the post until a moderator decides.
     HIDE_POST_FLAG_SCORE = 3.0
     # Discourse's moderators_view_emails: admins read users' email addresses; moderators only when this is on.
@@ -112,6 +114,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_TIME_COST = 1  # tests make thousands of users; production keeps the real cost
     VIEW_FLUSH_SECONDS = 3600  # tests flush views explicitly
     BOTS_ENABLED = False  # the bots' tests switch them on; other tests queue no bot work
+    NOTIFICATIONS_ENABLED = False  # likewise: the notifications' worker test switches them on
     PASSWORD_HASH_MEMORY_KIB = 1024
 
 

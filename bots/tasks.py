@@ -9,7 +9,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError
 
 from forum.models.base import utcnow
-from forum.services import rebake, review, summaries, tactics, timers, views
+from forum.services import notifications, rebake, review, summaries, tactics, timers, views
 
 # For bot tasks: acknowledged only when done, handed out again if the worker dies, retried with
 # jittered backoff on transient database or broker trouble. (Every task's time limit, well below
@@ -56,6 +56,12 @@ def scan_due_timers() -> int:
 @shared_task(name="forum.fire_timer", **BOT_TASK)
 def fire_timer(timer_id: int) -> None:
     timers.fire_timer(timer_id)
+
+
+@shared_task(name="forum.notify_about_post", **BOT_TASK)
+def notify_about_post(post_id: int, edited: bool = False) -> int:
+    """Tell the members a new or edited post concerns; returns how many were told."""
+    return notifications.notify_about_post(post_id, edited=edited)
 
 
 @shared_task(name="forum.suggest_tactics", **BOT_TASK)

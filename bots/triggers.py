@@ -1,4 +1,5 @@
-"""What starts the bots: domain events from the services, turned into tasks once the change committed."""
+"""What starts the bots and the notifications: domain events from the services, turned into tasks once the change
+committed."""
 from flask import current_app
 
 from bots import tasks
@@ -16,6 +17,8 @@ def connect() -> None:
     """Subscribe the bots to the domain events (connecting twice is harmless: blinker keeps one)."""
     events.post_created.connect(_post_written)
     events.post_edited.connect(_post_written)
+    events.post_created.connect(_post_created_notifications)
+    events.post_edited.connect(_post_edited_notifications)
     events.topic_recovered.connect(_topic_recovered)
     events.tag_group_changed.connect(_tag_group_changed)
 
@@ -23,6 +26,16 @@ def connect() -> None:
 def _post_written(post_id: int, topic_id: int) -> None:
     if current_app.config["BOTS_ENABLED"]:
         tasks.suggest_tactics.apply_async((post_id,), retry=True, retry_policy=SEND_AT_ONCE)
+
+
+def _post_created_notifications(post_id: int, topic_id: int) -> None:
+    if current_app.config["NOTIFICATIONS_ENABLED"]:
+        tasks.notify_about_post.apply_async((post_id,), retry=True, retry_policy=SEND_AT_ONCE)
+
+
+def _post_edited_notifications(post_id: int, topic_id: int) -> None:
+    if current_app.config["NOTIFICATIONS_ENABLED"]:
+        tasks.notify_about_post.apply_async((post_id, True), retry=True, retry_policy=SEND_AT_ONCE)
 
 
 def _topic_recovered(topic_id: int) -> None:

@@ -9,7 +9,7 @@ from forum.api.params import Params, params
 from forum.api.routing import json_route
 from forum.api.serializers.users import current_user
 from forum.extensions import limiter
-from forum.services import authentication, users
+from forum.services import authentication, notifications, users
 from forum.services.errors import NotAllowed, NotFound, ServiceError
 
 bp = Blueprint("session", __name__)
@@ -70,7 +70,7 @@ def sign_in():
         user_agent=request.user_agent.string,
     )
     start_session(token)
-    return {"user": current_user(user)}
+    return {"user": current_user(user, notifications.unread_count(user))}
 
 
 @json_route(bp, "/session/<username>", methods=["DELETE"])
@@ -87,4 +87,4 @@ def current():
     actor = current_actor()
     if actor is None:
         raise NotFound("Not signed in.")
-    return {"current_user": current_user(actor)}
+    return {"current_user": current_user(actor, notifications.unread_count(actor))}

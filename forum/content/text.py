@@ -19,15 +19,21 @@ _SEPARATOR_TEXT = {_LINE: "\n", _PARAGRAPH: "\n\n"}
 
 ELLIPSIS = "…"
 
+# A Discourse @mention (a username: letters, digits, "_", "." and "-", starting with a letter or "_", ending on a letter
+# or digit; "@5pm" is none). A handle in a link's path (mastodon.social/@name) matches too.
+MENTION = re.compile(r"(?<![\w@])@([^\W\d](?:[\w.-]*\w)?)")
+
 
 class _TextCollector(HTMLParser):
     """Collects an HTML fragment's text block by block, with separators between blocks."""
 
-    def __init__(self, *, without_quotes: bool = False):
+    def __init__(self, *, without_quotes: bool = False, without_code: bool = False):
         # convert_charrefs decodes entities, also ones split across chunks of data.
         super().__init__(convert_charrefs=True)
         self._without_quotes = without_quotes
+        self._without_code = without_code
         self._quote_depth = 0
+        self._code_depth = 0
         self.chunks: list[str] = []
         self._pieces: list[str] = []  # the text of the block being collected
         self._separation = 0  # widest break seen since the last block with text
@@ -40,16 +46,22 @@ class _TextCollector(HTMLParser):
             self._pre_depth += 1
         elif tag == "blockquote":
             self._quote_depth += 1
+        elif tag == "code":
+            self._code_depth += 1
 
     def handle_endtag(self, tag):
         if tag == "pre":
             self._pre_depth = max(self._pre_depth - 1, 0)
         elif tag == "blockquote":
             self._quote_depth = max(self._quote_depth - 1, 0)
+        elif tag == "code":
+            self._code_depth = max(self._code_depth - 1, 0)
         self._separate(_SEPARATION.get(tag, 0))
 
     def handle_data(self, data):
         if self._without_quotes and self._quote_depth:
+            return
+        if self._without_code and (self._code_depth or self._pre_depth):
             return
         self._pieces.append(data)
         self._block_is_code = self._pre_depth > 0
@@ -83,11 +95,12 @@ class _TextCollector(HTMLParser):
         return " ".join(text.split())
 
 
-def plain_text(cooked: str, *, without_quotes: bool = False) -> str:
+def plain_text(cooked: str, *, without_quotes: bool = False, without_code: bool = False) -> str:
     """The text of `cooked`: blocks separated by blank lines, list items and table rows by
     newlines, other whitespace collapsed, entities decoded. ``without_quotes`` leaves out blockquotes:
-    what the author quoted is someone else's words (the bots read only the author's own)."""
-    collector = _TextCollector(without_quotes=without_quotes)
+    what the author quoted is someone else's words (the bots read only the author's own). ``without_code`` leaves
+    out code, which is written as it is and says nothing to anyone."""
+    collector = _TextCollector(without_quotes=without_quotes, without_code=without_code)
     collector.feed(cooked)
     collector.close()
     return "".join(collector.chunks)
@@ -120,3 +133,10 @@ def subject_and_body(cooked: str, *, without_quotes: bool = False) -> tuple[str 
         return None, plain_text(cooked, without_quotes=without_quotes)
     subject = " ".join(plain_text(match.group(2)).split())
     return subject or None, plain_text(cooked[match.end():], without_quotes=without_quotes)
+
+
+def mentioned_usernames(cooked: str) -> list[str]:
+    """The usernames ``cooked`` @mentions in its author's own words (not in quotes or code), lowercased, each once,
+    in the order they first appear."""
+    text = plain_text(cooked, without_quotes=True, without_code=True)
+    return list(dict.fromkeys(match[1].lower() for match in MENTION.finditer(text)))

@@ -2,6 +2,7 @@
 from forum.models.audit import AuditLogEntry
 from forum.models.categories import Category
 from forum.models.groups import Group, category_groups, group_users
+from forum.models.notifications import Notification, NotificationType
 from forum.models.post_actions import PostAction, PostActionType
 from forum.models.posts import Post, PostRevision, PostType
 from forum.models.reading import NotificationLevel, NotificationReason, TopicUser
@@ -30,6 +31,8 @@ __all__ = [
     "DialogueSchedule",
     "Group",
     "NotificationLevel",
+    "Notification",
+    "NotificationType",
     "NotificationReason",
     "PostAction",
     "PostActionType",

@@ -37,6 +37,8 @@ class User(UserMixin, Base):
     last_seen_at: Mapped[datetime | None]
     # The user's choice that no bot reads their posts (summaries, tactic suggestions, digests quote nothing).
     bot_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The newest notification the user has seen in their notifications menu (Discourse's seen_notification_id).
+    seen_notification_id: Mapped[int] = mapped_column(default=0, server_default="0")
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="user", foreign_keys="ApiKey.user_id")
 

@@ -42,7 +42,7 @@ from flask import current_app
 from sqlalchemy import Row, or_, select
 
 from bots.summaries import ThreadPost, guiding_questions, own_sentences
-from forum.content.text import excerpt, subject_and_body
+from forum.content.text import MENTION, excerpt, subject_and_body
 from forum.extensions import db
 from forum.models import (
     Category,
@@ -226,10 +226,8 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]?\d{2,5}){1,5}(?!\w)")
 EMAIL_MASK = "[email hidden]"
 PHONE_MASK = "[phone hidden]"
-# A Discourse @mention (a username: letters, digits, "_", "." and "-", starting with a letter or "_", ending on a letter
-# or digit; "@5pm" is none). Redacted, one left after the participants' are replaced names someone who never posted in
-# the topic. A handle in a link's path (mastodon.social/@name) is one too, and masked: the link breaks, the name stays out.
-_MENTION = re.compile(r"(?<![\w@])@[^\W\d](?:[\w.-]*\w)?")
+# Redacted, a mention (text.MENTION) left after the participants' are replaced names someone who never posted in the
+# topic. A handle in a link's path (mastodon.social/@name) is one too, and masked: the link breaks, the name stays out.
 MENTION_MASK = "@[someone]"
 
 
@@ -316,7 +314,7 @@ class Redactor:
         if self._name_parts is not None:
             text = self._name_parts.sub(lambda match: self._by_name_part[match[1]], text)
         if self.enabled:
-            text = _MENTION.sub(MENTION_MASK, text)
+            text = MENTION.sub(MENTION_MASK, text)
         return text
 
 

@@ -2,11 +2,13 @@
 
 Plain functions rather than a class: every rule is a pure decision on the user and the object.
 """
+from collections.abc import Collection
+
 from flask import current_app
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from forum.extensions import db
-from forum.models import Category, Post, Topic, User, category_groups, group_users
+from forum.models import Category, Post, Role, Topic, User, category_groups, group_users
 from forum.services.errors import NotAllowed, NotFound, NotLoggedIn
 
 
@@ -271,6 +273,30 @@ def ensure_can_see_topic(user: User | None, topic: Topic) -> None:
         raise NotFound("That topic does not exist.")
     if topic.category_id is not None and not _can_read_category_id(user, topic.category_id):
         raise NotFound("That topic does not exist.")
+
+
+def topic_readers(topic: Topic, user_ids: Collection[int]) -> set[int]:
+    """Of ``user_ids``, those ensure_can_see_topic lets open ``topic``, in one query."""
+    query = select(User.id).where(User.id.in_(user_ids))
+    staff = User.role.in_((Role.ADMIN, Role.MODERATOR))
+    if topic.is_deleted:
+        return set(db.session.scalars(query.where(staff)))
+    if topic.category_id is not None:
+        open_to_all = select(Category.id).where(Category.id == topic.category_id, Category.read_restricted == false())
+        granted = (
+            select(group_users.c.user_id)
+            .join(category_groups, category_groups.c.group_id == group_users.c.group_id)
+            .where(category_groups.c.category_id == topic.category_id)
+        )
+        query = query.where(or_(staff, open_to_all.exists(), User.id.in_(granted)))
+    return set(db.session.scalars(query))
+
+
+def ensure_can_see_notifications(actor: User | None, user: User) -> None:
+    """A member's notifications are theirs; admins may read anyone's, as in Discourse."""
+    ensure_can_act(actor)
+    if actor.id != user.id and not actor.is_admin:
+        raise NotAllowed("You can only see your own notifications.")
 
 
 def ensure_can_see_post(user: User | None, post: Post) -> None:

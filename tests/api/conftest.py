@@ -13,7 +13,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Category, Group, Post, Role, TagGroup, User
 from forum.models.base import utcnow
-from forum.services import groups, posts, topics, users
+from forum.services import groups, notifications, posts, topics, users
 from tests.api.demo_dialogue import load_decided_demo
 from tests.api.factories import set_columns
 
@@ -130,7 +130,8 @@ def world(app, make_user):
     topic = topics.create_topic(member, title="How do NGOs train company staff?", raw="## Opening\n\nWhat worked for you?",
                                 category=category, tag_names=("training",))
     reply = posts.create_reply(admin, topic, raw="## A reply\n\nWe trained supplier managers.", reply_to_post_number=1)
-    posts.create_reply(member, topic, raw="## Follow-up\n\nHow did you measure it?", reply_to_post_number=2)
+    follow_up = posts.create_reply(member, topic, raw="## Follow-up\n\nHow did you measure it?", reply_to_post_number=2)
+    notifications.notify_about_post(follow_up.id)  # the admin is told of the answer to their reply
     first_post = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
     group = groups.create_group(admin, "organisers", full_name="Campaign organisers", members=[member])
     return World(admin, member, category, topic, first_post, reply, tag_group, group)

@@ -27,7 +27,7 @@ def basic_user(user: User) -> dict:
     return {"id": user.id, "username": user.username, "name": display_name(user), "avatar_template": avatar_template(user)}
 
 
-def current_user(user: User) -> dict:
+def current_user(user: User, unread_notifications: int) -> dict:
     """The signed-in user, as GET /session/current.json and the login answer show it."""
     return {
         **basic_user(user),
@@ -35,6 +35,8 @@ def current_user(user: User) -> dict:
         "moderator": user.role == "moderator",
         "staff": user.is_staff,
         "trust_level": trust_level(user),
+        "unread_notifications": unread_notifications,
+        "seen_notification_id": user.seen_notification_id,
     }
 
 

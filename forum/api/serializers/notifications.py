@@ -1,0 +1,31 @@
+"""Discourse's notifications (GET /notifications.json) as its clients read them."""
+from forum.api.serializers import fancy_title, iso
+from forum.models import Notification, Topic
+from forum.services.notifications import PAGE_SIZE, NotificationPage
+
+
+def notification(item: Notification, topic: Topic) -> dict:
+    return {
+        "id": item.id,
+        "user_id": item.user_id,
+        "notification_type": item.notification_type,
+        "read": item.read,
+        "high_priority": False,  # Discourse's high-priority kinds (private messages, bookmark reminders) are not sent here
+        "created_at": iso(item.created_at),
+        "post_number": item.post_number,
+        "topic_id": item.topic_id,
+        "fancy_title": fancy_title(topic.title),
+        "slug": topic.slug,
+        "data": item.data,
+    }
+
+
+def notification_page(page: NotificationPage) -> dict:
+    body = {
+        "notifications": [notification(item, topic) for item, topic in page.notifications],
+        "seen_notification_id": page.seen_notification_id,
+    }
+    if page.total is not None:
+        body["total_rows_notifications"] = page.total
+        body["load_more_notifications"] = f"/notifications?offset={page.offset + PAGE_SIZE}&username={page.user.username}"
+    return body

@@ -1,0 +1,36 @@
+"""What the forum tells a member about posts that concern them, as Discourse's notifications table keeps it."""
+from datetime import datetime
+from enum import IntEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.models.base import Base, utcnow
+
+
+class NotificationType(IntEnum):
+    """The kinds of Discourse's Notification.types this forum sends."""
+
+    MENTIONED = 1
+    REPLIED = 2
+    POSTED = 9
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    # One notification per member per post: the most telling kind (a mention, a reply to them, a post in a topic
+    # they watch), never all three.
+    __table_args__ = (
+        UniqueConstraint("user_id", "topic_id", "post_number"),
+        Index("ix_notifications_user_id_read", "user_id", "read"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    notification_type: Mapped[int]
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
+    post_number: Mapped[int]
+    # What the notification said when it was sent (Discourse's data: who posted, in which topic, which post).
+    data: Mapped[dict] = mapped_column(JSON)
+    read: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,152 @@
+"""Telling members about the posts that concern them (Discourse's PostAlerter), and their notifications list.
+
+A post notifies, at most once each: the members it @mentions, the author of the post it replies to, and the members
+watching its topic. Never its own author, nor a member who muted the topic or may not open it. Sent by a task once the
+post has committed (bots.tasks.notify_about_post), off the request that wrote it: a post in a topic with many watchers
+must not hold the topic's lock while they are told. An edit tells only the members it newly mentions.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from forum.content.text import mentioned_usernames
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User
+from forum.services import guardian, users
+from forum.services.errors import NotFound
+
+# As Discourse's max_mentions_per_post: the mentions past it notify nobody.
+MAX_MENTIONS_PER_POST = 10
+# Notifications a page of GET /notifications.json holds, and the most the recent list (the menu) shows.
+PAGE_SIZE = 60
+MAX_RECENT = 50
+DEFAULT_RECENT = 15
+
+
+def notify_about_post(post_id: int, *, edited: bool = False) -> int:
+    """Send the notifications ``post_id`` owes (only new mentions after an edit); how many were sent. Running it twice
+    sends nothing more: a member already told about the post is not told again."""
+    with write_unit(db.session):
+        post = db.session.get(Post, post_id)
+        if post is None or post.is_deleted or post.hidden_at is not None or post.post_type != PostType.REGULAR:
+            return 0
+        topic = post.topic
+        if topic.is_deleted:
+            return 0
+        reasons = _reasons(post, topic, edited=edited)
+        reasons.pop(post.user_id, None)
+        if not reasons:
+            return 0
+        told = set(db.session.scalars(select(Notification.user_id).where(
+            Notification.topic_id == topic.id, Notification.post_number == post.post_number, Notification.user_id.in_(reasons))))
+        muted = set(db.session.scalars(select(TopicUser.user_id).where(
+            TopicUser.topic_id == topic.id, TopicUser.notification_level == NotificationLevel.MUTED, TopicUser.user_id.in_(reasons))))
+        recipients = guardian.topic_readers(topic, [user_id for user_id in reasons if user_id not in told | muted])
+        author = db.session.get(User, post.user_id)
+        data = {
+            "topic_title": topic.title,
+            "original_post_id": post.id,
+            "original_post_type": int(post.post_type),
+            "original_username": author.username,
+            "display_username": author.username,
+        }
+        for user_id in sorted(recipients):
+            db.session.add(Notification(user_id=user_id, notification_type=reasons[user_id], topic_id=topic.id,
+                                        post_number=post.post_number, data=data))
+        return len(recipients)
+
+
+def _reasons(post: Post, topic: Topic, *, edited: bool) -> dict[int, NotificationType]:
+    """Who the post concerns and why, the most telling reason first: mentioned, replied to, watching."""
+    mentioned = mentioned_usernames(post.cooked)[:MAX_MENTIONS_PER_POST]
+    reasons: dict[int, NotificationType] = {}
+    if mentioned:
+        for user_id in db.session.scalars(select(User.id).where(User.username_lower.in_(mentioned), User.is_bot.is_(False))):
+            reasons[user_id] = NotificationType.MENTIONED
+    if edited:
+        return reasons
+    if post.reply_to_post_number is not None:
+        replied_to = db.session.scalar(select(Post.user_id).where(
+            Post.topic_id == topic.id, Post.post_number == post.reply_to_post_number, Post.deleted_at.is_(None)))
+        if replied_to is not None:
+            reasons.setdefault(replied_to, NotificationType.REPLIED)
+    watchers = select(TopicUser.user_id).where(TopicUser.topic_id == topic.id, TopicUser.notification_level == NotificationLevel.WATCHING)
+    for user_id in db.session.scalars(watchers):
+        reasons.setdefault(user_id, NotificationType.POSTED)
+    return reasons
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    user: User
+    notifications: list[tuple[Notification, Topic]]
+    total: int | None  # None for the recent list, which does not count them
+    offset: int
+    seen_notification_id: int
+
+
+def _visible(user: User):
+    """Notifications of ``user`` about posts they may still read: in topics they may open, not deleted since."""
+    live_post = select(Post.id).where(
+        Post.topic_id == Notification.topic_id, Post.post_number == Notification.post_number, Post.deleted_at.is_(None)
+    ).exists()
+    return (Notification.user_id == user.id) & guardian.readable_topics(user) & live_post
+
+
+def list_notifications(actor: User | None, username: str | None, *, offset: int = 0) -> NotificationPage:
+    """A page of ``username``'s notifications (the actor's own when None), newest first."""
+    guardian.ensure_can_act(actor)
+    user = actor if username is None else users.find_by_username(username)
+    if user is None:
+        raise NotFound("That user does not exist.")
+    guardian.ensure_can_see_notifications(actor, user)
+    visible = _visible(user)
+    total = db.session.scalar(select(func.count(Notification.id)).join(Topic, Topic.id == Notification.topic_id).where(visible))
+    rows = db.session.execute(
+        select(Notification, Topic).join(Topic, Topic.id == Notification.topic_id).where(visible)
+        .order_by(Notification.id.desc()).offset(offset).limit(PAGE_SIZE)
+    ).all()
+    return NotificationPage(user, list(rows), total, offset, user.seen_notification_id)
+
+
+def recent_notifications(actor: User | None, *, limit: int = DEFAULT_RECENT, mark_seen: bool = True) -> NotificationPage:
+    """The actor's newest notifications, as their notifications menu shows them; opening the menu has seen them
+    (Discourse's seen_notification_id), unless ``mark_seen`` is false (Discourse's ``silent``)."""
+    guardian.ensure_can_act(actor)
+    rows = db.session.execute(
+        select(Notification, Topic).join(Topic, Topic.id == Notification.topic_id).where(_visible(actor))
+        .order_by(Notification.id.desc()).limit(min(max(limit, 1), MAX_RECENT))
+    ).all()
+    seen = actor.seen_notification_id
+    if mark_seen and rows and rows[0][0].id > seen:
+        seen = rows[0][0].id
+        with write_unit(db.session):
+            _saw(actor, seen)
+    return NotificationPage(actor, list(rows), None, 0, seen)
+
+
+def mark_read(actor: User | None, notification_id: int | None = None) -> None:
+    """Mark one of the actor's notifications read, or all of them (which has seen them all too)."""
+    guardian.ensure_can_act(actor)
+    with write_unit(db.session):
+        mine = Notification.user_id == actor.id
+        if notification_id is not None:
+            if db.session.scalar(select(Notification.id).where(mine, Notification.id == notification_id)) is None:
+                raise NotFound("That notification does not exist.")
+            db.session.execute(update(Notification).where(mine, Notification.id == notification_id).values(read=True))
+            return
+        db.session.execute(update(Notification).where(mine, Notification.read.is_(False)).values(read=True))
+        _saw(actor, db.session.scalar(select(func.max(Notification.id)).where(mine)) or 0)
+
+
+def _saw(user: User, notification_id: int) -> None:
+    """The user has seen their notifications up to ``notification_id`` (never back: another request saw newer)."""
+    db.session.execute(update(User).where(User.id == user.id, User.seen_notification_id < notification_id)
+                       .values(seen_notification_id=notification_id))
+
+
+def unread_count(user: User) -> int:
+    """Unread notifications newer than the last the user saw, as Discourse's current user counts them."""
+    return db.session.scalar(select(func.count(Notification.id)).join(Topic, Topic.id == Notification.topic_id).where(
+        _visible(user), Notification.read.is_(False), Notification.id > user.seen_notification_id)) or 0
