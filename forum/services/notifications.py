@@ -87,11 +87,12 @@ class NotificationPage:
 
 
 def _visible(user: User):
-    """Notifications of ``user`` about posts they may still read: in topics they may open, not deleted since."""
+    """Notifications of ``user`` about posts they may still read: in topics they may open, neither deleted since (not
+    even for staff, as Discourse's)."""
     live_post = select(Post.id).where(
         Post.topic_id == Notification.topic_id, Post.post_number == Notification.post_number, Post.deleted_at.is_(None)
     ).exists()
-    return (Notification.user_id == user.id) & guardian.readable_topics(user) & live_post
+    return (Notification.user_id == user.id) & Topic.deleted_at.is_(None) & guardian.readable_topics(user) & live_post
 
 
 def list_notifications(actor: User | None, username: str | None, *, offset: int = 0) -> NotificationPage:

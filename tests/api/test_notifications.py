@@ -4,7 +4,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Notification, NotificationLevel, NotificationType
-from forum.services import notifications, posts, reading
+from forum.services import notifications, posts, reading, topics
 from tests.api.spec import assert_matches_spec
 from tests.api.test_posts import post_of
 from tests.api.test_topics import category, dialogue, insider, other, restricted_topic  # noqa: F401  (fixtures)
@@ -74,7 +74,13 @@ def test_sending_twice_tells_no_one_twice_and_an_edit_tells_only_the_newly_menti
     assert kinds(client, auth_headers(member)) == [(NotificationType.REPLIED, dialogue.id, answer.post_number)]
 
 
-def test_a_deleted_post_takes_its_notifications_with_it(client, auth_headers, dialogue, member, other):
+def test_a_deleted_post_or_topic_takes_its_notifications_with_it(client, auth_headers, dialogue, member, other, moderator):
+    mention = reply(other, dialogue, "@moderator, this one is for you.", reply_to=1)
+    topics.delete_topic(moderator, dialogue)
+    assert listed(client, auth_headers(moderator))["notifications"] == []  # not even staff, who may still open it
+    topics.recover_topic(moderator, dialogue)
+    assert kinds(client, auth_headers(moderator)) == [(NotificationType.MENTIONED, dialogue.id, mention.post_number)]
+    posts.delete_post(other, post_of(dialogue, mention.post_number))
     answer = reply(other, dialogue, "An answer I will take back.", reply_to=1)
     posts.delete_post(other, post_of(dialogue, answer.post_number))
     assert listed(client, auth_headers(member)) == {
