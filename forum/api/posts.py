@@ -99,6 +99,16 @@ def recover(post_id: int):
     return post_detail(post, posts.load_context(actor, [post]))
 
 
+@json_route(bp, "/posts/<int:post_id>/locked", methods=["PUT"])
+def lock(post_id: int):
+    actor = require_actor()
+    locked = params().boolean("locked")
+    if locked is None:
+        raise InvalidParameters("locked is required: true or false.")
+    post = posts.set_locked(actor, posts.get_visible_post(actor, post_id), locked)
+    return {"locked": post.locked_at is not None}
+
+
 @json_route(bp, "/posts/<int:post_id>/replies", methods=["GET"])
 def replies(post_id: int):
     actor = current_actor()

@@ -58,6 +58,8 @@ class Post(Base):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Hidden by flags (Discourse's hidden posts): staff and the author still see it.
     hidden_at: Mapped[datetime | None]
+    # Locked by staff (Discourse's locked posts): only staff may edit it. Who locked it is in the audit log.
+    locked_at: Mapped[datetime | None]
 
     topic: Mapped[Topic] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -69,7 +69,16 @@ def ensure_can_edit_post(user: User | None, post: Post) -> None:
         raise NotAllowed("You can only edit your own posts.")
     if post.is_deleted:
         raise NotAllowed("This post has been deleted.")
+    if post.locked_at is not None:
+        raise NotAllowed("This post is locked: only staff may edit it.")
     _ensure_not_archived(post.topic, "its posts can no longer be edited")
+
+
+def ensure_can_lock_post(user: User | None) -> None:
+    """As Discourse's can_lock_post?: staff lock a post against its author's edits."""
+    ensure_can_act(user)
+    if not user.is_staff:
+        raise NotAllowed("Only staff can lock or unlock a post.")
 
 
 def ensure_can_delete_post(user: User | None, post: Post) -> None:

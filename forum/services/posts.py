@@ -235,6 +235,19 @@ def recover_post(actor: User, post: Post) -> Post:
     return post
 
 
+def set_locked(actor: User, post: Post, locked: bool) -> Post:
+    """Lock a post against its author's edits (staff still edit it), or unlock it; locking it twice changes nothing."""
+    with write_unit(db.session):
+        guardian.ensure_can_lock_post(actor)
+        db.session.refresh(post, with_for_update=ROW_LOCK)
+        if (post.locked_at is not None) == locked:
+            return post
+        post.locked_at = utcnow() if locked else None
+        audit.record(actor, "post.lock" if locked else "post.unlock", post)
+        events.publish_topic_changed(post.topic_id)  # its can_edit changes for its author
+    return post
+
+
 def settle_review_items_when_stored(post_id: int, deleted_by_id: int) -> None:
     """Settle the post's pending review items (review.settle_items_of_deleted) once its deletion is stored: in a unit
     of its own, so that a deletion never holds review items' rows while it waits for the topic's (a timer deleting the
