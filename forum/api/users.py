@@ -97,6 +97,18 @@ def activate(user_id: int):
     return {"success": "OK"}
 
 
+@json_route(bp, "/admin/users/<int:user_id>/deactivate", methods=["PUT"])
+def deactivate(user_id: int):
+    users.deactivate(current_actor(), user_id)
+    return {"success": "OK"}
+
+
+@json_route(bp, "/admin/users/<int:user_id>/anonymize", methods=["PUT"])
+def anonymize(user_id: int):
+    user = users.anonymize(current_actor(), user_id)
+    return {"success": "OK", "username": user.username}
+
+
 @json_route(bp, "/admin/users/<int:user_id>/log_out", methods=["POST"])
 def log_out(user_id: int):
     users.log_out(current_actor(), user_id)

@@ -336,6 +336,26 @@ def ensure_can_suspend(actor: User | None, user: User) -> None:
         raise NotAllowed("The forum's bots cannot be suspended.")
 
 
+def ensure_can_deactivate(actor: User | None, user: User) -> None:
+    """As suspending: staff, on someone else, only admins on admins, never a bot (the system user fires the timers)."""
+    ensure_staff(actor)
+    if user.id == actor.id:
+        raise NotAllowed("You cannot deactivate yourself.")
+    if user.is_admin and not actor.is_admin:
+        raise NotAllowed("Only admins can deactivate an admin.")
+    if user.is_bot:
+        raise NotAllowed("The forum's bots cannot be deactivated.")
+
+
+def ensure_can_anonymize(actor: User | None, user: User) -> None:
+    """As Discourse's can_anonymize_user?: staff anonymize members, not staff (demote them first) and not bots."""
+    ensure_staff(actor)
+    if user.is_bot:
+        raise NotAllowed("The forum's bots cannot be anonymized.")
+    if user.is_staff:
+        raise NotAllowed("Staff accounts cannot be anonymized: change their role first.")
+
+
 def ensure_can_unsuspend(actor: User | None, user: User) -> None:
     """Staff, on someone else; only an admin acts on an admin."""
     ensure_staff(actor)

@@ -9,7 +9,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, false, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, false, func, select, true, update
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
@@ -377,6 +377,52 @@ def log_out(actor: User | None, user_id: int) -> User:
         sessions.end_all_sessions(user)
         audit.record(actor, "user.log_out", user)
     return user
+
+
+def deactivate(actor: User | None, user_id: int) -> User:
+    """Staff close an account until it is activated again: its sessions end and it cannot sign in. Deactivating an
+    inactive account changes nothing."""
+    guardian.ensure_staff(actor)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        guardian.ensure_can_deactivate(actor, user)
+        if user.active:
+            user.active = False
+            sessions.end_all_sessions(user)
+            audit.record(actor, "user.deactivate", user, before={"active": True}, after={"active": False})
+    return user
+
+
+# The domain of an anonymized account's placeholder address (Discourse's): reserved, so no mail can reach it.
+ANONYMIZED_EMAIL_DOMAIN = "anonymized.invalid"
+
+
+def anonymize(actor: User | None, user_id: int) -> User:
+    """Discourse's anonymize: the account keeps its posts, which nothing a member wrote may lose, but nothing that
+    names the person: a random username ("anon" and 8 hex digits), no name, a placeholder address, no password, no
+    sessions, no API keys. The audit log, which cannot be changed, still holds what earlier entries recorded (the
+    username the account was created with, names it was given)."""
+    guardian.ensure_staff(actor)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        guardian.ensure_can_anonymize(actor, user)
+        username = _unused_anonymous_username()
+        user.username = username
+        user.email = f"{username}@{ANONYMIZED_EMAIL_DOMAIN}"
+        user.name = None
+        user.password_hash = None
+        sessions.end_all_sessions(user)
+        db.session.execute(update(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        audit.record(actor, "user.anonymize", user)
+        events.publish_site_changed()  # the old name leaves every cached page that shows it
+    return user
+
+
+def _unused_anonymous_username() -> str:
+    while True:
+        username = f"anon{secrets.token_hex(4)}"
+        if find_by_username(username) is None:
+            return username
 
 
 def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:

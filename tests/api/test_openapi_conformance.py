@@ -43,6 +43,8 @@ CASES = [
     ("put", "/posts/{id}/locked.json", lambda w: f"/posts/{w.reply.id}/locked.json", lambda w: {"locked": "true"}),
     ("get", "/notifications.json", lambda w: "/notifications.json", None),
     ("put", "/notifications/mark-read.json", lambda w: "/notifications/mark-read.json", None),
+    ("put", "/admin/users/{id}/deactivate.json", lambda w: f"/admin/users/{w.member.id}/deactivate.json", None),
+    ("put", "/admin/users/{id}/anonymize.json", lambda w: f"/admin/users/{w.member.id}/anonymize.json", None),
     ("post", "/admin/users/{id}/log_out.json", lambda w: f"/admin/users/{w.member.id}/log_out.json", None),
     ("get", "/groups.json", lambda w: "/groups.json", None),
     ("get", "/groups/{name}.json", lambda w: f"/groups/{w.group.name}.json", None),
