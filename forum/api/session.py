@@ -9,7 +9,8 @@ from forum.api.params import Params, params
 from forum.api.routing import json_route
 from forum.api.serializers.users import current_user
 from forum.extensions import limiter
-from forum.services import authentication, notifications, users
+from forum.models import User
+from forum.services import authentication, guardian, notifications, review, users
 from forum.services.errors import NotAllowed, NotFound, ServiceError
 
 bp = Blueprint("session", __name__)
@@ -70,7 +71,7 @@ def sign_in():
         user_agent=request.user_agent.string,
     )
     start_session(token)
-    return {"user": current_user(user, notifications.unread_count(user))}
+    return {"user": _current_user(user)}
 
 
 @json_route(bp, "/session/<username>", methods=["DELETE"])
@@ -87,4 +88,9 @@ def current():
     actor = current_actor()
     if actor is None:
         raise NotFound("Not signed in.")
-    return {"current_user": current_user(actor, notifications.unread_count(actor))}
+    return {"current_user": _current_user(actor)}
+
+
+def _current_user(user: User) -> dict:
+    reviewable_count = review.pending_count() if guardian.allows(guardian.ensure_can_review, user) else 0
+    return current_user(user, unread_notifications=notifications.unread_count(user), reviewable_count=reviewable_count)

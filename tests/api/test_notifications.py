@@ -94,7 +94,7 @@ def test_the_menu_sees_them_and_mark_read_reads_them(client, auth_headers, dialo
     second = reply(other, dialogue, "The second answer to the question.", reply_to=1)
     headers = auth_headers(member)
     current = client.get("/session/current.json", headers=headers).json["current_user"]
-    assert (current["unread_notifications"], current["seen_notification_id"]) == (2, 0)
+    assert (current["unread_notifications"], current["seen_notification_id"], current["reviewable_count"]) == (2, 0, 0)
 
     silent = listed(client, headers, "?recent=true&limit=1&silent=true")
     assert [n["post_number"] for n in silent["notifications"]] == [second.post_number] and silent["seen_notification_id"] == 0

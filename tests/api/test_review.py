@@ -55,11 +55,14 @@ def test_the_tactics_group_is_seeded_with_four_described_tactics(client, auth_he
     assert all(tactic["description"] and len(tactic["examples"]) >= 3 for tactic in response.json["tactics"])
 
 
-def test_only_staff_see_the_queue(client, auth_headers, member, training_item):
+def test_only_staff_see_the_queue(client, auth_headers, member, moderator, training_item):
     assert client.get("/review.json").status_code == 403
     response = client.get("/review.json", headers=auth_headers(member))
     assert response.status_code == 403 and response.json["error_type"] == "invalid_access"
     assert client.get(f"/review/{training_item.id}.json", headers=auth_headers(member)).status_code == 403
+    # The queue's length shows on the reviewers' current user only.
+    assert client.get("/session/current.json", headers=auth_headers(member)).json["current_user"]["reviewable_count"] == 0
+    assert client.get("/session/current.json", headers=auth_headers(moderator)).json["current_user"]["reviewable_count"] == 1
 
 
 def test_a_pending_suggestion_shows_its_evidence_and_the_actions_the_moderator_may_take(client, auth_headers, moderator, training_item):

@@ -27,8 +27,9 @@ def basic_user(user: User) -> dict:
     return {"id": user.id, "username": user.username, "name": display_name(user), "avatar_template": avatar_template(user)}
 
 
-def current_user(user: User, unread_notifications: int) -> dict:
-    """The signed-in user, as GET /session/current.json and the login answer show it."""
+def current_user(user: User, *, unread_notifications: int, reviewable_count: int) -> dict:
+    """The signed-in user, as GET /session/current.json and the login answer show it; ``reviewable_count``: the
+    review queue's pending items, for those who review it (0 for others)."""
     return {
         **basic_user(user),
         "admin": user.is_admin,
@@ -37,6 +38,7 @@ def current_user(user: User, unread_notifications: int) -> dict:
         "trust_level": trust_level(user),
         "unread_notifications": unread_notifications,
         "seen_notification_id": user.seen_notification_id,
+        "reviewable_count": reviewable_count,
     }
 
 
