@@ -2,6 +2,7 @@
 from flask import Flask
 
 from forum.api import (
+    bookmarks,
     categories,
     digests,
     groups,
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     site.bp,
     users.bp,
     notifications.bp,
+    bookmarks.bp,
     groups.bp,
     search.bp,
     timers.bp,

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 from forum.models.audit import AuditLogEntry
+from forum.models.bookmarks import Bookmark, BookmarkableType
 from forum.models.categories import Category
 from forum.models.groups import Group, category_groups, group_users
 from forum.models.notifications import Notification, NotificationType
@@ -27,6 +28,8 @@ __all__ = [
     "Reviewable",
     "ApiKey",
     "AuditLogEntry",
+    "Bookmark",
+    "BookmarkableType",
     "Category",
     "DialogueSchedule",
     "Group",

@@ -301,11 +301,11 @@ def topic_readers(topic: Topic, user_ids: Collection[int]) -> set[int]:
     return set(db.session.scalars(query))
 
 
-def ensure_can_see_notifications(actor: User | None, user: User) -> None:
-    """A member's notifications are theirs; admins may read anyone's, as in Discourse."""
+def ensure_can_see_personal(actor: User | None, user: User, what: str) -> None:
+    """A member's notifications and bookmarks (``what``) are theirs; admins may read anyone's, as in Discourse."""
     ensure_can_act(actor)
     if actor.id != user.id and not actor.is_admin:
-        raise NotAllowed("You can only see your own notifications.")
+        raise NotAllowed(f"You can only see your own {what}.")
 
 
 def ensure_can_see_post(user: User | None, post: Post) -> None:

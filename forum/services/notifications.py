@@ -101,7 +101,7 @@ def list_notifications(actor: User | None, username: str | None, *, offset: int 
     user = actor if username is None else users.find_by_username(username)
     if user is None:
         raise NotFound("That user does not exist.")
-    guardian.ensure_can_see_notifications(actor, user)
+    guardian.ensure_can_see_personal(actor, user, "notifications")
     visible = _visible(user)
     total = db.session.scalar(select(func.count(Notification.id)).join(Topic, Topic.id == Notification.topic_id).where(visible))
     rows = db.session.execute(

@@ -17,7 +17,7 @@ from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
 from forum.models import NotificationReason, Post, PostRevision, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import audit, events, guardian, post_actions, reading, review, timers, topics
+from forum.services import audit, bookmarks, events, guardian, post_actions, reading, review, timers, topics
 from forum.services.errors import Conflict, InvalidParameters, NotFound, ValidationFailed
 
 # Post types that count as a reply in the topic's reply_count.
@@ -324,6 +324,7 @@ class PostsContext:
     # viewer opened or follows.
     last_read: dict[int, int]
     notification_levels: dict[int, int]
+    bookmarks: "bookmarks.TopicBookmarks"
 
     def is_read(self, post: Post) -> bool:
         if self.viewer is None:
@@ -334,8 +335,8 @@ class PostsContext:
 def load_context(
     viewer: User | None, posts: list[Post], *, loaded_topics: tuple[Topic, ...] = (), user_ids: tuple[int | None, ...] = ()
 ) -> PostsContext:
-    """Authors (and ``user_ids``), topics, the viewer's likes, read positions and notification levels for ``posts``
-    (and ``loaded_topics``): at most four queries."""
+    """Authors (and ``user_ids``), topics, the viewer's likes, read positions, notification levels and bookmarks for
+    ``posts`` (and ``loaded_topics``): at most five queries."""
     known_topics = {topic.id: topic for topic in loaded_topics}
     missing_topic_ids = {post.topic_id for post in posts} - known_topics.keys()
     if missing_topic_ids:
@@ -343,8 +344,10 @@ def load_context(
     users = users_by_id({post.user_id for post in posts} | set(user_ids))
     liked: frozenset[int] = frozenset()
     states = []
+    marked = bookmarks.NO_BOOKMARKS
     if viewer is not None and (posts or loaded_topics):
         liked = post_actions.liked_post_ids(viewer, [post.id for post in posts])
+        marked = bookmarks.in_topics(viewer, list(known_topics))
         states = db.session.execute(
             select(TopicUser.topic_id, TopicUser.last_read_post_number, TopicUser.notification_level).where(
                 TopicUser.user_id == viewer.id, TopicUser.topic_id.in_(known_topics.keys())
@@ -352,13 +355,14 @@ def load_context(
         ).all()
     last_read = {topic_id: last for topic_id, last, _ in states}
     levels = {topic_id: level for topic_id, _, level in states}
-    return PostsContext(viewer, users, known_topics, liked, last_read, levels)
+    return PostsContext(viewer, users, known_topics, liked, last_read, levels, marked)
 
 
 def written_context(author: User, post: Post) -> PostsContext:
     """The context of a post its author has just written, known without a query: no one has liked it yet, and the
     author has read it."""
-    return PostsContext(author, {author.id: author}, {post.topic_id: post.topic}, frozenset(), {post.topic_id: post.post_number}, {})
+    return PostsContext(author, {author.id: author}, {post.topic_id: post.topic}, frozenset(), {post.topic_id: post.post_number}, {},
+                        bookmarks.NO_BOOKMARKS)
 
 
 def users_by_id(user_ids: set[int | None]) -> dict[int, User]:

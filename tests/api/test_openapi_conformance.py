@@ -40,6 +40,7 @@ CASES = [
     ("get", "/u/{username}/emails.json", lambda w: f"/u/{w.member.username}/emails.json", None),
     ("put", "/u/{username}.json", lambda w: f"/u/{w.member.username}.json", lambda w: {"name": "Amara Okafor"}),
     ("get", "/user_actions.json", lambda w: f"/user_actions.json?username={w.member.username}&filter=4,5&offset=0", None),
+    ("put", "/t/{id}/bookmark.json", lambda w: f"/t/{w.topic.id}/bookmark.json", None),
     ("put", "/posts/{id}/locked.json", lambda w: f"/posts/{w.reply.id}/locked.json", lambda w: {"locked": "true"}),
     ("get", "/notifications.json", lambda w: "/notifications.json", None),
     ("put", "/notifications/mark-read.json", lambda w: "/notifications/mark-read.json", None),

@@ -92,7 +92,7 @@ def _post(post: Post, context: PostsContext, *, detailed_actions: bool = False) 
         "can_see_hidden_post": hidden and shown,
         "can_wiki": False,
         "user_title": None,
-        "bookmarked": False,
+        "bookmarked": post.id in context.bookmarks.post_ids,
         "actions_summary": _actions_summary(post, context, detailed=detailed_actions),
         "moderator": user.role == Role.MODERATOR,
         "admin": user.is_admin,

@@ -4,9 +4,20 @@ from forum.api.serializers.posts import category_id, stream_post
 from forum.api.serializers.tags import tag_reference
 from forum.api.serializers.timers import topic_timer
 from forum.api.serializers.users import basic_user, display_name, trust_level
-from forum.models import Role, Topic, User
+from forum.models import Bookmark, Role, Topic, User
 from forum.services import guardian, topics
 from forum.services.topics import CHUNK_SIZE, TopicView
+
+
+def topic_bookmark(bookmark: Bookmark) -> dict:
+    """One of the viewer's bookmarks in the topic, as Discourse's topic view lists them."""
+    return {
+        "id": bookmark.id,
+        "bookmarkable_id": bookmark.bookmarkable_id,
+        "bookmarkable_type": bookmark.bookmarkable_type,
+        "name": bookmark.name,
+        "reminder_at": iso(bookmark.reminder_at),
+    }
 
 
 def topic_view(view: TopicView) -> dict:
@@ -57,8 +68,8 @@ def topic_view(view: TopicView) -> dict:
         "has_deleted": view.has_deleted,
         "actions_summary": [],
         "chunk_size": CHUNK_SIZE,
-        "bookmarked": False,
-        "bookmarks": [],
+        "bookmarked": topic.id in context.bookmarks.by_topic,
+        "bookmarks": [topic_bookmark(b) for b in context.bookmarks.by_topic.get(topic.id, [])],
         # Discourse sends an object here; the OpenAPI file types it string|null (see README).
         "topic_timer": topic_timer(view.timer),
         "message_bus_last_id": 0,
