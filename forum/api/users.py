@@ -8,7 +8,9 @@ from forum.api.serializers.users import (
     admin_user_list,
     signup_failure,
     signup_result,
+    silencing,
     suspension,
+    unsilencing,
     unsuspension,
     user_emails,
     user_profile,
@@ -121,6 +123,19 @@ def suspend(user_id: int):
     values = params()
     user = users.suspend(actor, user_id, until=values.string("suspend_until"), reason=values.string("reason"))
     return suspension(user, actor)
+
+
+@json_route(bp, "/admin/users/<int:user_id>/silence", methods=["PUT"])
+def silence(user_id: int):
+    actor, values = current_actor(), params()
+    user = users.silence(actor, user_id, until=values.string("silenced_till"), reason=values.string("reason"))
+    return silencing(user, actor)
+
+
+@json_route(bp, "/admin/users/<int:user_id>/unsilence", methods=["PUT"])
+def unsilence(user_id: int):
+    users.unsilence(current_actor(), user_id)
+    return unsilencing()
 
 
 @json_route(bp, "/admin/users/<int:user_id>/unsuspend", methods=["PUT"])

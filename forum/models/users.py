@@ -33,6 +33,10 @@ class User(UserMixin, Base):
     suspended_at: Mapped[datetime | None]
     suspended_till: Mapped[datetime | None]
     suspend_reason: Mapped[str | None] = mapped_column(String(300))
+    # Silenced by staff (Discourse's silencing): signed in and reading, but posting and editing nothing till then.
+    silenced_at: Mapped[datetime | None]
+    silenced_till: Mapped[datetime | None]
+    silence_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
     # The user's choice that no bot reads their posts (summaries, tactic suggestions, digests quote nothing).
@@ -53,6 +57,10 @@ class User(UserMixin, Base):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_till is not None and self.suspended_till > utcnow()
+
+    @property
+    def is_silenced(self) -> bool:
+        return self.silenced_till is not None and self.silenced_till > utcnow()
 
     @property
     def is_active(self) -> bool:  # Flask-Login: suspended or deactivated users cannot sign in

@@ -42,10 +42,18 @@ def ensure_admin(user: User | None) -> None:
 
 def ensure_can_create_topic(user: User | None) -> None:
     ensure_can_act(user)
+    _ensure_not_silenced(user)
+
+
+def _ensure_not_silenced(user: User) -> None:
+    """As Discourse's: a silenced member reads, likes and flags, but writes nothing others read until it ends."""
+    if user.is_silenced:
+        raise NotAllowed(f"You have been silenced until {user.silenced_till:%Y-%m-%d %H:%M} UTC: you cannot post or edit.")
 
 
 def ensure_can_reply(user: User | None, topic: Topic) -> None:
     ensure_can_act(user)
+    _ensure_not_silenced(user)
     if topic.is_deleted:
         raise NotAllowed("This topic has been deleted.")
     if user.is_staff:
@@ -67,6 +75,7 @@ def ensure_can_edit_post(user: User | None, post: Post) -> None:
         return
     if post.user_id != user.id:
         raise NotAllowed("You can only edit your own posts.")
+    _ensure_not_silenced(user)
     if post.is_deleted:
         raise NotAllowed("This post has been deleted.")
     if post.locked_at is not None:
@@ -331,35 +340,47 @@ def visible_posts(user: User | None) -> ColumnElement[bool]:
 def ensure_can_suspend(actor: User | None, user: User) -> None:
     """Staff suspend someone else, but never one of the forum's bots: the system user fires every timer, and a
     suspended bot would stop them all without a word."""
-    ensure_can_unsuspend(actor, user)
-    if user.is_bot:
-        raise NotAllowed("The forum's bots cannot be suspended.")
+    _ensure_can_restrict(actor, user, "suspend or unsuspend")
+    _ensure_not_a_bot(user, "suspended")
+
+
+def ensure_can_unsuspend(actor: User | None, user: User) -> None:
+    _ensure_can_restrict(actor, user, "suspend or unsuspend")
+
+
+def ensure_can_silence(actor: User | None, user: User) -> None:
+    """As suspending; a silenced bot would post nothing (the system user's timer notices, the bots' summaries)."""
+    _ensure_can_restrict(actor, user, "silence or unsilence")
+    _ensure_not_a_bot(user, "silenced")
+
+
+def ensure_can_unsilence(actor: User | None, user: User) -> None:
+    _ensure_can_restrict(actor, user, "silence or unsilence")
 
 
 def ensure_can_deactivate(actor: User | None, user: User) -> None:
-    """As suspending: staff, on someone else, only admins on admins, never a bot (the system user fires the timers)."""
+    """As suspending: a deactivated bot could no longer act either."""
+    _ensure_can_restrict(actor, user, "deactivate")
+    _ensure_not_a_bot(user, "deactivated")
+
+
+def _ensure_can_restrict(actor: User | None, user: User, action: str) -> None:
+    """Staff, on someone else; only an admin acts on an admin."""
     ensure_staff(actor)
     if user.id == actor.id:
-        raise NotAllowed("You cannot deactivate yourself.")
+        raise NotAllowed(f"You cannot {action} yourself.")
     if user.is_admin and not actor.is_admin:
-        raise NotAllowed("Only admins can deactivate an admin.")
+        raise NotAllowed(f"Only admins can {action} an admin.")
+
+
+def _ensure_not_a_bot(user: User, done: str) -> None:
     if user.is_bot:
-        raise NotAllowed("The forum's bots cannot be deactivated.")
+        raise NotAllowed(f"The forum's bots cannot be {done}.")
 
 
 def ensure_can_anonymize(actor: User | None, user: User) -> None:
     """As Discourse's can_anonymize_user?: staff anonymize members, not staff (demote them first) and not bots."""
     ensure_staff(actor)
-    if user.is_bot:
-        raise NotAllowed("The forum's bots cannot be anonymized.")
+    _ensure_not_a_bot(user, "anonymized")
     if user.is_staff:
         raise NotAllowed("Staff accounts cannot be anonymized: change their role first.")
-
-
-def ensure_can_unsuspend(actor: User | None, user: User) -> None:
-    """Staff, on someone else; only an admin acts on an admin."""
-    ensure_staff(actor)
-    if user.id == actor.id:
-        raise NotAllowed("You cannot suspend or unsuspend yourself.")
-    if user.is_admin and not actor.is_admin:
-        raise NotAllowed("Only admins can suspend or unsuspend an admin.")

@@ -344,16 +344,17 @@ def _api_key_lookup(by_name: bool):
 # until the suspension ends (User.is_active).
 
 
-def _parse_suspend_until(text: str | None) -> datetime:
-    """An ISO 8601 date (midnight UTC) or date and time (UTC when it names no offset), in the future."""
+def _parse_until(text: str | None, name: str) -> datetime:
+    """Parameter ``name``: an ISO 8601 date (midnight UTC) or date and time (UTC when it names no offset), in the
+    future."""
     if not (text or "").strip():
-        raise InvalidParameters("param is missing or the value is empty: suspend_until")
+        raise InvalidParameters(f"param is missing or the value is empty: {name}")
     try:
         until = parse_utc(text)
     except ValueError:
-        raise InvalidParameters("suspend_until must be an ISO 8601 date or time, such as 2121-02-22.") from None
+        raise InvalidParameters(f"{name} must be an ISO 8601 date or time, such as 2121-02-22.") from None
     if until <= utcnow():
-        raise InvalidParameters("suspend_until must be in the future.")
+        raise InvalidParameters(f"{name} must be in the future.")
     return until
 
 
@@ -428,7 +429,7 @@ def _unused_anonymous_username() -> str:
 def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
     """Suspend a user until ``until`` (ISO 8601), for ``reason``; their sessions end at once."""
     guardian.ensure_staff(actor)
-    suspended_till, suspend_reason = _parse_suspend_until(until), _parse_reason(reason)
+    suspended_till, suspend_reason = _parse_until(until, "suspend_until"), _parse_reason(reason)
     with write_unit(db.session):
         user = _get_for_update(user_id)
         guardian.ensure_can_suspend(actor, user)
@@ -445,6 +446,36 @@ def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str 
             before={"suspended_till": None},
             after={"suspended_till": suspended_till.isoformat(), "suspend_reason": suspend_reason},
         )
+    return user
+
+
+def silence(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
+    """Silence a user until ``until`` (ISO 8601), for ``reason``: they stay signed in and read, but post and edit
+    nothing (guardian). Silencing again moves the end and the reason."""
+    guardian.ensure_staff(actor)
+    silenced_till, silence_reason = _parse_until(until, "silenced_till"), _parse_reason(reason)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        guardian.ensure_can_silence(actor, user)
+        before = {"silenced_till": user.silenced_till.isoformat() if user.is_silenced else None}
+        user.silenced_at = utcnow()
+        user.silenced_till = silenced_till
+        user.silence_reason = silence_reason
+        audit.record(actor, "user.silence", user, before=before,
+                     after={"silenced_till": silenced_till.isoformat(), "silence_reason": silence_reason})
+    return user
+
+
+def unsilence(actor: User | None, user_id: int) -> User:
+    """End a silence early. Unsilencing a user who is not silenced changes nothing."""
+    guardian.ensure_staff(actor)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        guardian.ensure_can_unsilence(actor, user)
+        if user.is_silenced:
+            before = {"silenced_till": user.silenced_till.isoformat(), "silence_reason": user.silence_reason}
+            user.silenced_at = user.silenced_till = user.silence_reason = None
+            audit.record(actor, "user.unsilence", user, before=before, after={"silenced_till": None})
     return user
 
 

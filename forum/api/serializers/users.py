@@ -266,5 +266,22 @@ def suspension(user: User, suspended_by: User) -> dict:
     }
 
 
+def silencing(user: User, silenced_by: User) -> dict:
+    return {
+        "silence": {
+            "silenced": user.is_silenced,
+            "silence_reason": user.silence_reason,
+            "full_silence_reason": user.silence_reason,  # Discourse appends the emailed message; none is sent here
+            "silenced_till": iso(user.silenced_till),
+            "silenced_at": iso(user.silenced_at),
+            "silenced_by": basic_user(silenced_by),
+        }
+    }
+
+
+def unsilencing() -> dict:
+    return {"unsilence": {"silenced": False}}
+
+
 def unsuspension() -> dict:
     return {"suspension": {"suspended_till": None, "suspended_at": None}}
