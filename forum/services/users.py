@@ -607,8 +607,8 @@ def emails(viewer: User | None, username: str) -> User:
 
 
 LIST_PAGE_SIZE = 100
-# Discourse's list flags (plus "all", which Discourse clients also use). Silencing ("blocked") and
-# spam heuristics ("suspect") are not features of this forum: those lists are empty.
+# Discourse's list flags (plus "all", which Discourse clients also use): "blocked" lists the silenced, Discourse's old
+# name for them. Spam heuristics ("suspect") are not a feature of this forum: that list is empty.
 LIST_FLAGS = ("active", "new", "staff", "suspended", "blocked", "suspect", "all")
 LIST_ORDERS = (
     "created",
@@ -644,7 +644,7 @@ def _flag_condition(flag: str) -> ColumnElement[bool]:
         "new": User.active == false(),  # signed up, waiting for staff to activate them
         "staff": User.role.in_((Role.ADMIN, Role.MODERATOR)),
         "suspended": suspended,
-        "blocked": false(),
+        "blocked": User.silenced_till.is_not(None) & (User.silenced_till > utcnow()),
         "suspect": false(),
         "all": true(),
     }[flag]

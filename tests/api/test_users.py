@@ -494,7 +494,9 @@ def people(app, make_user, admin, moderator, member):
     pending = users.create_user("pending", email="pending@example.com", password=None, active=False)
     suspended = make_user(Role.MEMBER, "suspended")
     users.suspend(admin, suspended.id, until="2099-01-01", reason="spam")
-    return {"admin": admin, "moderator": moderator, "member": member, "pending": pending, "suspended": suspended}
+    silenced = make_user(Role.MEMBER, "silenced")
+    users.silence(admin, silenced.id, until="2099-01-01", reason="personal attacks")
+    return {"admin": admin, "moderator": moderator, "member": member, "pending": pending, "suspended": suspended, "silenced": silenced}
 
 
 def listed_usernames(response) -> list[str]:
@@ -505,13 +507,13 @@ def listed_usernames(response) -> list[str]:
 @pytest.mark.parametrize(
     "flag, expected",
     [
-        ("active", {"admin", "moderator", "member", "system", "tactics-bot", "summary-bot"}),
+        ("active", {"admin", "moderator", "member", "silenced", "system", "tactics-bot", "summary-bot"}),
         ("new", {"pending"}),
         ("staff", {"admin", "moderator", "system"}),
         ("suspended", {"suspended"}),
-        ("blocked", set()),
+        ("blocked", {"silenced"}),
         ("suspect", set()),
-        ("all", {"admin", "moderator", "member", "pending", "suspended", "system", "tactics-bot", "summary-bot"}),
+        ("all", {"admin", "moderator", "member", "pending", "suspended", "silenced", "system", "tactics-bot", "summary-bot"}),
     ],
 )
 def test_the_list_flags(client, auth_headers, people, flag, expected):
@@ -586,15 +588,15 @@ def test_ordering_the_list(client, auth_headers, people):
             update(User).where(User.username == "member").values(last_seen_at=utcnow() - timedelta(hours=1))
         )
     active = listed_usernames(client.get("/admin/users/list/active.json", headers=headers))
-    assert active == ["member", "admin", "moderator", "summary-bot", "system", "tactics-bot"]
+    assert active == ["member", "admin", "moderator", "silenced", "summary-bot", "system", "tactics-bot"]
     active_ascending = listed_usernames(
         client.get("/admin/users/list/active.json?order=seen&asc=true", headers=headers)
     )
-    assert active_ascending == ["moderator", "summary-bot", "system", "tactics-bot", "admin", "member"]
+    assert active_ascending == ["moderator", "silenced", "summary-bot", "system", "tactics-bot", "admin", "member"]
     # Staff rank above members by trust level; untracked measures tie, so the username decides.
     assert (
-        listed_usernames(client.get("/admin/users/list/active.json?order=trust_level", headers=headers))[-3:]
-        == ["member", "summary-bot", "tactics-bot"]
+        listed_usernames(client.get("/admin/users/list/active.json?order=trust_level", headers=headers))[-4:]
+        == ["member", "silenced", "summary-bot", "tactics-bot"]
     )
     assert listed_usernames(client.get("/admin/users/list/all.json?order=days_visited", headers=headers)) == names
 
