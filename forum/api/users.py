@@ -5,6 +5,7 @@ from forum.api.auth import SESSION_TOKEN, current_actor
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.users import (
+    admin_user_detail,
     admin_user_list,
     signup_failure,
     signup_result,
@@ -91,6 +92,11 @@ def admin_list(flag: str):
         show_emails=values.boolean("show_emails", False),
     )
     return admin_user_list(user_list)
+
+
+@json_route(bp, "/admin/users/<int:user_id>", methods=["GET"])
+def admin_show(user_id: int):
+    return admin_user_detail(users.admin_detail(current_actor(), user_id))
 
 
 @json_route(bp, "/admin/users/<int:user_id>/activate", methods=["PUT"])

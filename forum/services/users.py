@@ -13,7 +13,22 @@ from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, false, fu
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
-from forum.models import ApiKey, Group, Post, PostType, Role, Topic, TopicUser, User, UserAuthToken, group_users
+from forum.models import (
+    ApiKey,
+    AuditLogEntry,
+    Group,
+    Post,
+    PostAction,
+    PostActionType,
+    PostType,
+    Role,
+    Topic,
+    TopicUser,
+    User,
+    UserAuthToken,
+    group_users,
+)
+from forum.models.post_actions import FLAG_TYPES
 from forum.models.base import parse_utc, utcnow
 from forum.services import audit, events, groups, guardian, reading, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
@@ -593,6 +608,62 @@ def _private_details(viewer: User, user: User, session_token: str | None) -> Pri
         current_session_id=current.id if current is not None and current.user_id == user.id else None,
         groups=groups.as_seen_by(viewer, member_of),
     )
+
+
+@dataclass(frozen=True)
+class AdminDetail:
+    """An account as staff review it (Discourse's GET /admin/users/{id}.json)."""
+
+    user: User
+    activity: Activity
+    likes_given: int
+    likes_received: int
+    flags_given: int
+    flags_received: int
+    api_keys: int
+    groups: list["groups.ShownGroup"]
+    suspended_by: User | None  # who suspended or silenced it, while it is
+    silenced_by: User | None
+    can_activate: bool
+    can_deactivate: bool
+    can_be_anonymized: bool
+
+
+def admin_detail(actor: User | None, user_id: int) -> AdminDetail:
+    guardian.ensure_staff(actor)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("That user does not exist.")
+    given = select(func.count()).select_from(PostAction).where(PostAction.user_id == user.id)
+    received = (select(func.count()).select_from(PostAction).join(Post, Post.id == PostAction.post_id)
+                .where(Post.user_id == user.id, PostAction.user_id != user.id))
+    counts = db.session.execute(select(
+        *activity_columns(actor),
+        given.where(PostAction.post_action_type_id == PostActionType.LIKE).scalar_subquery(),
+        received.where(PostAction.post_action_type_id == PostActionType.LIKE).scalar_subquery(),
+        given.where(PostAction.post_action_type_id.in_(FLAG_TYPES)).scalar_subquery(),
+        received.where(PostAction.post_action_type_id.in_(FLAG_TYPES)).scalar_subquery(),
+        select(func.count()).select_from(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)).scalar_subquery(),
+    ).where(User.id == user.id)).one()
+    member_of = list(db.session.scalars(
+        select(Group).join(group_users, group_users.c.group_id == Group.id).where(group_users.c.user_id == user.id).order_by(Group.name)))
+    return AdminDetail(
+        user, Activity(*counts[:5]), *counts[5:],
+        groups=groups.as_seen_by(actor, member_of),
+        suspended_by=_restricted_by(user, "user.suspend") if user.is_suspended else None,
+        silenced_by=_restricted_by(user, "user.silence") if user.is_silenced else None,
+        can_activate=not user.active,
+        can_deactivate=user.active and guardian.allows(guardian.ensure_can_deactivate, actor, user),
+        can_be_anonymized=guardian.allows(guardian.ensure_can_anonymize, actor, user),
+    )
+
+
+def _restricted_by(user: User, action: str) -> User | None:
+    """Who last did ``action`` (a suspension, a silence) to ``user``, as the audit log says."""
+    return db.session.scalar(
+        select(User).join(AuditLogEntry, AuditLogEntry.actor_id == User.id)
+        .where(AuditLogEntry.action == action, AuditLogEntry.subject_type == "user", AuditLogEntry.subject_id == user.id)
+        .order_by(AuditLogEntry.id.desc()).limit(1))
 
 
 def emails(viewer: User | None, username: str) -> User:

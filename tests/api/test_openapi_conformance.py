@@ -44,6 +44,7 @@ CASES = [
     ("put", "/posts/{id}/locked.json", lambda w: f"/posts/{w.reply.id}/locked.json", lambda w: {"locked": "true"}),
     ("get", "/notifications.json", lambda w: "/notifications.json", None),
     ("put", "/notifications/mark-read.json", lambda w: "/notifications/mark-read.json", None),
+    ("get", "/admin/users/{id}.json", lambda w: f"/admin/users/{w.member.id}.json", None),
     ("put", "/admin/users/{id}/silence.json", lambda w: f"/admin/users/{w.member.id}/silence.json", lambda w: {"silenced_till": "2099-01-01T00:00:00Z", "reason": "testing"}),
     ("put", "/admin/users/{id}/deactivate.json", lambda w: f"/admin/users/{w.member.id}/deactivate.json", None),
     ("put", "/admin/users/{id}/anonymize.json", lambda w: f"/admin/users/{w.member.id}/anonymize.json", None),

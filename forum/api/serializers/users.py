@@ -3,10 +3,10 @@ from datetime import datetime
 
 from forum.api.serializers import avatar_template, iso
 from forum.api.serializers.groups import users_group
-from forum.models import Group, User, UserAuthToken
+from forum.models import Group, Role, User, UserAuthToken
 from forum.models.base import utcnow
 from forum.services import reading
-from forum.services.users import Activity, ListedUser, Profile, UserList
+from forum.services.users import Activity, AdminDetail, ListedUser, Profile, UserList
 
 # Discourse's trust levels drive many of its features; this forum has roles instead, so staff show
 # as level 4 (leader) and members as level 1 (basic), which is what Discourse clients expect of them.
@@ -285,3 +285,82 @@ def unsilencing() -> dict:
 
 def unsuspension() -> dict:
     return {"suspension": {"suspended_till": None, "suspended_at": None}}
+
+
+# GET /admin/users/{id}.json. What this forum does not keep (visits, IP addresses, email, badges, second factors, single
+# sign-on, trust levels beyond the role's) carries its neutral value; its own actions are offered only when it has them.
+
+
+def _age(moment: datetime | None) -> float | None:
+    return (utcnow() - moment).total_seconds() if moment is not None else None
+
+
+def admin_user_detail(detail: AdminDetail) -> dict:
+    user, activity = detail.user, detail.activity
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "avatar_template": avatar_template(user),
+        "active": user.active,
+        "admin": user.is_admin,
+        "moderator": user.role == Role.MODERATOR,
+        "last_seen_at": iso(user.last_seen_at),
+        "last_emailed_at": None,
+        "created_at": iso(user.created_at),
+        "last_seen_age": _age(user.last_seen_at),
+        "last_emailed_age": None,
+        "created_at_age": _age(user.created_at),
+        "trust_level": trust_level(user),
+        "manual_locked_trust_level": None,
+        "title": None,
+        "time_read": activity.msecs_read // 1000,
+        "staged": False,
+        "days_visited": 0,
+        "posts_read_count": 0,
+        "topics_entered": activity.topics_entered,
+        "post_count": activity.post_count,
+        "associated_accounts": [],
+        "can_send_activation_email": False,
+        "can_activate": detail.can_activate,
+        "can_deactivate": detail.can_deactivate,
+        "can_change_trust_level": False,
+        "ip_address": "",
+        "registration_ip_address": None,
+        "can_grant_admin": False,
+        "can_revoke_admin": False,
+        "can_grant_moderation": False,
+        "can_revoke_moderation": False,
+        "can_impersonate": False,
+        "like_count": detail.likes_received,
+        "like_given_count": detail.likes_given,
+        "topic_count": activity.topic_count,
+        "flags_given_count": detail.flags_given,
+        "flags_received_count": detail.flags_received,
+        "private_topics_count": 0,
+        "can_delete_all_posts": False,
+        "can_be_deleted": False,
+        "can_be_anonymized": detail.can_be_anonymized,
+        "can_be_merged": False,
+        "full_suspend_reason": user.suspend_reason if user.is_suspended else None,
+        "latest_export": None,
+        "full_silence_reason": user.silence_reason if user.is_silenced else None,
+        "silence_reason": user.silence_reason if user.is_silenced else None,
+        "post_edits_count": None,
+        "primary_group_id": None,
+        "badge_count": 0,
+        "warnings_received_count": 0,
+        "bounce_score": None,
+        "reset_bounce_score_after": None,
+        "can_view_action_logs": False,
+        "can_disable_second_factor": False,
+        "can_delete_sso_record": False,
+        "api_key_count": detail.api_keys,
+        "single_sign_on_record": None,
+        "approved_by": None,
+        "suspended_by": detail.suspended_by.username if detail.suspended_by else None,
+        "silenced_by": detail.silenced_by.username if detail.silenced_by else None,
+        "groups": [users_group(shown) for shown in detail.groups],
+        "external_ids": {},
+        "include_ip": False,
+    }
