@@ -13,16 +13,20 @@ class NotificationType(IntEnum):
 
     MENTIONED = 1
     REPLIED = 2
+    LIKED = 5
     POSTED = 9
 
 
 class Notification(Base):
     __tablename__ = "notifications"
     # One notification per member per post: the most telling kind (a mention, a reply to them, a post in a topic
-    # they watch), never all three.
+    # they watch), never all three; on their own post, its likes, in one notification that each new like renews.
     __table_args__ = (
         UniqueConstraint("user_id", "topic_id", "post_number"),
         Index("ix_notifications_user_id_read", "user_id", "read"),
+        # Ids only grow, also on SQLite, which would otherwise give a deleted last row's id to the next one: what a
+        # member has seen is "every notification up to this id" (users.seen_notification_id).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

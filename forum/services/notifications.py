@@ -1,7 +1,7 @@
 """Telling members about the posts that concern them (Discourse's PostAlerter), and their notifications list.
 
 A post notifies, at most once each: the members it @mentions, the author of the post it replies to, and the members
-watching its topic. Never its own author, nor a member who muted the topic or may not open it. Sent by a task once the
+watching its topic; a like notifies the post's author (notify_liked). Never its own author, nor a member who muted the topic or may not open it. Sent by a task once the
 post has committed (bots.tasks.notify_about_post), off the request that wrote it: a post in a topic with many watchers
 must not hold the topic's lock while they are told. An edit tells only the members it newly mentions.
 """
@@ -55,6 +55,36 @@ def notify_about_post(post_id: int, *, edited: bool = False) -> int:
             db.session.add(Notification(user_id=user_id, notification_type=reasons[user_id], topic_id=topic.id,
                                         post_number=post.post_number, data=data))
         return len(recipients)
+
+
+def notify_liked(post: Post, liker: User) -> None:
+    """Tell a post's author of a like: one notification per post, which each new like replaces with a newer one
+    counting them all (Discourse's consolidated "liked"), so that it is unread again. Call inside the like's write
+    unit, which holds the post's row lock: two likes at once renew it in turn."""
+    if post.user_id == liker.id or post.post_type != PostType.REGULAR:
+        return
+    muted = select(TopicUser.user_id).where(TopicUser.user_id == post.user_id, TopicUser.topic_id == post.topic_id,
+                                            TopicUser.notification_level == NotificationLevel.MUTED)
+    if db.session.scalar(muted) is not None:
+        return
+    earlier = db.session.scalar(select(Notification).where(
+        Notification.user_id == post.user_id, Notification.topic_id == post.topic_id, Notification.post_number == post.post_number))
+    if earlier is not None and earlier.notification_type != NotificationType.LIKED:
+        return  # the author's own post never tells them anything else; nothing to renew
+    data = {
+        "topic_title": post.topic.title,
+        "original_post_id": post.id,
+        "original_post_type": int(post.post_type),
+        "original_username": liker.username,
+        "display_username": liker.username,
+        "count": 1,
+    }
+    if earlier is not None:
+        data |= {"username2": earlier.data["display_username"], "count": earlier.data.get("count", 1) + 1}
+        db.session.delete(earlier)
+        db.session.flush()  # the post's one notification row is free again
+    db.session.add(Notification(user_id=post.user_id, notification_type=NotificationType.LIKED, topic_id=post.topic_id,
+                                post_number=post.post_number, data=data))
 
 
 def _reasons(post: Post, topic: Topic, *, edited: bool) -> dict[int, NotificationType]:

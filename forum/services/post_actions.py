@@ -10,7 +10,7 @@ from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Post, PostAction, PostActionType, PostType, Topic, User
 from forum.models.post_actions import FLAG_TYPES
-from forum.services import events, guardian
+from forum.services import events, guardian, notifications
 from forum.services.errors import InvalidParameters
 
 SUPPORTED_TYPES = (PostActionType.LIKE,)
@@ -33,6 +33,7 @@ def like(user: User, post: Post) -> Post:
             return post
         db.session.add(PostAction(post_id=post.id, user_id=user.id, post_action_type_id=PostActionType.LIKE))
         _count(post, +1)
+        notifications.notify_liked(post, user)
         events.publish_topic_changed(post.topic_id)
     return post
 

@@ -4,7 +4,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Notification, NotificationLevel, NotificationType
-from forum.services import notifications, posts, reading, topics
+from forum.services import notifications, post_actions, posts, reading, topics
 from tests.api.spec import assert_matches_spec
 from tests.api.test_posts import post_of
 from tests.api.test_topics import category, dialogue, insider, other, restricted_topic  # noqa: F401  (fixtures)
@@ -146,3 +146,25 @@ def test_pages_of_sixty_newest_first(client, auth_headers, dialogue, member, oth
     assert numbers == sorted(numbers, reverse=True)
     rest = listed(client, auth_headers(member), "?offset=60&username=member")
     assert [n["post_number"] for n in rest["notifications"]] == [numbers[-1] - 1, numbers[-1] - 2]
+
+
+def test_likes_tell_the_author_in_one_notification_each_new_like_renews(client, auth_headers, dialogue, member, other, moderator):
+    second = post_of(dialogue, 2)  # other's
+    post_actions.like(member, second)
+    [first] = listed(client, auth_headers(other))["notifications"]
+    assert (first["notification_type"], first["post_number"], first["data"]["display_username"], first["data"]["count"]) == (
+        NotificationType.LIKED, 2, "member", 1)
+    listed(client, auth_headers(other), "?recent=true")  # seen
+    client.put("/notifications/mark-read.json", headers=auth_headers(other))
+
+    post_actions.like(moderator, post_of(dialogue, 2))
+    [renewed] = listed(client, auth_headers(other))["notifications"]
+    assert renewed["id"] > first["id"] and renewed["read"] is False
+    assert (renewed["data"]["display_username"], renewed["data"]["username2"], renewed["data"]["count"]) == ("moderator", "member", 2)
+    assert client.get("/session/current.json", headers=auth_headers(other)).json["current_user"]["unread_notifications"] == 1
+
+
+def test_a_like_on_a_post_in_a_muted_topic_tells_no_one(client, auth_headers, dialogue, member, other):
+    reading.set_notification_level(other, dialogue.id, NotificationLevel.MUTED)
+    post_actions.like(member, post_of(dialogue, 2))
+    assert listed(client, auth_headers(other))["notifications"] == []
