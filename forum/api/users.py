@@ -99,6 +99,12 @@ def admin_show(user_id: int):
     return admin_user_detail(users.admin_detail(current_actor(), user_id))
 
 
+@json_route(bp, "/admin/users/<int:user_id>", methods=["DELETE"])
+def admin_delete(user_id: int):
+    users.delete_user(current_actor(), user_id, delete_posts=params().boolean("delete_posts", False))
+    return {"deleted": True}
+
+
 @json_route(bp, "/admin/users/<int:user_id>/activate", methods=["PUT"])
 def activate(user_id: int):
     users.activate(current_actor(), user_id)

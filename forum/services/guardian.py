@@ -364,6 +364,12 @@ def ensure_can_deactivate(actor: User | None, user: User) -> None:
     _ensure_not_a_bot(user, "deactivated")
 
 
+def ensure_can_delete_user(actor: User | None, user: User) -> None:
+    """As suspending: staff, on someone else, admins only by admins, never a bot."""
+    _ensure_can_restrict(actor, user, "delete")
+    _ensure_not_a_bot(user, "deleted")
+
+
 def _ensure_can_restrict(actor: User | None, user: User, action: str) -> None:
     """Staff, on someone else; only an admin acts on an admin."""
     ensure_staff(actor)

@@ -9,7 +9,8 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, false, func, select, true, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, delete, false, func, select, true, update
+from sqlalchemy.exc import IntegrityError
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
@@ -432,6 +433,29 @@ def anonymize(actor: User | None, user_id: int) -> User:
         audit.record(actor, "user.anonymize", user)
         events.publish_site_changed()  # the old name leaves every cached page that shows it
     return user
+
+
+def delete_user(actor: User | None, user_id: int, *, delete_posts: bool = False) -> None:
+    """Delete an account that has left nothing behind (spam sign-ups, mistakes). One whose member wrote a post, even a
+    deleted one, is refused, ``delete_posts`` or not: nothing a member wrote is lost, and anonymize() takes the person
+    out of it instead. So is one that other records still name (the audit log's entries of what it did, review
+    decisions, timers it set): the database's foreign keys say which, and the refusal stores nothing. The rows that
+    belong to the account (sessions, API keys, likes, bookmarks, notifications, reading state) go with it."""
+    guardian.ensure_staff(actor)
+    username = None
+    try:
+        with write_unit(db.session):
+            user = _get_for_update(user_id)
+            guardian.ensure_can_delete_user(actor, user)
+            username = user.username
+            if delete_posts or db.session.scalar(select(Post.id).where(Post.user_id == user.id).limit(1)) is not None:
+                raise NotAllowed(f"{username} has written posts, which are kept: anonymize the account instead.")
+            # A statement, not the session's delete: the database's ON DELETE rules apply, where the session would set
+            # the API keys' user_id to NULL, which would make them keys for acting as anyone.
+            db.session.execute(delete(User).where(User.id == user.id), execution_options={"synchronize_session": False})
+            audit.record(actor, "user.delete", user)
+    except IntegrityError:
+        raise NotAllowed(f"{username}'s actions are on record: anonymize the account instead.") from None
 
 
 def _unused_anonymous_username() -> str:

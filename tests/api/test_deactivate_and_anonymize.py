@@ -75,3 +75,29 @@ def test_an_anonymized_member_can_be_anonymized_again_and_gets_another_name(clie
     first = client.put(f"/admin/users/{other.id}/anonymize.json", headers=auth_headers(moderator)).json["username"]
     second = client.put(f"/admin/users/{other.id}/anonymize.json", headers=auth_headers(moderator)).json["username"]
     assert first != second and db.session.get(User, other.id).username == second
+
+
+def test_an_account_that_left_nothing_behind_is_deleted_with_what_belongs_to_it(client, auth_headers, make_user, moderator):
+    spam_id = make_user(username="spam_signup").id
+    _, key = users.create_api_key(db.session.get(User, spam_id), created_by=moderator)
+    response = client.delete(f"/admin/users/{spam_id}.json", headers=auth_headers(moderator))
+    assert response.status_code == 200 and response.json == {"deleted": True}
+    assert_matches_spec(response, "delete", "/admin/users/{id}.json")
+    db.session.expire_all()
+    assert db.session.get(User, spam_id) is None
+    assert users.find_api_key(key, "moderator") == (None, None)  # gone, not turned into a key for acting as anyone
+    assert db.session.query(AuditLogEntry).filter_by(action="user.delete", subject_id=spam_id).count() == 1
+
+
+def test_an_account_with_posts_or_actions_on_record_is_kept_and_unchanged(client, auth_headers, dialogue, make_user, other, moderator):
+    for query in ("", "?delete_posts=true"):
+        refused = client.delete(f"/admin/users/{other.id}.json{query}", headers=auth_headers(moderator))
+        assert refused.status_code == 403
+        assert refused.json["errors"] == ["yan_yan has written posts, which are kept: anonymize the account instead."]
+    flagger = make_user(username="flagger")
+    users.create_api_key(flagger, created_by=flagger)  # the audit log names it as the one who acted
+    refused = client.delete(f"/admin/users/{flagger.id}.json", headers=auth_headers(moderator))
+    assert refused.status_code == 403 and refused.json["errors"] == ["flagger's actions are on record: anonymize the account instead."]
+    db.session.expire_all()
+    assert db.session.get(User, flagger.id) is not None and db.session.get(User, other.id) is not None
+    assert client.delete(f"/admin/users/{moderator.id}.json", headers=auth_headers(moderator)).status_code == 403
