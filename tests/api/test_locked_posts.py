@@ -30,7 +30,7 @@ def test_a_locked_post_is_edited_by_staff_only_until_unlocked(client, auth_heade
 
     assert lock(client, auth_headers(moderator), post.id, False).json == {"locked": False}
     assert client.put(f"/posts/{post.id}.json", json=EDIT, headers=auth_headers(other)).status_code == 200
-    actions = [entry.action for entry in db.session.query(AuditLogEntry).filter(AuditLogEntry.action.like("post.%lock"))]
+    actions = [entry.action for entry in db.session.query(AuditLogEntry).filter(AuditLogEntry.action.like("post.%lock")).order_by(AuditLogEntry.id)]
     assert actions == ["post.lock", "post.unlock"]
 
 

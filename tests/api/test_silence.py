@@ -47,7 +47,7 @@ def test_a_silenced_member_reads_and_likes_but_posts_and_edits_nothing_until_uns
     unsilenced = client.put(f"/admin/users/{other.id}/unsilence.json", headers=auth_headers(moderator))
     assert unsilenced.status_code == 200 and unsilenced.json == {"unsilence": {"silenced": False}}
     assert client.post("/posts.json", json={"topic_id": dialogue.id, "raw": REPLY}, headers=headers).status_code == 200
-    actions = [e.action for e in db.session.query(AuditLogEntry).filter(AuditLogEntry.action.like("user.%silence"))]
+    actions = [e.action for e in db.session.query(AuditLogEntry).filter(AuditLogEntry.action.like("user.%silence")).order_by(AuditLogEntry.id)]
     assert actions == ["user.silence", "user.unsilence"]
 
 
