@@ -136,7 +136,7 @@ def subject_and_body(cooked: str, *, without_quotes: bool = False) -> tuple[str 
 
 
 def mentioned_usernames(cooked: str) -> list[str]:
-    """The usernames ``cooked`` @mentions in its author's own words (not in quotes or code), lowercased, each once,
-    in the order they first appear."""
+    """The usernames ``cooked`` @mentions in its author's own words (not in quotes or code, nor a handle in a link's
+    path such as mastodon.social/@name), lowercased, each once, in the order they first appear."""
     text = plain_text(cooked, without_quotes=True, without_code=True)
-    return list(dict.fromkeys(match[1].lower() for match in MENTION.finditer(text)))
+    return list(dict.fromkeys(match[1].lower() for match in MENTION.finditer(text) if text[match.start() - 1:match.start()] != "/"))

@@ -109,6 +109,7 @@ def ensure_can_recover_post(user: User | None, post: Post) -> None:
         raise NotAllowed("You can only recover your own posts.")
     if post.is_deleted and post.deleted_by_id != user.id:
         raise NotAllowed("Only staff can recover a post that someone else deleted.")
+    _ensure_not_silenced(user)
     _ensure_not_archived(post.topic, "its posts can no longer be recovered")
 
 
@@ -119,7 +120,11 @@ def ensure_can_edit_topic(user: User | None, topic: Topic) -> None:
         return
     if topic.user_id != user.id:
         raise NotAllowed("You can only edit your own topics.")
+    _ensure_not_silenced(user)
     _ensure_not_archived(topic, "it can no longer be edited")
+    # As Discourse's can_edit_topic?: a locked first post locks what the topic says about itself too.
+    if db.session.scalar(select(Post.locked_at).where(Post.topic_id == topic.id, Post.post_number == 1)) is not None:
+        raise NotAllowed("This topic's first post is locked: only staff may edit the topic.")
 
 
 def _ensure_not_archived(topic: Topic, consequence: str) -> None:
@@ -349,9 +354,12 @@ def ensure_can_unsuspend(actor: User | None, user: User) -> None:
 
 
 def ensure_can_silence(actor: User | None, user: User) -> None:
-    """As suspending; a silenced bot would post nothing (the system user's timer notices, the bots' summaries)."""
+    """As suspending, but never staff (as Discourse's can_silence_user?: staff rules would let them edit on), nor a bot,
+    which would post nothing more (the system user's timer notices, the bots' summaries)."""
     _ensure_can_restrict(actor, user, "silence or unsilence")
     _ensure_not_a_bot(user, "silenced")
+    if user.is_staff:
+        raise NotAllowed("Staff cannot be silenced: change their role first.")
 
 
 def ensure_can_unsilence(actor: User | None, user: User) -> None:

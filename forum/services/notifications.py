@@ -5,9 +5,10 @@ watching its topic; a like notifies the post's author (notify_liked). Never its 
 post has committed (bots.tasks.notify_about_post), off the request that wrote it: a post in a topic with many watchers
 must not hold the topic's lock while they are told. An edit tells only the members it newly mentions.
 """
+import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 
 from forum.content.text import mentioned_usernames
 from forum.database import write_unit
@@ -58,33 +59,77 @@ def notify_about_post(post_id: int, *, edited: bool = False) -> int:
 
 
 def notify_liked(post: Post, liker: User) -> None:
-    """Tell a post's author of a like: one notification per post, which each new like replaces with a newer one
-    counting them all (Discourse's consolidated "liked"), so that it is unread again. Call inside the like's write
-    unit, which holds the post's row lock: two likes at once renew it in turn."""
+    """Tell a post's author of a like: one notification per post, naming the last two likers and counting them all
+    (Discourse's consolidated "liked"). A like from someone it does not name yet replaces it with a newer one, so that
+    it is unread again. Call inside the like's write unit, after the like is counted: it holds the post's row lock, so
+    two likes at once renew it in turn."""
     if post.user_id == liker.id or post.post_type != PostType.REGULAR:
         return
     muted = select(TopicUser.user_id).where(TopicUser.user_id == post.user_id, TopicUser.topic_id == post.topic_id,
                                             TopicUser.notification_level == NotificationLevel.MUTED)
     if db.session.scalar(muted) is not None:
         return
-    earlier = db.session.scalar(select(Notification).where(
-        Notification.user_id == post.user_id, Notification.topic_id == post.topic_id, Notification.post_number == post.post_number))
-    if earlier is not None and earlier.notification_type != NotificationType.LIKED:
+    earlier = _liked_notification(post)
+    if earlier is False:
         return  # the author's own post never tells them anything else; nothing to renew
+    if earlier is not None and liker.username in _likers_named(earlier):
+        earlier.data = earlier.data | {"count": post.like_count}  # a like taken back and given again: no news
+        return
     data = {
         "topic_title": post.topic.title,
         "original_post_id": post.id,
         "original_post_type": int(post.post_type),
         "original_username": liker.username,
         "display_username": liker.username,
-        "count": 1,
+        "count": post.like_count,
     }
     if earlier is not None:
-        data |= {"username2": earlier.data["display_username"], "count": earlier.data.get("count", 1) + 1}
+        data["username2"] = earlier.data["display_username"]
         db.session.delete(earlier)
         db.session.flush()  # the post's one notification row is free again
     db.session.add(Notification(user_id=post.user_id, notification_type=NotificationType.LIKED, topic_id=post.topic_id,
                                 post_number=post.post_number, data=data))
+
+
+def withdraw_like(post: Post, unliker: User) -> None:
+    """A like taken back: the author's "liked" notification counts one fewer, no longer names the one who took it
+    back, and goes when no like is left. Call inside the unlike's write unit, after the like is uncounted."""
+    earlier = _liked_notification(post)
+    if not earlier:
+        return
+    if post.like_count == 0:
+        db.session.delete(earlier)
+        return
+    names = [name for name in _likers_named(earlier) if name != unliker.username]
+    data = {key: value for key, value in earlier.data.items() if key != "username2"} | {"count": post.like_count}
+    if names:
+        data |= {"display_username": names[0], "original_username": names[0]} | ({"username2": names[1]} if len(names) > 1 else {})
+    earlier.data = data
+
+
+def _liked_notification(post: Post) -> Notification | None | bool:
+    """The author's notification about ``post``: a "liked" one, None, or False when it is of another kind."""
+    found = db.session.scalar(select(Notification).where(
+        Notification.user_id == post.user_id, Notification.topic_id == post.topic_id, Notification.post_number == post.post_number))
+    if found is not None and found.notification_type != NotificationType.LIKED:
+        return False
+    return found
+
+
+def _likers_named(notification: Notification) -> list[str]:
+    return [name for name in (notification.data.get("display_username"), notification.data.get("username2")) if name]
+
+
+# The keys of a notification's data that name a member.
+USERNAME_KEYS = ("original_username", "display_username", "username2")
+
+
+def rename_member(old: str, new: str) -> None:
+    """A member renamed (anonymized) leaves no trace of their old username in others' notifications. Call inside the
+    rename's write unit."""
+    named = cast(Notification.data, Text).contains(json.dumps(old), autoescape=True)
+    for item in db.session.scalars(select(Notification).where(named)):
+        item.data = {key: new if key in USERNAME_KEYS and value == old else value for key, value in item.data.items()}
 
 
 def _reasons(post: Post, topic: Topic, *, edited: bool) -> dict[int, NotificationType]:

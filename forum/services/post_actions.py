@@ -47,6 +47,7 @@ def unlike(user: User, post: Post) -> Post:
             return post
         db.session.execute(delete(PostAction).where(PostAction.id == like_id))
         _count(post, -1)
+        notifications.withdraw_like(post, user)
         events.publish_topic_changed(post.topic_id)
     return post
 

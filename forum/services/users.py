@@ -31,7 +31,7 @@ from forum.models import (
 )
 from forum.models.post_actions import FLAG_TYPES
 from forum.models.base import parse_utc, utcnow
-from forum.services import audit, events, groups, guardian, reading, sessions
+from forum.services import audit, events, groups, guardian, notifications, reading, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
@@ -424,6 +424,7 @@ def anonymize(actor: User | None, user_id: int) -> User:
         user = _get_for_update(user_id)
         guardian.ensure_can_anonymize(actor, user)
         username = _unused_anonymous_username()
+        notifications.rename_member(user.username, username)
         user.username = username
         user.email = f"{username}@{ANONYMIZED_EMAIL_DOMAIN}"
         user.name = None
@@ -490,13 +491,15 @@ def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str 
 
 def silence(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
     """Silence a user until ``until`` (ISO 8601), for ``reason``: they stay signed in and read, but post and edit
-    nothing (guardian). Silencing again moves the end and the reason."""
+    nothing (guardian). Silencing the silenced is refused, as suspending the suspended: unsilence first."""
     guardian.ensure_staff(actor)
     silenced_till, silence_reason = _parse_until(until, "silenced_till"), _parse_reason(reason)
     with write_unit(db.session):
         user = _get_for_update(user_id)
         guardian.ensure_can_silence(actor, user)
-        before = {"silenced_till": user.silenced_till.isoformat() if user.is_silenced else None}
+        if user.is_silenced:
+            raise ValidationFailed(f"{user.username} is already silenced.")
+        before = {"silenced_till": None}
         user.silenced_at = utcnow()
         user.silenced_till = silenced_till
         user.silence_reason = silence_reason

@@ -64,3 +64,11 @@ def test_a_lock_without_a_clear_yes_or_no_is_refused(client, auth_headers, dialo
 def test_an_unknown_post_is_not_found(client, auth_headers, moderator):
     response = lock(client, auth_headers(moderator), 999_999, True)
     assert response.status_code == 404 and response.json["error_type"] == "not_found"
+
+
+def test_a_locked_first_post_locks_the_topics_title_and_category_for_its_author(client, auth_headers, dialogue, member, moderator):
+    assert lock(client, auth_headers(moderator), post_of(dialogue, 1).id, True).status_code == 200
+    refused = client.put(f"/t/-/{dialogue.id}.json", json={"title": "A title its author put back"}, headers=auth_headers(member))
+    assert refused.status_code == 403
+    assert refused.json["errors"] == ["This topic's first post is locked: only staff may edit the topic."]
+    assert client.put(f"/t/-/{dialogue.id}.json", json={"title": "A title the moderator chose"}, headers=auth_headers(moderator)).status_code == 200

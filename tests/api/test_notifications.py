@@ -48,10 +48,10 @@ def test_a_mention_in_the_authors_own_words_tells_who_it_names_and_outranks_the_
     outsider = make_user(username="outsider")
     mentioning = reply(other, dialogue, (
         "@Member and @outsider, what do you think?\n\n> @moderator wrote this earlier\n\n"
-        "Not `@moderator` either, nor @nobody_here."), reply_to=1)
+        "Not `@moderator` either, nor @nobody_here, nor https://mastodon.social/@moderator."), reply_to=1)
     assert kinds(client, auth_headers(member)) == [(NotificationType.MENTIONED, dialogue.id, mentioning.post_number)]
     assert kinds(client, auth_headers(outsider)) == [(NotificationType.MENTIONED, dialogue.id, mentioning.post_number)]
-    assert kinds(client, auth_headers(moderator)) == []  # quoted and in code: not a mention
+    assert kinds(client, auth_headers(moderator)) == []  # quoted, in code, a handle in a link: not a mention
 
 
 def test_no_one_is_told_about_a_topic_they_may_not_open_or_muted(client, auth_headers, restricted_topic, dialogue, member, insider, other):
@@ -168,3 +168,29 @@ def test_a_like_on_a_post_in_a_muted_topic_tells_no_one(client, auth_headers, di
     reading.set_notification_level(other, dialogue.id, NotificationLevel.MUTED)
     post_actions.like(member, post_of(dialogue, 2))
     assert listed(client, auth_headers(other))["notifications"] == []
+
+
+def test_a_like_taken_back_leaves_the_notification_and_given_again_is_no_news(client, auth_headers, dialogue, member, other, moderator):
+    second = post_of(dialogue, 2)  # other's
+    post_actions.like(member, second)
+    post_actions.like(moderator, post_of(dialogue, 2))
+    post_actions.unlike(moderator, post_of(dialogue, 2))
+    [left] = listed(client, auth_headers(other))["notifications"]
+    assert (left["data"]["display_username"], left["data"]["count"], "username2" in left["data"]) == ("member", 1, False)
+    client.put("/notifications/mark-read.json", headers=auth_headers(other))
+    post_actions.unlike(member, post_of(dialogue, 2))
+    assert listed(client, auth_headers(other))["notifications"] == []  # no like left
+    post_actions.like(member, post_of(dialogue, 2))
+    post_actions.unlike(member, post_of(dialogue, 2))
+    post_actions.like(member, post_of(dialogue, 2))
+    [again] = listed(client, auth_headers(other))["notifications"]
+    assert (again["data"]["display_username"], again["data"]["count"]) == ("member", 1)
+
+
+def test_an_anonymized_member_leaves_no_username_in_others_notifications(client, auth_headers, dialogue, member, other, moderator):
+    reply(other, dialogue, "Answering the opening post, @member.", reply_to=1)
+    post_actions.like(other, post_of(dialogue, 3))  # moderator's post
+    new_name = client.put(f"/admin/users/{other.id}/anonymize.json", headers=auth_headers(moderator)).json["username"]
+    for viewer in (member, moderator):
+        [told] = listed(client, auth_headers(viewer))["notifications"]
+        assert "yan_yan" not in str(told) and told["data"]["display_username"] == new_name

@@ -7,7 +7,7 @@ import pytest
 from forum.extensions import db
 from forum.models import AuditLogEntry, Post, User
 from forum.models.base import utcnow
-from forum.services import bots
+from forum.services import bots, posts, topics
 from tests.api.factories import set_columns
 from tests.api.spec import assert_matches_spec
 from tests.api.test_posts import post_of
@@ -23,6 +23,9 @@ def silence(client, headers, user_id: int, **body):
 
 
 def test_a_silenced_member_reads_and_likes_but_posts_and_edits_nothing_until_unsilenced(client, auth_headers, dialogue, other, moderator):
+    own_topic = topics.create_topic(other, title="What our coalition asked of the brands", raw=REPLY)
+    withdrawn = posts.create_reply(other, dialogue, raw="A reply I took back before the silence.")
+    posts.delete_post(other, withdrawn)
     response = silence(client, auth_headers(moderator), other.id)
     assert response.status_code == 200, response.json
     assert_matches_spec(response, "put", "/admin/users/{id}/silence.json")
@@ -36,6 +39,8 @@ def test_a_silenced_member_reads_and_likes_but_posts_and_edits_nothing_until_uns
         lambda: client.post("/posts.json", json={"topic_id": dialogue.id, "raw": REPLY}, headers=headers),
         lambda: client.post("/posts.json", json={"title": "A new topic to shout in", "raw": REPLY}, headers=headers),
         lambda: client.put(f"/posts/{post_of(dialogue, 2).id}.json", json={"post": {"raw": REPLY}}, headers=headers),
+        lambda: client.put(f"/t/-/{own_topic.id}.json", json={"title": "A title to shout in capitals"}, headers=headers),
+        lambda: client.put(f"/posts/{withdrawn.id}/recover.json", headers=headers),
     ):
         refused = request()
         assert refused.status_code == 403, refused.json
@@ -73,9 +78,18 @@ def test_a_silence_without_a_future_end_or_a_reason_is_refused(client, auth_head
 def test_who_may_not_be_silenced(client, auth_headers, member, other, moderator, admin):
     for actor, target, says in [
         (member, other, "Only staff can do that."),
+        (admin, moderator, "Staff cannot be silenced: change their role first."),
         (moderator, moderator, "You cannot silence or unsilence yourself."),
         (moderator, admin, "Only admins can silence or unsilence an admin."),
         (admin, bots.system_user(), "The forum's bots cannot be silenced."),
     ]:
         response = silence(client, auth_headers(actor), target.id)
         assert response.status_code == 403 and response.json["errors"] == [says], (actor, target, response.json)
+
+
+def test_silencing_the_silenced_is_refused_and_changes_nothing(client, auth_headers, other, moderator, admin):
+    assert silence(client, auth_headers(moderator), other.id).status_code == 200
+    again = silence(client, auth_headers(admin), other.id, silenced_till="2030-01-01", reason="Shorter")
+    assert again.status_code == 422 and again.json["errors"] == ["yan_yan is already silenced."]
+    db.session.refresh(other)
+    assert (other.silence_reason, other.silenced_till.year) == ("Repeated personal attacks", 2099)
