@@ -2,6 +2,7 @@
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -466,71 +467,80 @@ def _unused_anonymous_username() -> str:
             return username
 
 
+@dataclass(frozen=True)
+class Penalty:
+    """A restriction staff put on a user until a date, for a reason: its name in the audit log and its three columns."""
+
+    action: str  # "suspend": audited as user.suspend and user.unsuspend
+    done: str  # "suspended", in "... is already suspended."
+    until_param: str  # the request's parameter for the end
+    at: str
+    till: str
+    reason: str
+    ensure_can_impose: Callable[[User | None, User], None]
+    ensure_can_lift: Callable[[User | None, User], None]
+
+    def is_on(self, user: User) -> bool:
+        till = getattr(user, self.till)
+        return till is not None and till > utcnow()
+
+
+SUSPENSION = Penalty("suspend", "suspended", "suspend_until", "suspended_at", "suspended_till", "suspend_reason",
+                     guardian.ensure_can_suspend, guardian.ensure_can_unsuspend)
+SILENCE = Penalty("silence", "silenced", "silenced_till", "silenced_at", "silenced_till", "silence_reason",
+                  guardian.ensure_can_silence, guardian.ensure_can_unsilence)
+
+
 def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
     """Suspend a user until ``until`` (ISO 8601), for ``reason``; their sessions end at once."""
-    guardian.ensure_staff(actor)
-    suspended_till, suspend_reason = _parse_until(until, "suspend_until"), _parse_reason(reason)
-    with write_unit(db.session):
-        user = _get_for_update(user_id)
-        guardian.ensure_can_suspend(actor, user)
-        if user.is_suspended:
-            raise ValidationFailed(f"{user.username} is already suspended.")
-        user.suspended_at = utcnow()
-        user.suspended_till = suspended_till
-        user.suspend_reason = suspend_reason
-        sessions.end_all_sessions(user)
-        audit.record(
-            actor,
-            "user.suspend",
-            user,
-            before={"suspended_till": None},
-            after={"suspended_till": suspended_till.isoformat(), "suspend_reason": suspend_reason},
-        )
-    return user
-
-
-def silence(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
-    """Silence a user until ``until`` (ISO 8601), for ``reason``: they stay signed in and read, but post and edit
-    nothing (guardian). Silencing the silenced is refused, as suspending the suspended: unsilence first."""
-    guardian.ensure_staff(actor)
-    silenced_till, silence_reason = _parse_until(until, "silenced_till"), _parse_reason(reason)
-    with write_unit(db.session):
-        user = _get_for_update(user_id)
-        guardian.ensure_can_silence(actor, user)
-        if user.is_silenced:
-            raise ValidationFailed(f"{user.username} is already silenced.")
-        before = {"silenced_till": None}
-        user.silenced_at = utcnow()
-        user.silenced_till = silenced_till
-        user.silence_reason = silence_reason
-        audit.record(actor, "user.silence", user, before=before,
-                     after={"silenced_till": silenced_till.isoformat(), "silence_reason": silence_reason})
-    return user
-
-
-def unsilence(actor: User | None, user_id: int) -> User:
-    """End a silence early. Unsilencing a user who is not silenced changes nothing."""
-    guardian.ensure_staff(actor)
-    with write_unit(db.session):
-        user = _get_for_update(user_id)
-        guardian.ensure_can_unsilence(actor, user)
-        if user.is_silenced:
-            before = {"silenced_till": user.silenced_till.isoformat(), "silence_reason": user.silence_reason}
-            user.silenced_at = user.silenced_till = user.silence_reason = None
-            audit.record(actor, "user.unsilence", user, before=before, after={"silenced_till": None})
-    return user
+    return _impose(actor, user_id, SUSPENSION, until, reason)
 
 
 def unsuspend(actor: User | None, user_id: int) -> User:
     """End a suspension early. Unsuspending a user who is not suspended changes nothing."""
+    return _lift(actor, user_id, SUSPENSION)
+
+
+def silence(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
+    """Silence a user until ``until`` (ISO 8601), for ``reason``: they stay signed in and read, but post and edit
+    nothing (guardian)."""
+    return _impose(actor, user_id, SILENCE, until, reason)
+
+
+def unsilence(actor: User | None, user_id: int) -> User:
+    """End a silence early. Unsilencing a user who is not silenced changes nothing."""
+    return _lift(actor, user_id, SILENCE)
+
+
+def _impose(actor: User | None, user_id: int, penalty: Penalty, until: str | None, reason: str | None) -> User:
+    """Imposing it again while it lasts is refused: lift it first (a second moderator does not quietly move the end)."""
+    guardian.ensure_staff(actor)
+    till, why = _parse_until(until, penalty.until_param), _parse_reason(reason)
+    with write_unit(db.session):
+        user = _get_for_update(user_id)
+        penalty.ensure_can_impose(actor, user)
+        if penalty.is_on(user):
+            raise ValidationFailed(f"{user.username} is already {penalty.done}.")
+        setattr(user, penalty.at, utcnow())
+        setattr(user, penalty.till, till)
+        setattr(user, penalty.reason, why)
+        if penalty is SUSPENSION:
+            sessions.end_all_sessions(user)
+        audit.record(actor, f"user.{penalty.action}", user, before={penalty.till: None},
+                     after={penalty.till: till.isoformat(), penalty.reason: why})
+    return user
+
+
+def _lift(actor: User | None, user_id: int, penalty: Penalty) -> User:
     guardian.ensure_staff(actor)
     with write_unit(db.session):
         user = _get_for_update(user_id)
-        guardian.ensure_can_unsuspend(actor, user)
-        if user.is_suspended:
-            before = {"suspended_till": user.suspended_till.isoformat(), "suspend_reason": user.suspend_reason}
-            user.suspended_at = user.suspended_till = user.suspend_reason = None
-            audit.record(actor, "user.unsuspend", user, before=before, after={"suspended_till": None})
+        penalty.ensure_can_lift(actor, user)
+        if penalty.is_on(user):
+            before = {penalty.till: getattr(user, penalty.till).isoformat(), penalty.reason: getattr(user, penalty.reason)}
+            for column in (penalty.at, penalty.till, penalty.reason):
+                setattr(user, column, None)
+            audit.record(actor, f"user.un{penalty.action}", user, before=before, after={penalty.till: None})
     return user
 
 
