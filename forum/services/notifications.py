@@ -1,14 +1,16 @@
 """Telling members about the posts that concern them (Discourse's PostAlerter), and their notifications list.
 
 A post notifies, at most once each: the members it @mentions, the author of the post it replies to, and the members
-watching its topic; a like notifies the post's author (notify_liked). Never its own author, nor a member who muted the topic or may not open it. Sent by a task once the
-post has committed (bots.tasks.notify_about_post), off the request that wrote it: a post in a topic with many watchers
-must not hold the topic's lock while they are told. An edit tells only the members it newly mentions.
+watching its topic; never its own author, nor a member who muted the topic or may not open it. An edit tells only the
+members it newly mentions. Sent by a task once the post has committed (bots.tasks.notify_about_post), off the request
+that wrote it: a post in a topic with many watchers must not hold the topic's lock while they are told. A post whose
+task the broker refused tells no one (there is no backfill, as the tactics bot has). A like tells the post's author,
+in the like's own write unit (notify_liked).
 """
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy import Select, Text, cast, func, select, update
 
 from forum.content.text import mentioned_usernames
 from forum.database import write_unit
@@ -41,21 +43,30 @@ def notify_about_post(post_id: int, *, edited: bool = False) -> int:
             return 0
         told = set(db.session.scalars(select(Notification.user_id).where(
             Notification.topic_id == topic.id, Notification.post_number == post.post_number, Notification.user_id.in_(reasons))))
-        muted = set(db.session.scalars(select(TopicUser.user_id).where(
-            TopicUser.topic_id == topic.id, TopicUser.notification_level == NotificationLevel.MUTED, TopicUser.user_id.in_(reasons))))
-        recipients = guardian.topic_readers(topic, [user_id for user_id in reasons if user_id not in told | muted])
-        author = db.session.get(User, post.user_id)
-        data = {
-            "topic_title": topic.title,
-            "original_post_id": post.id,
-            "original_post_type": int(post.post_type),
-            "original_username": author.username,
-            "display_username": author.username,
-        }
+        skipped = told | _muted(topic.id, reasons)
+        recipients = guardian.topic_readers(topic, [user_id for user_id in reasons if user_id not in skipped])
+        data = _about(post, db.session.get(User, post.user_id).username)
         for user_id in sorted(recipients):
             db.session.add(Notification(user_id=user_id, notification_type=reasons[user_id], topic_id=topic.id,
                                         post_number=post.post_number, data=data))
         return len(recipients)
+
+
+def _muted(topic_id: int, user_ids) -> set[int]:
+    """Of ``user_ids``, those who muted the topic."""
+    return set(db.session.scalars(select(TopicUser.user_id).where(
+        TopicUser.topic_id == topic_id, TopicUser.notification_level == NotificationLevel.MUTED, TopicUser.user_id.in_(user_ids))))
+
+
+def _about(post: Post, username: str) -> dict:
+    """A notification's data (Discourse's): the post, its topic's title, and the member it names (who wrote or liked)."""
+    return {
+        "topic_title": post.topic.title,
+        "original_post_id": post.id,
+        "original_post_type": int(post.post_type),
+        "original_username": username,
+        "display_username": username,
+    }
 
 
 def notify_liked(post: Post, liker: User) -> None:
@@ -63,26 +74,15 @@ def notify_liked(post: Post, liker: User) -> None:
     (Discourse's consolidated "liked"). A like from someone it does not name yet replaces it with a newer one, so that
     it is unread again. Call inside the like's write unit, after the like is counted: it holds the post's row lock, so
     two likes at once renew it in turn."""
-    if post.user_id == liker.id or post.post_type != PostType.REGULAR:
+    if post.user_id == liker.id or post.post_type != PostType.REGULAR or _muted(post.topic_id, [post.user_id]):
         return
-    muted = select(TopicUser.user_id).where(TopicUser.user_id == post.user_id, TopicUser.topic_id == post.topic_id,
-                                            TopicUser.notification_level == NotificationLevel.MUTED)
-    if db.session.scalar(muted) is not None:
-        return
-    earlier = _liked_notification(post)
-    if earlier is False:
+    earlier = _authors_notification(post)
+    if earlier is not None and earlier.notification_type != NotificationType.LIKED:
         return  # the author's own post never tells them anything else; nothing to renew
     if earlier is not None and liker.username in _likers_named(earlier):
         earlier.data = earlier.data | {"count": post.like_count}  # a like taken back and given again: no news
         return
-    data = {
-        "topic_title": post.topic.title,
-        "original_post_id": post.id,
-        "original_post_type": int(post.post_type),
-        "original_username": liker.username,
-        "display_username": liker.username,
-        "count": post.like_count,
-    }
+    data = _about(post, liker.username) | {"count": post.like_count}
     if earlier is not None:
         data["username2"] = earlier.data["display_username"]
         db.session.delete(earlier)
@@ -94,8 +94,8 @@ def notify_liked(post: Post, liker: User) -> None:
 def withdraw_like(post: Post, unliker: User) -> None:
     """A like taken back: the author's "liked" notification counts one fewer, no longer names the one who took it
     back, and goes when no like is left. Call inside the unlike's write unit, after the like is uncounted."""
-    earlier = _liked_notification(post)
-    if not earlier:
+    earlier = _authors_notification(post)
+    if earlier is None or earlier.notification_type != NotificationType.LIKED:
         return
     if post.like_count == 0:
         db.session.delete(earlier)
@@ -107,13 +107,10 @@ def withdraw_like(post: Post, unliker: User) -> None:
     earlier.data = data
 
 
-def _liked_notification(post: Post) -> Notification | None | bool:
-    """The author's notification about ``post``: a "liked" one, None, or False when it is of another kind."""
-    found = db.session.scalar(select(Notification).where(
+def _authors_notification(post: Post) -> Notification | None:
+    """The one notification the post's author may have about it."""
+    return db.session.scalar(select(Notification).where(
         Notification.user_id == post.user_id, Notification.topic_id == post.topic_id, Notification.post_number == post.post_number))
-    if found is not None and found.notification_type != NotificationType.LIKED:
-        return False
-    return found
 
 
 def _likers_named(notification: Notification) -> list[str]:
@@ -161,28 +158,23 @@ class NotificationPage:
     seen_notification_id: int
 
 
-def _visible(user: User):
-    """Notifications of ``user`` about posts they may still read: in topics they may open, neither deleted since (not
-    even for staff, as Discourse's)."""
+def _visible(user: User, *columns) -> Select:
+    """``columns`` of the notifications of ``user`` about posts they may still read: in topics they may open, neither
+    deleted since (not even for staff, as Discourse's)."""
     live_post = select(Post.id).where(
         Post.topic_id == Notification.topic_id, Post.post_number == Notification.post_number, Post.deleted_at.is_(None)
     ).exists()
-    return (Notification.user_id == user.id) & Topic.deleted_at.is_(None) & guardian.readable_topics(user) & live_post
+    return select(*columns).join(Topic, Topic.id == Notification.topic_id).where(
+        Notification.user_id == user.id, Topic.deleted_at.is_(None), guardian.readable_topics(user), live_post)
 
 
 def list_notifications(actor: User | None, username: str | None, *, offset: int = 0) -> NotificationPage:
     """A page of ``username``'s notifications (the actor's own when None), newest first."""
     guardian.ensure_can_act(actor)
-    user = actor if username is None else users.find_by_username(username)
-    if user is None:
-        raise NotFound("That user does not exist.")
+    user = actor if username is None else users.get_by_username(username)
     guardian.ensure_can_see_personal(actor, user, "notifications")
-    visible = _visible(user)
-    total = db.session.scalar(select(func.count(Notification.id)).join(Topic, Topic.id == Notification.topic_id).where(visible))
-    rows = db.session.execute(
-        select(Notification, Topic).join(Topic, Topic.id == Notification.topic_id).where(visible)
-        .order_by(Notification.id.desc()).offset(offset).limit(PAGE_SIZE)
-    ).all()
+    total = db.session.scalar(_visible(user, func.count(Notification.id)))
+    rows = db.session.execute(_visible(user, Notification, Topic).order_by(Notification.id.desc()).offset(offset).limit(PAGE_SIZE)).all()
     return NotificationPage(user, list(rows), total, offset, user.seen_notification_id)
 
 
@@ -191,9 +183,7 @@ def recent_notifications(actor: User | None, *, limit: int = DEFAULT_RECENT, mar
     (Discourse's seen_notification_id), unless ``mark_seen`` is false (Discourse's ``silent``)."""
     guardian.ensure_can_act(actor)
     rows = db.session.execute(
-        select(Notification, Topic).join(Topic, Topic.id == Notification.topic_id).where(_visible(actor))
-        .order_by(Notification.id.desc()).limit(min(max(limit, 1), MAX_RECENT))
-    ).all()
+        _visible(actor, Notification, Topic).order_by(Notification.id.desc()).limit(min(max(limit, 1), MAX_RECENT))).all()
     seen = actor.seen_notification_id
     if mark_seen and rows and rows[0][0].id > seen:
         seen = rows[0][0].id
@@ -208,9 +198,8 @@ def mark_read(actor: User | None, notification_id: int | None = None) -> None:
     with write_unit(db.session):
         mine = Notification.user_id == actor.id
         if notification_id is not None:
-            if db.session.scalar(select(Notification.id).where(mine, Notification.id == notification_id)) is None:
+            if not db.session.execute(update(Notification).where(mine, Notification.id == notification_id).values(read=True)).rowcount:
                 raise NotFound("That notification does not exist.")
-            db.session.execute(update(Notification).where(mine, Notification.id == notification_id).values(read=True))
             return
         db.session.execute(update(Notification).where(mine, Notification.read.is_(False)).values(read=True))
         _saw(actor, db.session.scalar(select(func.max(Notification.id)).where(mine)) or 0)
@@ -224,5 +213,5 @@ def _saw(user: User, notification_id: int) -> None:
 
 def unread_count(user: User) -> int:
     """Unread notifications newer than the last the user saw, as Discourse's current user counts them."""
-    return db.session.scalar(select(func.count(Notification.id)).join(Topic, Topic.id == Notification.topic_id).where(
-        _visible(user), Notification.read.is_(False), Notification.id > user.seen_notification_id)) or 0
+    return db.session.scalar(_visible(user, func.count(Notification.id)).where(
+        Notification.read.is_(False), Notification.id > user.seen_notification_id))
