@@ -52,14 +52,12 @@ def create(actor: User | None, kind: BookmarkableType, bookmarkable_id: int, *, 
 def update(actor: User | None, bookmark_id: int, *, name: str | None, reminder_at: str | None) -> Bookmark:
     """Rename a bookmark (an empty name clears it) or move its reminder; None leaves either as it is."""
     guardian.ensure_can_act(actor)
-    new_name = _name(name) if name is not None else None
-    reminder = _reminder(reminder_at)
+    changes = ({"name": _name(name)} if name is not None else {}) | (
+        {"reminder_at": _reminder(reminder_at)} if reminder_at is not None else {})
     with write_unit(db.session):
         bookmark = _own(actor, bookmark_id)
-        if name is not None:
-            bookmark.name = new_name
-        if reminder_at is not None:
-            bookmark.reminder_at = reminder
+        for column, value in changes.items():
+            setattr(bookmark, column, value)
         bookmark.updated_at = utcnow()
     return bookmark
 

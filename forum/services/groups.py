@@ -292,6 +292,12 @@ def as_seen_by(viewer: User | None, found: list[Group]) -> list[ShownGroup]:
     ]
 
 
+def memberships(user: User) -> list[Group]:
+    """The groups ``user`` is in, by name."""
+    return list(db.session.scalars(
+        select(Group).join(group_users, group_users.c.group_id == Group.id).where(group_users.c.user_id == user.id).order_by(Group.name)))
+
+
 def _groups_of(user: User | None) -> set[int]:
     if user is None:
         return set()

@@ -18,7 +18,6 @@ from forum.extensions import db
 from forum.models import (
     ApiKey,
     AuditLogEntry,
-    Group,
     Post,
     PostAction,
     PostActionType,
@@ -28,7 +27,6 @@ from forum.models import (
     TopicUser,
     User,
     UserAuthToken,
-    group_users,
 )
 from forum.models.post_actions import FLAG_TYPES
 from forum.models.base import parse_utc, utcnow
@@ -632,18 +630,10 @@ def profile(viewer: User | None, username: str, *, session_token: str | None = N
 
 def _private_details(viewer: User, user: User, session_token: str | None) -> PrivateDetails:
     current = sessions.find_live(session_token) if session_token else None
-    member_of = list(
-        db.session.scalars(
-            select(Group)
-            .join(group_users, group_users.c.group_id == Group.id)
-            .where(group_users.c.user_id == user.id)
-            .order_by(Group.name)
-        )
-    )
     return PrivateDetails(
         sessions=sessions.live_sessions(user),
         current_session_id=current.id if current is not None and current.user_id == user.id else None,
-        groups=groups.as_seen_by(viewer, member_of),
+        groups=groups.as_seen_by(viewer, groups.memberships(user)),
     )
 
 
@@ -682,11 +672,9 @@ def admin_detail(actor: User | None, user_id: int) -> AdminDetail:
         received.where(PostAction.post_action_type_id.in_(FLAG_TYPES)).scalar_subquery(),
         select(func.count()).select_from(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)).scalar_subquery(),
     ).where(User.id == user.id)).one()
-    member_of = list(db.session.scalars(
-        select(Group).join(group_users, group_users.c.group_id == Group.id).where(group_users.c.user_id == user.id).order_by(Group.name)))
     return AdminDetail(
         user, Activity(*counts[:5]), *counts[5:],
-        groups=groups.as_seen_by(actor, member_of),
+        groups=groups.as_seen_by(actor, groups.memberships(user)),
         suspended_by=_restricted_by(user, "user.suspend") if user.is_suspended else None,
         silenced_by=_restricted_by(user, "user.silence") if user.is_silenced else None,
         can_activate=not user.active,
