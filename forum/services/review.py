@@ -396,7 +396,8 @@ def _undo(item: Reviewable) -> dict:
 
 
 def approved_tag_names(topic_id: int) -> set[str]:
-    """The tactics an approval standing on one of the topic's posts put on it (they come off by reopening it)."""
+    """The tactics a standing approval on one of the topic's posts supports, whoever first put them on the topic: they
+    come off by reopening the approvals."""
     return set(db.session.scalars(
         select(Tag.name)
         .join(Reviewable, Reviewable.tag_id == Tag.id)

@@ -100,13 +100,27 @@ def create_topic(
     return topic
 
 
+def _retag(actor: User, topic: Topic, tag_names: tuple[str, ...], before: dict, after: dict) -> None:
+    """update_topic's tags, under the topic's lock; ``before`` and ``after`` get the change for the audit record."""
+    current_tags = sorted(tag.name for tag in topic.tags)
+    if sorted(normalize_tag_names(tag_names)) == current_tags:
+        return
+    tag_names = validate_topic_tags(actor, tag_names)
+    if taken_off := sorted(review.approved_tag_names(topic.id) & (set(current_tags) - set(tag_names))):
+        raise ValidationFailed(f"Approved tactics come off a topic through the review queue (reopen their approvals), not "
+                               f"by editing it: keep {', '.join(taken_off)}.")
+    before["tags"], after["tags"] = current_tags, sorted(tag_names)
+    topic.tags = find_or_create_tags(tag_names)
+
+
 def update_topic(
     actor: User, topic: Topic, *, title: str | None = None, category_id: int | None = None, tag_names: tuple[str, ...] | None = None
 ) -> Topic:
     """Discourse's PUT /t/-/{id}: a new title (which renames the slug), category and/or tags (all of them: an empty
     tuple takes every tag off), checked only when they change (approvals may have taken a topic past the limit). A
-    tactic an approval put there is the exception: the review queue takes it off (reopening the approval), so that the
-    topic lists the tactics moderators approved on its posts; one an author added by hand comes off as any tag.
+    tactic a standing approval on one of its posts supports is the exception, whoever added it: the review queue takes
+    it off (reopening the approvals), so that the topic lists the tactics moderators approved on its posts. Any other
+    tag, a tactic an author added by hand among them, comes off as any tag.
 
     Values the topic already has change nothing. Staff editing someone else's topic leave an audit record.
     """
@@ -124,14 +138,8 @@ def update_topic(
         if category is not None and category.id != topic.category_id:
             before["category_id"], after["category_id"] = topic.category_id, category.id
             topic.category_id = category.id
-        current_tags = sorted(tag.name for tag in topic.tags)  # under the lock, as they are now
-        if tag_names is not None and sorted(normalize_tag_names(tag_names)) != current_tags:
-            tag_names = validate_topic_tags(actor, tag_names)
-            if taken_off := sorted(review.approved_tag_names(topic.id) & (set(current_tags) - set(tag_names))):
-                raise ValidationFailed(f"Approved tactics come off a topic through the review queue (reopen their approvals), not "
-                                       f"by editing it: keep {', '.join(taken_off)}.")
-            before["tags"], after["tags"] = current_tags, sorted(tag_names)
-            topic.tags = find_or_create_tags(tag_names)
+        if tag_names is not None:
+            _retag(actor, topic, tag_names, before, after)
         if not after:
             return topic
         topic.updated_at = utcnow()
