@@ -322,7 +322,7 @@ def list_groups(viewer: User | None, *, page: int = 0, type_filter: str | None =
         raise InvalidParameters("page must be at least 0.")
     query = select(Group)
     if type_filter == MY:
-        query = query.where(Group.id.in_(_groups_of(viewer)))
+        query = query.where(Group.id.in_(select(group_users.c.group_id).where(group_users.c.user_id == viewer.id)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     found = db.session.scalars(query.order_by(Group.name).offset(page * GROUPS_PAGE_SIZE).limit(GROUPS_PAGE_SIZE))
     return GroupPage(as_seen_by(viewer, list(found)), total, page, type_filter, type_filters)

@@ -53,7 +53,8 @@ def basic_group(shown: ShownGroup) -> dict:
 
 
 def users_group(shown: ShownGroup) -> dict:
-    """A group on its member's page (GET /u/{username}.json, shown to the member and to staff, who see its size)."""
+    """A group on its member's page (GET /u/{username}.json, shown to the member and to staff, who see its size), and
+    on the admin user page (GET /admin/users/{id}.json)."""
     group = basic_group(shown)
     del group["can_edit_group"]  # not in that schema
     return {**group, "display_name": shown.group.name}
