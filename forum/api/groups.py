@@ -18,13 +18,13 @@ bp = Blueprint("groups", __name__)
 @json_route(bp, "/admin/groups", methods=["POST"])
 def create():
     actor, values = current_actor(), params()
-    members = groups.find_users(actor, usernames=_usernames(_field(values, "usernames")))
+    members = groups.find_users(actor, usernames=_usernames(values.sent_nested("group", "usernames")))
     group = groups.create_group(
         actor,
-        _field(values, "name") or "",
-        full_name=_field(values, "full_name"),
+        values.sent_nested("group", "name") or "",
+        full_name=values.sent_nested("group", "full_name"),
         members=members,
-        bio=_field(values, "bio_raw"),
+        bio=values.sent_nested("group", "bio_raw"),
     )
     return {"basic_group": basic_group(groups.as_seen_by(actor, [group])[0])}
 
@@ -58,9 +58,9 @@ def update(group_id: str):
     groups.update_group(
         actor,
         _id(group_id),
-        name=_field(values, "name"),
-        full_name=_field(values, "full_name"),
-        bio=_field(values, "bio_raw"),
+        name=values.sent_nested("group", "name"),
+        full_name=values.sent_nested("group", "full_name"),
+        bio=values.sent_nested("group", "bio_raw"),
     )
     return {"success": "OK"}
 
@@ -108,15 +108,6 @@ def _id(text: str) -> int:
     if not re.fullmatch(r"[0-9]+", text) or int(text) > MAX_INTEGER:
         raise NotFound(f"There is no group with id {text!r}.")
     return int(text)
-
-
-def _field(values: Params, name: str) -> str | None:
-    """A group's field, inside ``group`` as Discourse sends it (``group[name]``, ``{"group": {"name": ...}}``) or
-    plain: "" when sent empty, None when not sent."""
-    for key in (f"group[{name}]", name):
-        if values.has(key):
-            return values.string(key, "")
-    return None
 
 
 def _usernames(text: str | None) -> list[str]:

@@ -72,6 +72,14 @@ class Params:
         """A field sent plain (``title``) or inside its object (``topic[title]``, ``{"topic": {"title": ...}}``)."""
         return self.string(name) or self.string(f"{wrapper}[{name}]", default)
 
+    def sent_nested(self, wrapper: str, name: str) -> str | None:
+        """``nested``, but "" when the field is sent empty (a value to clear) and None only when it is not sent; inside
+        its object first (``group[name]``), then plain."""
+        for key in (f"{wrapper}[{name}]", name):
+            if self.has(key):
+                return self.string(key, "")
+        return None
+
     def integer(
         self, name: str, default: int | None = None, *, required: bool = False, minimum: int | None = None
     ) -> int | None:
