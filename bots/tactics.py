@@ -397,7 +397,6 @@ def anchored(model: TacticModel, seed_model: TacticModel,
     return replace(model, biases=model.biases + shift)
 
 
-
 def calibrated_on_verdicts(model: TacticModel, tactics: Sequence[Tactic],
                            posts: Sequence[tuple[list[str], dict[str, bool]]]) -> TacticModel:
     """``model`` with the Platt constants of each tactic that anchored() cannot anchor but that has verdicts on at least
