@@ -57,6 +57,11 @@ NEW_TACTIC_EXAMPLES = 3
 RANDOM_DECISION_EVERY = 3
 RANDOM_SEED = 20240521
 CALIBRATION_BINS = 10
+# Confidence intervals of macro-F1: percentile bootstrap over posts. With a handful of positives per tactic (the seed
+# thread has 2 to 9), one post more or less right moves a tactic's F1 by 0.1 to 0.3.
+BOOTSTRAP_RESAMPLES = 2000
+INTERVAL_LEVEL = 0.95
+BEFORE_DECISIONS = "model before decisions"
 
 PROTOCOL = """\
 ## Protocol
@@ -77,6 +82,9 @@ PROTOCOL = """\
   far) suggests, the moderator approves the correct suggestions and rejects the wrong ones". Posts of the test fold
   are never decided on.
 - Model with decisions, seed thread: the same simulated moderator over the whole team set; scored on the thread.
+- Intervals: {level:.0%} percentile bootstrap over posts ({resamples} resamples, fixed seed) of macro-F1, and of each
+  method's macro-F1 minus the model's before decisions, both drawn on the same posts (paired). As in the tables, a
+  tactic that no drawn post shows and none is suggested for counts F1 1.0.
 - Calibration: scores of every post x tactic (the model scoring at threshold 0), in buckets of width
   {bin_width}: the share truly tagged next to the mean score; expected calibration error (ECE) is the
   pairs-weighted mean gap between the two.
@@ -167,18 +175,33 @@ def model_predictor(model: TacticModel) -> Predictor:
     return lambda post: {s.tactic for s in model.score(post)}
 
 
-def evaluate(predict: Predictor, posts: Sequence[LabelledPost], names: Sequence[str]) -> dict[str, Counts]:
+@dataclass(frozen=True)
+class Outcome:
+    """What was suggested for one post, next to its labels."""
+    post_id: str
+    suggested: frozenset[str]
+    labelled: frozenset[str]
+
+
+def outcomes(predict: Predictor, posts: Sequence[LabelledPost]) -> list[Outcome]:
+    return [Outcome(item.id, frozenset(predict(item.post)), item.tactics) for item in posts]
+
+
+def counts_of(results: Sequence[Outcome], names: Sequence[str]) -> dict[str, Counts]:
     counts = {name: Counts() for name in names}
-    for item in posts:
-        predicted = predict(item.post)
+    for result in results:
         for name in names:
-            if name in predicted and name in item.tactics:
+            if name in result.suggested and name in result.labelled:
                 counts[name].true_positive += 1
-            elif name in predicted:
+            elif name in result.suggested:
                 counts[name].false_positive += 1
-            elif name in item.tactics:
+            elif name in result.labelled:
                 counts[name].false_negative += 1
     return counts
+
+
+def evaluate(predict: Predictor, posts: Sequence[LabelledPost], names: Sequence[str]) -> dict[str, Counts]:
+    return counts_of(outcomes(predict, posts), names)
 
 
 def macro_f1(counts: dict[str, Counts]) -> float:
@@ -192,6 +215,27 @@ def micro(counts: dict[str, Counts]) -> Counts:
         total.false_positive += c.false_positive
         total.false_negative += c.false_negative
     return total
+
+
+def bootstrap_interval(statistic: Callable[[list[int]], float], size: int) -> tuple[float, float]:
+    """Percentile bootstrap over posts (indexes drawn with replacement, a fixed seed): how far a figure could move
+    with another sample of posts like these."""
+    rng = random.Random(RANDOM_SEED)
+    values = sorted(statistic(rng.choices(range(size), k=size)) for _ in range(BOOTSTRAP_RESAMPLES))
+    tail = round(BOOTSTRAP_RESAMPLES * (1 - INTERVAL_LEVEL) / 2)
+    return values[tail], values[-tail - 1]
+
+
+def macro_f1_interval(results: Sequence[Outcome], names: Sequence[str]) -> tuple[float, float]:
+    return bootstrap_interval(lambda drawn: macro_f1(counts_of([results[i] for i in drawn], names)), len(results))
+
+
+def paired_difference_interval(results: Sequence[Outcome], baseline: Sequence[Outcome], names: Sequence[str]) -> tuple[float, float]:
+    """Macro-F1 of ``results`` minus ``baseline``'s, both drawn on the same posts in each resample."""
+    by_id = {result.post_id: result for result in baseline}
+    paired = [(result, by_id[result.post_id]) for result in results]
+    return bootstrap_interval(lambda drawn: macro_f1(counts_of([paired[i][0] for i in drawn], names))
+                              - macro_f1(counts_of([paired[i][1] for i in drawn], names)), len(paired))
 
 
 def simulated_decisions(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], threshold: float) -> list[Decision]:
@@ -215,32 +259,41 @@ def folds_of(posts: Sequence[LabelledPost], folds: int) -> list[list[LabelledPos
 
 
 def cross_validated(tactics: Sequence[Tactic], posts: Sequence[LabelledPost], folds: int, threshold: float,
-                    with_scores: bool = True) -> tuple[dict[str, Counts], list[tuple[float, bool]]]:
-    """Counts over all test folds, and (score, is a true tag) for every post and tactic, for calibration
-    (left empty without ``with_scores``)."""
+                    with_scores: bool = True) -> tuple[list[Outcome], list[tuple[float, bool]]]:
+    """Every post's outcome when its fold was the test fold, and (score, is a true tag) for every post and tactic,
+    for calibration (left empty without ``with_scores``)."""
     names = [t.name for t in tactics]
-    total = {name: Counts() for name in names}
+    results: list[Outcome] = []
     scored: list[tuple[float, bool]] = []
     parts = folds_of(posts, folds)
     for index, test in enumerate(parts):
         training = [item for j, part in enumerate(parts) if j != index for item in part]
         decisions = simulated_decisions(tactics, training, threshold)
-        model = fit(tactics, decisions, threshold=threshold)
-        for name, c in evaluate(model_predictor(model), test, names).items():
-            total[name].true_positive += c.true_positive
-            total[name].false_positive += c.false_positive
-            total[name].false_negative += c.false_negative
+        results.extend(outcomes(model_predictor(fit(tactics, decisions, threshold=threshold)), test))
         if with_scores:
             scored.extend(all_scores(fit(tactics, decisions, threshold=0.0), test, names))
-    return total, scored
+    return results, scored
 
 
-def counts_table(title: str, rows: dict[str, dict[str, Counts]], names: Sequence[str]) -> str:
-    lines = [f"### {title}", "", "| method | " + " | ".join(f"{n} P / R / F1" for n in names) + " | macro-F1 | precision (all) |",
-             "|---|" + "---|" * (len(names) + 2)]
-    for method, counts in rows.items():
+def counts_table(title: str, rows: dict[str, list[Outcome]], names: Sequence[str], baseline: str) -> str:
+    """Per-tactic figures of each method, macro-F1 with its bootstrap interval, and each method's macro-F1 minus the
+    ``baseline`` row's on the same posts (paired bootstrap)."""
+    level = f"{INTERVAL_LEVEL:.0%}"
+    lines = [f"### {title}", "", "| method | " + " | ".join(f"{n} P / R / F1" for n in names)
+             + f" | macro-F1 [{level} CI] | minus {baseline} [{level} CI] | precision (all) |",
+             "|---|" + "---|" * (len(names) + 3)]
+    for method, results in rows.items():
+        counts = counts_of(results, names)
         cells = [f"{counts[n].precision:.2f} / {counts[n].recall:.2f} / {counts[n].f1:.2f}" for n in names]
-        lines.append(f"| {method} | " + " | ".join(cells) + f" | {macro_f1(counts):.3f} | {micro(counts).precision:.3f} |")
+        low, high = macro_f1_interval(results, names)
+        if method == baseline:
+            difference = "-"
+        else:
+            gap = macro_f1(counts) - macro_f1(counts_of(rows[baseline], names))
+            gap_low, gap_high = paired_difference_interval(results, rows[baseline], names)
+            difference = f"{gap:+.3f} [{gap_low:+.2f}, {gap_high:+.2f}]"
+        lines.append(f"| {method} | " + " | ".join(cells)
+                     + f" | {macro_f1(counts):.3f} [{low:.2f}, {high:.2f}] | {difference} | {micro(counts).precision:.3f} |")
     return "\n".join(lines)
 
 
@@ -257,7 +310,7 @@ def choose_threshold(tactics: Sequence[Tactic], dev: Sequence[LabelledPost], fol
              "| threshold | suggestions | precision | recall | macro-F1 |", "|---|---|---|---|---|"]
     results = []
     for threshold in THRESHOLD_GRID:
-        total = cross_validated(tactics, dev, folds, threshold, with_scores=False)[0]
+        total = counts_of(cross_validated(tactics, dev, folds, threshold, with_scores=False)[0], [t.name for t in tactics])
         overall = micro(total)
         results.append((threshold, overall.precision, macro_f1(total)))
         lines.append(f"| {threshold:.2f} | {overall.true_positive + overall.false_positive} | {overall.precision:.3f} | "
@@ -503,15 +556,16 @@ def main() -> None:
 
     print("# Tactics bot evaluation" + (" (smoke)" if args.smoke else ""))
     print()
-    print(PROTOCOL.format(folds=folds, rounds=REVIEW_ROUNDS, splits=splits, pool_share=pool_share, bin_width=1 / CALIBRATION_BINS))
+    print(PROTOCOL.format(folds=folds, rounds=REVIEW_ROUNDS, splits=splits, pool_share=pool_share, bin_width=1 / CALIBRATION_BINS,
+                          level=INTERVAL_LEVEL, resamples=BOOTSTRAP_RESAMPLES))
     print(f"Data: team {len(team)} posts, dev {len(dev)}, seed thread {len(thread)}, scorecard {len(scorecard_posts)}.")
     print()
     keyword = keyword_predictor(seed_tactics)
     before = fit(seed_tactics)
     with_decisions_cv, team_scored = cross_validated(seed_tactics, team, folds, DEFAULT_THRESHOLD)
     team_rows = {
-        "keyword baseline": evaluate(keyword, team, names),
-        "model before decisions": evaluate(model_predictor(before), team, names),
+        "keyword baseline": outcomes(keyword, team),
+        BEFORE_DECISIONS: outcomes(model_predictor(before), team),
         f"model with decisions ({folds}-fold CV)": with_decisions_cv,
     }
     if not args.smoke:
@@ -519,19 +573,19 @@ def main() -> None:
         print(sweep)
         print()
         if dev_threshold != DEFAULT_THRESHOLD:
-            team_rows[f"model before decisions, dev threshold {dev_threshold}"] = evaluate(
-                model_predictor(fit(seed_tactics, threshold=dev_threshold)), team, names)
+            team_rows[f"model before decisions, dev threshold {dev_threshold}"] = outcomes(
+                model_predictor(fit(seed_tactics, threshold=dev_threshold)), team)
             team_rows[f"model with decisions ({folds}-fold CV), dev threshold {dev_threshold}"] = cross_validated(
                 seed_tactics, team, folds, dev_threshold)[0]
-    print(counts_table(f"Team set ({len(team)} posts), threshold {DEFAULT_THRESHOLD} unless said", team_rows, names))
+    print(counts_table(f"Team set ({len(team)} posts), threshold {DEFAULT_THRESHOLD} unless said", team_rows, names, BEFORE_DECISIONS))
     print()
     team_decisions = simulated_decisions(seed_tactics, team, DEFAULT_THRESHOLD)
     after = fit(seed_tactics, team_decisions)
     print(counts_table(f"Seed thread ({len(thread)} posts), threshold {DEFAULT_THRESHOLD}", {
-        "keyword baseline": evaluate(keyword, thread, names),
-        "model before decisions": evaluate(model_predictor(before), thread, names),
-        f"model with decisions on the team set ({len(team_decisions)} decisions)": evaluate(model_predictor(after), thread, names),
-    }, names))
+        "keyword baseline": outcomes(keyword, thread),
+        BEFORE_DECISIONS: outcomes(model_predictor(before), thread),
+        f"model with decisions on the team set ({len(team_decisions)} decisions)": outcomes(model_predictor(after), thread),
+    }, names, BEFORE_DECISIONS))
     print()
     print(calibration_table({
         "team, before decisions": all_scores(fit(seed_tactics, threshold=0.0), team, names),
