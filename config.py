@@ -78,6 +78,23 @@ class Config:
     NOTIFICATIONS_ENABLED = True
     # Review queue: pending flags weighing this much hide the post until a moderator decides.
     HIDE_POST_FLAG_SCORE = 3.0
+    # Email (Flask-Mail's settings): password resets, sent by a worker. With no MAIL_SERVER a message is not sent: the
+    # worker logs that, and the message itself (its link works for whoever reads it) only with MAIL_LOG_UNSENT, as
+    # `make run` has it.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "forum <noreply@localhost>"
+    MAIL_LOG_UNSENT = False
+    MAIL_SUPPRESS_SEND = False  # Flask-Mail's default when TESTING; the tests' workers mail a real SMTP server
+    # Discourse's email_token_valid_hours: a mailed link works this long, and once.
+    EMAIL_TOKEN_VALID_HOURS = 48
+    # Asking for a password reset mail: per address of the asker, and per account asked about.
+    FORGOT_PASSWORD_RATE_LIMIT_PER_IP = "6 per hour"
+    FORGOT_PASSWORD_RATE_LIMIT_PER_ACCOUNT = "3 per hour"
     # Discourse's moderators_view_emails: admins read users' email addresses; moderators only when this is on.
     MODERATORS_VIEW_EMAILS = False
     # Tactics bot: beat asks for a refit this often (a refit with no new decisions stores nothing).
@@ -104,6 +121,7 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     # Kept in the instance folder so sessions survive restarts of `make run`.
     SECRET_KEY_FILE = str(INSTANCE_PATH / "secret_key")
+    MAIL_LOG_UNSENT = True
 
 
 class TestingConfig(Config):
@@ -116,6 +134,7 @@ class TestingConfig(Config):
     BOTS_ENABLED = False  # the bots' tests switch them on; other tests queue no bot work
     NOTIFICATIONS_ENABLED = False  # likewise: the notifications' worker test switches them on
     PASSWORD_HASH_MEMORY_KIB = 1024
+    MAIL_LOG_UNSENT = True
 
 
 class ProductionConfig(Config):

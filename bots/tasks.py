@@ -3,13 +3,15 @@ twice with the same effect as once (retries, redelivery after a worker crash, tw
 ticks); view counting is the one task that cannot, and is acknowledged early instead (see below)."""
 from datetime import timedelta
 
+import smtplib
+
 from celery import shared_task
 from flask import current_app
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError
 
 from forum.models.base import utcnow
-from forum.services import notifications, rebake, review, summaries, tactics, timers, views
+from forum.services import mail, notifications, rebake, review, summaries, tactics, timers, views
 
 # For bot tasks: acknowledged only when done, handed out again if the worker dies, retried with
 # jittered backoff on transient database or broker trouble. (Every task's time limit, well below
@@ -62,6 +64,14 @@ def fire_timer(timer_id: int) -> None:
 def notify_about_post(post_id: int, edited: bool = False) -> int:
     """Tell the members a new or edited post concerns; returns how many were told."""
     return notifications.notify_about_post(post_id, edited=edited)
+
+
+# An SMTP server that is down, refuses for now or drops the connection: retried with the bot tasks' backoff. A message
+# the worker dies while sending may go out twice; one that fails every retry is logged by Celery and dropped (its
+# asker may ask again).
+@shared_task(name="forum.send_email", **{**BOT_TASK, "autoretry_for": (smtplib.SMTPException, OSError)})
+def send_email(message: dict) -> None:
+    mail.deliver(message)
 
 
 @shared_task(name="forum.suggest_tactics", **BOT_TASK)

@@ -37,7 +37,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     from forum import models  # noqa: F401  (registers the tables on the metadata)
     from forum.database import configure_engine
-    from forum.extensions import celery_init_app, db, limiter, login_manager, migrate
+    from forum.extensions import celery_init_app, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     with app.app_context():
@@ -45,6 +45,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
     login_manager.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
     celery_init_app(app)
 
     from forum.api import anonymous_cache, register_api

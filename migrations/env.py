@@ -9,7 +9,8 @@ from forum.models.base import UTCDateTime
 from forum.services.search import include_in_schema_comparison
 
 config = context.config
-fileConfig(config.config_file_name)
+# Keep the loggers the app made before (when migrating in-process, as the tests do): fileConfig would silence them.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 engine = current_app.extensions["migrate"].db.engine

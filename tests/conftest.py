@@ -1,5 +1,7 @@
 """Fixtures: a real database (SQLite file, or PostgreSQL when FORUM_TEST_DATABASE_URL is set), a real
 broker (Kombu's SQLAlchemy transport, or Redis when FORUM_TEST_BROKER_URL is set), and a real worker."""
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select, text
 
@@ -51,8 +54,39 @@ def instance_path():
     shutil.rmtree(path, ignore_errors=True)
 
 
+class Inbox:
+    """What a real SMTP server (aiosmtpd, in this process) received: the workers of the suite send their mail here."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+
 @pytest.fixture(scope="session")
-def settings(database_url, broker, instance_path):
+def smtp_server():
+    with socket.socket() as probe:  # aiosmtpd needs a port number before it listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server) -> Inbox:
+    return smtp_server[0]
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, broker, instance_path, smtp_server):
     """The settings of the app under test, as FORUM_* environment variables for other processes too."""
     broker_url, options = broker
     return {
@@ -61,6 +95,8 @@ def settings(database_url, broker, instance_path):
         "FORUM_BROKER_URL": broker_url,
         "FORUM_BROKER_TRANSPORT_OPTIONS": json.dumps(options),
         "FORUM_INSTANCE_PATH": str(instance_path),
+        "FORUM_MAIL_SERVER": "127.0.0.1",
+        "FORUM_MAIL_PORT": str(smtp_server[1]),
     }
 
 

@@ -9,6 +9,7 @@ from forum.api import (
     index,
     lists,
     notifications,
+    password_resets,
     posts,
     reading,
     review,
@@ -30,6 +31,7 @@ from forum.api.routing import BodyJSONProvider, IdConverter, TextConverter
 BLUEPRINTS = (
     index.bp,
     session.bp,
+    password_resets.bp,
     topics.bp,
     posts.bp,
     lists.bp,

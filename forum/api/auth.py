@@ -54,7 +54,8 @@ def check_csrf() -> None:
         if current_actor() is None:  # a bad key raises in the loader; None: Flask-Login answered from a cookie
             raise NotAllowed(authentication.INVALID_KEY)
         return
-    sent = request.headers.get("X-CSRF-Token", "")
+    # A browser's form cannot send headers: it sends the token as Rails' authenticity_token field.
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("authenticity_token", "")
     expected = session.get(CSRF_TOKEN)
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise NotAllowed("BAD CSRF")

@@ -19,7 +19,7 @@ HONEYPOT = "honeypot"
 CHALLENGE = "challenge"
 
 
-def _login_account() -> str:
+def login_account() -> str:
     """The per-account rate-limit key: the account the attempt signs in to, whether named by its username or its email
     address, read from the body as the view reads it (a key of the raw value let ``["member", "<anything>"]`` count
     apart from ``member`` while signing in to it). Flask-Limiter asks before the view has parsed (or refused) the body."""
@@ -61,7 +61,7 @@ def passed_honeypot(values: Params) -> bool:
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], key_func=lambda: f"login-ip:{request.remote_addr}"
 )
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"], key_func=_login_account)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"], key_func=login_account)
 def sign_in():
     values = params()
     user, token = authentication.sign_in(

@@ -7,7 +7,7 @@ from forum.api.routing import json_route
 from forum.api.serializers.users import (
     admin_user_detail,
     admin_user_list,
-    signup_failure,
+    failure_result,
     signup_result,
     silencing,
     suspension,
@@ -42,7 +42,7 @@ def create():
             active=values.boolean("active", False),
         )
     except ValidationFailed as failure:
-        return signup_failure(failure.messages), failure.status_code
+        return failure_result(failure), failure.status_code
     return signup_result(user)
 
 

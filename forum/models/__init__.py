@@ -2,6 +2,7 @@
 from forum.models.audit import AuditLogEntry
 from forum.models.bookmarks import Bookmark, BookmarkableType
 from forum.models.categories import Category
+from forum.models.email_tokens import EmailToken, EmailTokenPurpose
 from forum.models.groups import Group, category_groups, group_users
 from forum.models.notifications import Notification, NotificationType
 from forum.models.post_actions import PostAction, PostActionType
@@ -31,6 +32,8 @@ __all__ = [
     "Bookmark",
     "BookmarkableType",
     "Category",
+    "EmailToken",
+    "EmailTokenPurpose",
     "DialogueSchedule",
     "Group",
     "NotificationLevel",

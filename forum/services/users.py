@@ -217,8 +217,8 @@ def signup(
 ) -> User:
     """Discourse's POST /users: a member's account (never staff, whatever the caller sends).
 
-    Discourse activates an account when its owner confirms the email address; this forum sends no
-    email, so an account is active at once only when an admin asks for it (as Discourse's ``active``
+    Discourse activates an account when its owner confirms the email address; this forum mails no
+    activation link, so an account is active at once only when an admin asks for it (as Discourse's ``active``
     parameter requires), and otherwise waits until staff activate it.
     """
     if not password:
@@ -269,10 +269,10 @@ def check_password(user: User, password: str) -> bool:
     return True
 
 
-def set_password(user: User, password: str) -> None:
-    """A new password for ``user``, by the rules a new account's follows (server-side: ``flask forum set-password``,
-    for one who forgot theirs, since the forum sends no reset mail). Every session of theirs ends: whoever knew the
-    old password is signed out."""
+def set_password(user: User, password: str, *, actor: User | None = None) -> None:
+    """A new password for ``user``, by the rules a new account's follows: set by its owner from a reset link
+    (``actor``: the user), or server-side with ``flask forum set-password``. Every session of theirs ends: whoever
+    knew the old password is signed out."""
     if user.is_bot:
         raise ValidationFailed(f"{user.username} is a bot: bots do not sign in with a password.")
     if error := _password_error(password, user.username, user.email):
@@ -280,7 +280,7 @@ def set_password(user: User, password: str) -> None:
     with write_unit(db.session):
         user.password_hash = _password_hasher().hash(password)
         sessions.end_all_sessions(user)
-        audit.record(None, "user.set_password", user)
+        audit.record(actor, "user.set_password", user)
 
 
 def authenticate(login: str, password: str) -> User | None:

@@ -33,6 +33,7 @@ CASES = [
     ("get", "/tag_groups/{id}.json", lambda w: f"/tag_groups/{w.tag_group.id}.json", None),
     ("put", "/tag_groups/{id}.json", lambda w: f"/tag_groups/{w.tag_group.id}.json", lambda w: {"name": "Tactics", "tag_names": ["training", "carrotmob"]}),
     ("post", "/users.json", lambda w: "/users.json", lambda w: {"name": "Sione T", "username": "sione_t", "email": "sione@example.com", "password": "a long password here", "active": True, "approved": True}),
+    ("post", "/session/forgot_password.json", lambda w: "/session/forgot_password.json", lambda w: {"login": w.member.username}),
     ("get", "/u/{username}.json", lambda w: f"/u/{w.member.username}.json", None),
     ("get", "/admin/users/list/{flag}.json", lambda w: "/admin/users/list/active.json", None),
     ("put", "/admin/users/{id}/suspend.json", lambda w: f"/admin/users/{w.member.id}/suspend.json", lambda w: {"suspend_until": "2099-01-01T00:00:00Z", "reason": "testing"}),

@@ -1,4 +1,5 @@
-"""The pages the forum serves (topic digests, tactic notebooks, Discourse's print view) in a real browser:
+"""The pages the forum serves (topic digests, tactic notebooks, Discourse's print view, the password reset form) in a
+real browser:
 headless Chromium driven by Playwright, against the app behind a real HTTP server.
 
 What no parser on the server side shows: what Chromium itself builds from a page, loads for it and runs in it.
@@ -18,6 +19,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from forum.database import write_unit
+from forum.extensions import db
+from forum.models import EmailTokenPurpose
+from forum.services import email_tokens, users
 from tests.api.demo_dialogue import APPROVED, DIALOGUE
 from tests.databases import unavailable
 from tests.xss_corpus import ALLOWED_TAGS, DANGEROUS_SCHEMES, PAYLOADS, URL_ATTRIBUTES, payload_topic
@@ -210,3 +215,19 @@ def test_xss_corpus_stays_inert_in_chromium(live_server, visit, member, bypass_c
         assert seen.harm("body", DIGEST_TAGS) == [], path
         assert seen.page.locator(title).inner_text() == "Payloads <script>alert(1)</script> **x**"
         assert seen.page.locator("article.example").count() == len(PAYLOADS)
+
+
+def test_password_reset_page_in_chromium_sets_the_password(live_server, visit, member):
+    with write_unit(db.session):
+        token = email_tokens.issue(member, EmailTokenPurpose.PASSWORD_RESET, member.email)
+    seen = visit(f"{live_server}/u/password-reset/{token}")
+    assert seen.status == 200
+    page = seen.page
+    assert page.locator("form strong").inner_text() == "member"
+    page.fill("#password", "a brand new passphrase")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.locator("[role=status]").inner_text().startswith("Your password was changed.")
+    assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
+    db.session.rollback()
+    assert users.authenticate("member", "a brand new passphrase") is not None

@@ -6,6 +6,7 @@ from forum.api.serializers.groups import users_group
 from forum.models import Group, Role, User, UserAuthToken
 from forum.models.base import utcnow
 from forum.services import reading
+from forum.services.errors import ServiceError
 from forum.services.users import Activity, AdminDetail, ListedUser, Profile, UserList
 
 # Discourse's trust levels drive many of its features; this forum has roles instead, so staff show
@@ -53,9 +54,10 @@ def signup_result(user: User) -> dict:
     return {"success": True, "active": user.active, "message": message, "user_id": user.id}
 
 
-def signup_failure(messages: list[str]) -> dict:
-    """Discourse's failed sign-up (``success: false`` and a message), with the errors as this API gives them."""
-    return {"success": False, "message": " ".join(messages), "errors": messages, "error_type": "invalid_record"}
+def failure_result(failure: ServiceError) -> dict:
+    """Discourse's failed sign-up or password reset (``success: false`` and a message), with the errors as this API
+    gives them."""
+    return {"success": False, "message": " ".join(failure.messages), "errors": failure.messages, "error_type": failure.error_type}
 
 
 # GET /u/{username}.json. Discourse features this forum lacks (badges, muting, messages, avatars,

@@ -1,0 +1,56 @@
+"""Links mailed to a member (forum.models.EmailToken): issued with a random token, kept as its digest, redeemed once.
+
+A token is 256 random bits, so a digest (not a slow hash) keeps a leaked table from being replayed, as for sessions.
+"""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from forum.database import ROW_LOCK
+from forum.extensions import db
+from forum.models import EmailToken, EmailTokenPurpose, User
+from forum.models.base import utcnow
+from forum.services.errors import NotFound
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(user: User, purpose: EmailTokenPurpose, email: str) -> str:
+    """A new token proving ``email`` for ``purpose``; returns it (for the mail, never stored). Call inside the
+    caller's write unit. Earlier unused tokens of the same purpose stop working: only the newest mail's link works."""
+    withdraw(user, purpose)
+    token = secrets.token_urlsafe(32)
+    valid_for = timedelta(hours=current_app.config["EMAIL_TOKEN_VALID_HOURS"])
+    db.session.add(EmailToken(user_id=user.id, purpose=purpose, token_hash=_digest(token), email=email,
+                              expires_at=utcnow() + valid_for))
+    return token
+
+
+def withdraw(user: User, purpose: EmailTokenPurpose) -> None:
+    """Void ``user``'s unused tokens for ``purpose``. Call inside the caller's write unit."""
+    db.session.execute(
+        update(EmailToken)
+        .where(EmailToken.user_id == user.id, EmailToken.purpose == purpose, EmailToken.used_at.is_(None))
+        .values(used_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+
+
+INVALID_LINK = "This link has expired, was used already, or was replaced by a newer one. Ask for a new one."
+
+
+def find_usable(token: str, purpose: EmailTokenPurpose, *, lock: bool = False) -> EmailToken:
+    """The unused, unexpired token for ``purpose`` (locked for the caller's write unit with ``lock``), else NotFound."""
+    query = select(EmailToken).where(
+        EmailToken.token_hash == _digest(token), EmailToken.purpose == purpose,
+        EmailToken.used_at.is_(None), EmailToken.expires_at > utcnow(),
+    )
+    found = db.session.scalar(query.with_for_update(**ROW_LOCK) if lock else query)
+    if found is None:
+        raise NotFound(INVALID_LINK)
+    return found
