@@ -78,9 +78,9 @@ class Config:
     NOTIFICATIONS_ENABLED = True
     # Review queue: pending flags weighing this much hide the post until a moderator decides.
     HIDE_POST_FLAG_SCORE = 3.0
-    # Email (Flask-Mail's settings): password resets, sent by a worker. With no MAIL_SERVER a message is not sent: the
-    # worker logs that, and the message itself (its link works for whoever reads it) only with MAIL_LOG_UNSENT, as
-    # `make run` has it.
+    # Email (Flask-Mail's settings): password resets and new addresses' confirmations, sent by a worker. With no
+    # MAIL_SERVER a message is not sent: the worker logs that, and the message itself (its link works for whoever reads
+    # it) only with MAIL_LOG_UNSENT, as `make run` has it.
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False

@@ -1,8 +1,9 @@
 """Forgotten passwords: Discourse's POST /session/forgot_password and PUT /users/password-reset/{token}, and the page
 the mailed link opens (/u/password-reset/{token}, Discourse's own path for it): a form for the new password."""
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, request
 
-from forum.api.auth import csrf_token, start_session
+from forum.api.auth import start_session
+from forum.api.link_pages import link_page
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.users import failure_result
@@ -15,13 +16,6 @@ from forum.services.errors import ServiceError
 bp = Blueprint("password_resets", __name__)
 
 PASSWORD_CHANGED = "Your password was changed."
-# The page loads nothing, runs nothing and posts only to itself; the token in its address goes to no other site.
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
-                               "frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
 
 @json_route(bp, "/session/forgot_password", methods=["POST"])
@@ -47,22 +41,20 @@ def reset_password(token: str):
 
 @bp.route("/u/password-reset/<token>", methods=["GET", "POST"])
 def reset_page(token: str):
-    """The mailed link's page. A browser's form posts here (with the CSRF token as a field, as Rails accepts it)."""
+    """The mailed link's page: a form for the new password, posted back here."""
     try:
         user = password_resets.check_link(token)
     except ServiceError as failure:
-        return _page(None, error=failure, status=failure.status_code)
+        return _page(None, error=failure)
     if request.method == "GET":
         return _page(user)
     try:
         password_resets.reset_password(token, request.form.get("password", ""))
     except ServiceError as failure:
-        return _page(user, error=failure, status=failure.status_code)
-    return _page(user, changed=True)
+        return _page(user, error=failure)
+    return _page(user, done=True)
 
 
-def _page(user: User | None, *, changed: bool = False, error: ServiceError | None = None, status: int = 200) -> Response:
-    page = render_template("password_reset.html", user=user, changed=changed, error=error and " ".join(error.messages),
-                           csrf=csrf_token(), site_title=current_app.config["SITE_TITLE"],
-                           min_length=users.MIN_PASSWORD_LENGTH)
-    return Response(page, status=status, headers=PAGE_HEADERS, content_type="text/html; charset=utf-8")
+def _page(user: User | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
+    return link_page("password_reset.html", status=error.status_code if error else 200, user=user, done=done,
+                     error=error and " ".join(error.messages), min_length=users.MIN_PASSWORD_LENGTH)

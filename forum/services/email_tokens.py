@@ -31,14 +31,12 @@ def issue(user: User, purpose: EmailTokenPurpose, email: str) -> str:
     return token
 
 
-def withdraw(user: User, purpose: EmailTokenPurpose) -> None:
-    """Void ``user``'s unused tokens for ``purpose``. Call inside the caller's write unit."""
-    db.session.execute(
-        update(EmailToken)
-        .where(EmailToken.user_id == user.id, EmailToken.purpose == purpose, EmailToken.used_at.is_(None))
-        .values(used_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    )
+def withdraw(user: User, purpose: EmailTokenPurpose | None = None) -> None:
+    """Void ``user``'s unused tokens for ``purpose`` (None: for any). Call inside the caller's write unit."""
+    query = update(EmailToken).where(EmailToken.user_id == user.id, EmailToken.used_at.is_(None))
+    if purpose is not None:
+        query = query.where(EmailToken.purpose == purpose)
+    db.session.execute(query.values(used_at=utcnow()), execution_options={"synchronize_session": False})
 
 
 INVALID_LINK = "This link has expired, was used already, or was replaced by a newer one. Ask for a new one."

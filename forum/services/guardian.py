@@ -154,6 +154,15 @@ def ensure_can_edit_user(actor: User | None, user: User) -> None:
         raise NotAllowed("You can only edit your own account.")
 
 
+def ensure_can_change_email(actor: User | None, user: User) -> None:
+    """Discourse's can_edit_email?, narrowed: a member changes their own address, an admin anyone's. Not moderators:
+    one who moved an admin's address to one they read could then reset the admin's password."""
+    ensure_can_act(actor)
+    _ensure_not_a_bot(user, "given an email address")
+    if actor.id != user.id and not actor.is_admin:
+        raise NotAllowed("You can only change your own email address.")
+
+
 def can_see_group_members(viewer: User | None, is_member: bool) -> bool:
     """Who is in a group (and how many): staff and the group's own members (Discourse's members_visibility_level 2),
     since membership can tell who works on what."""

@@ -30,7 +30,7 @@ from forum.models import (
 )
 from forum.models.post_actions import FLAG_TYPES
 from forum.models.base import parse_utc, utcnow
-from forum.services import audit, events, groups, guardian, notifications, reading, sessions
+from forum.services import audit, email_tokens, events, groups, guardian, notifications, reading, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
@@ -146,11 +146,8 @@ def _validate_new_user(username, email, password, name, role, is_bot) -> list[st
         errors.append(f"Username {username!r} is already taken.")
     if email is None and not is_bot:
         errors.append("Email is required.")
-    elif email is not None:
-        if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.fullmatch(email):
-            errors.append(f"{email!r} is not a valid email address.")
-        elif find_by_email(email) is not None:
-            errors.append("That email address is already in use.")
+    elif email is not None and (error := email_error(email)):
+        errors.append(error)
     if password is not None and (password_error := _password_error(password, username, email)):
         errors.append(password_error)
     if name is not None and (name_error := _name_error(name)):
@@ -158,6 +155,15 @@ def _validate_new_user(username, email, password, name, role, is_bot) -> list[st
     if role not in tuple(Role):
         errors.append(f"Role must be one of {', '.join(Role)}.")
     return errors
+
+
+def email_error(email: str) -> str | None:
+    """Why ``email`` cannot be an account's address: malformed, or another account's (in any case)."""
+    if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.fullmatch(email):
+        return f"{email!r} is not a valid email address."
+    if find_by_email(email) is not None:
+        return "That email address is already in use."
+    return None
 
 
 def _name_error(name: str) -> str | None:
@@ -416,8 +422,8 @@ ANONYMIZED_EMAIL_DOMAIN = "anonymized.invalid"
 def anonymize(actor: User | None, user_id: int) -> User:
     """Discourse's anonymize: the account keeps its posts, which nothing a member wrote may lose, but nothing that
     names the person: a random username ("anon" and 8 hex digits), no name, a placeholder address, no password, no
-    sessions, no API keys. The audit log, which cannot be changed, still holds what earlier entries recorded (the
-    username the account was created with, names it was given)."""
+    sessions, no API keys, no mailed link that works. The audit log, which cannot be changed, still holds what earlier
+    entries recorded (the username the account was created with, names it was given)."""
     guardian.ensure_staff(actor)
     with write_unit(db.session):
         user = _get_for_update(user_id)
@@ -426,6 +432,7 @@ def anonymize(actor: User | None, user_id: int) -> User:
         notifications.rename_member(user.username, username)
         user.username = username
         user.email = f"{username}@{ANONYMIZED_EMAIL_DOMAIN}"
+        email_tokens.withdraw(user)  # a link mailed before would give the account an address again
         user.name = None
         user.password_hash = None
         sessions.end_all_sessions(user)

@@ -1,6 +1,5 @@
-"""The pages the forum serves (topic digests, tactic notebooks, Discourse's print view, the password reset form) in a
-real browser:
-headless Chromium driven by Playwright, against the app behind a real HTTP server.
+"""The pages the forum serves (topic digests, tactic notebooks, Discourse's print view, the forms mailed links open) in
+a real browser: headless Chromium driven by Playwright, against the app behind a real HTTP server.
 
 What no parser on the server side shows: what Chromium itself builds from a page, loads for it and runs in it.
 A page must load nothing but itself (the print view: images at most, as its policy allows), run no script,
@@ -231,3 +230,18 @@ def test_password_reset_page_in_chromium_sets_the_password(live_server, visit, m
     assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
     db.session.rollback()
     assert users.authenticate("member", "a brand new passphrase") is not None
+
+
+def test_new_address_page_in_chromium_changes_nothing_until_confirmed(live_server, visit, member):
+    with write_unit(db.session):
+        token = email_tokens.issue(member, EmailTokenPurpose.EMAIL_CHANGE, "amara@ngo.example.org")
+    seen = visit(f"{live_server}/u/confirm-new-email/{token}")
+    assert seen.status == 200
+    db.session.rollback()
+    assert users.find_by_email("amara@ngo.example.org") is None
+    with seen.page.expect_navigation():
+        seen.page.click("button[type=submit]")
+    assert seen.page.locator("[role=status]").inner_text() == "amara@ngo.example.org is now the email address of member."
+    assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
+    db.session.rollback()
+    assert users.find_by_email("amara@ngo.example.org").id == member.id

@@ -1,0 +1,51 @@
+"""A member's new email address: Discourse's PUT /u/{username}/preferences/email, which mails the new address a link;
+PUT /u/confirm-new-email/{token} (Discourse's confirmation), and the page the link opens."""
+from flask import Blueprint, Response, request
+
+from forum.api.auth import current_actor
+from forum.api.link_pages import link_page
+from forum.api.params import params
+from forum.api.routing import json_route
+from forum.api.serializers.users import failure_result
+from forum.models import EmailToken
+from forum.services import email_changes
+from forum.services.errors import ServiceError
+
+bp = Blueprint("email_changes", __name__)
+
+
+@json_route(bp, "/u/<username>/preferences/email", methods=["PUT"])
+def request_change(username: str):
+    actor = current_actor()
+    email_changes.request_change(actor, username, params().string("email", required=True))
+    return {"success": "OK"}
+
+
+@json_route(bp, "/u/confirm-new-email/<token>", methods=["PUT"])
+def confirm(token: str):
+    try:
+        email_changes.confirm(token)
+    except ServiceError as failure:
+        return failure_result(failure), failure.status_code
+    return {"success": "OK"}
+
+
+@bp.route("/u/confirm-new-email/<token>", methods=["GET", "POST"])
+def confirm_page(token: str):
+    """The mailed link's page: opening it shows the change, its button makes it."""
+    try:
+        link = email_changes.check_link(token)
+    except ServiceError as failure:
+        return _page(None, error=failure)
+    if request.method == "GET":
+        return _page(link)
+    try:
+        email_changes.confirm(token)
+    except ServiceError as failure:
+        return _page(link, error=failure)
+    return _page(link, done=True)
+
+
+def _page(link: EmailToken | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
+    return link_page("confirm_new_email.html", status=error.status_code if error else 200, user=link and link.user,
+                     email=link and link.email, done=done, error=error and " ".join(error.messages))
