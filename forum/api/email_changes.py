@@ -1,9 +1,9 @@
 """A member's new email address: Discourse's PUT /u/{username}/preferences/email, which mails the new address a link;
 PUT /u/confirm-new-email/{token} (Discourse's confirmation), and the page the link opens."""
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from forum.api.auth import current_actor
-from forum.api.link_pages import link_page
+from forum.api.link_pages import link_page, link_view, page_args
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.users import failure_result
@@ -33,19 +33,9 @@ def confirm(token: str):
 @bp.route("/u/confirm-new-email/<token>", methods=["GET", "POST"])
 def confirm_page(token: str):
     """The mailed link's page: opening it shows the change, its button makes it."""
-    try:
-        link = email_changes.check_link(token)
-    except ServiceError as failure:
-        return _page(None, error=failure)
-    if request.method == "GET":
-        return _page(link)
-    try:
-        email_changes.confirm(token)
-    except ServiceError as failure:
-        return _page(link, error=failure)
-    return _page(link, done=True)
+    return link_view(lambda: email_changes.check_link(token), lambda: email_changes.confirm(token), _page)
 
 
 def _page(link: EmailToken | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
-    return link_page("confirm_new_email.html", status=error.status_code if error else 200, user=link and link.user,
-                     email=link and link.email, done=done, error=error and " ".join(error.messages))
+    return link_page("confirm_new_email.html", user=link and link.user, email=link and link.email, done=done,
+                     **page_args(error))

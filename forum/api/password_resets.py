@@ -3,7 +3,7 @@ the mailed link opens (/u/password-reset/{token}, Discourse's own path for it): 
 from flask import Blueprint, Response, current_app, request
 
 from forum.api.auth import start_session
-from forum.api.link_pages import link_page
+from forum.api.link_pages import link_page, link_view, page_args
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.users import failure_result
@@ -42,19 +42,9 @@ def reset_password(token: str):
 @bp.route("/u/password-reset/<token>", methods=["GET", "POST"])
 def reset_page(token: str):
     """The mailed link's page: a form for the new password, posted back here."""
-    try:
-        user = password_resets.check_link(token)
-    except ServiceError as failure:
-        return _page(None, error=failure)
-    if request.method == "GET":
-        return _page(user)
-    try:
-        password_resets.reset_password(token, request.form.get("password", ""))
-    except ServiceError as failure:
-        return _page(user, error=failure)
-    return _page(user, done=True)
+    return link_view(lambda: password_resets.check_link(token),
+                     lambda: password_resets.reset_password(token, request.form.get("password", "")), _page)
 
 
 def _page(user: User | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
-    return link_page("password_reset.html", status=error.status_code if error else 200, user=user, done=done,
-                     error=error and " ".join(error.messages), min_length=users.MIN_PASSWORD_LENGTH)
+    return link_page("password_reset.html", user=user, done=done, min_length=users.MIN_PASSWORD_LENGTH, **page_args(error))
