@@ -95,6 +95,9 @@ class Config:
     # Asking for a password reset mail: per address of the asker, and per account asked about.
     FORGOT_PASSWORD_RATE_LIMIT_PER_IP = "6 per hour"
     FORGOT_PASSWORD_RATE_LIMIT_PER_ACCOUNT = "3 per hour"
+    # Discourse's username_change_period: a member renames themselves within this many days of joining, or later while
+    # they have written nothing; staff rename anyone.
+    USERNAME_CHANGE_PERIOD_DAYS = 3
     # Discourse's moderators_view_emails: admins read users' email addresses; moderators only when this is on.
     MODERATORS_VIEW_EMAILS = False
     # Tactics bot: beat asks for a refit this often (a refit with no new decisions stores nothing).

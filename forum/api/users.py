@@ -60,6 +60,13 @@ def update(username: str):
     return {"success": "OK", "user": user_profile(users.profile(actor, user.username, session_token=session.get(SESSION_TOKEN)))["user"]}
 
 
+@json_route(bp, "/u/<username>/preferences/username", methods=["PUT"])
+def change_username(username: str):
+    actor = current_actor()
+    user = users.change_username(actor, username, params().string("new_username", required=True))
+    return {"id": user.id, "username": user.username}
+
+
 @json_route(bp, "/user_actions", methods=["GET"])
 def actions():
     actor, values = current_actor(), params()

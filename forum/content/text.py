@@ -135,6 +135,17 @@ def subject_and_body(cooked: str, *, without_quotes: bool = False) -> tuple[str 
     return subject or None, plain_text(cooked[match.end():], without_quotes=without_quotes)
 
 
+def with_mentions_renamed(raw: str, old: str, new: str) -> str:
+    """``raw`` with every @mention of ``old`` (in any case) made one of ``new``; a handle in a link's path is not one."""
+    old = old.lower()
+
+    def renamed(match: re.Match) -> str:
+        is_mention = match[1].lower() == old and raw[match.start() - 1:match.start()] != "/"
+        return "@" + new if is_mention else match[0]
+
+    return MENTION.sub(renamed, raw)
+
+
 def mentioned_usernames(cooked: str) -> list[str]:
     """The usernames ``cooked`` @mentions in its author's own words (not in quotes or code, nor a handle in a link's
     path such as mastodon.social/@name), lowercased, each once, in the order they first appear."""

@@ -154,6 +154,22 @@ def ensure_can_edit_user(actor: User | None, user: User) -> None:
         raise NotAllowed("You can only edit your own account.")
 
 
+def ensure_can_change_username(actor: User | None, user: User, *, settled: bool) -> None:
+    """Discourse's can_edit_username?: staff rename anyone (only admins an admin); a member renames themselves until
+    their account is ``settled`` (has posts, and is older than USERNAME_CHANGE_PERIOD_DAYS), when others know them by
+    the name. Never a bot: the forum finds its bots by name."""
+    ensure_can_act(actor)
+    _ensure_not_a_bot(user, "renamed")
+    if actor.is_staff:
+        if user.is_admin and not actor.is_admin:
+            raise NotAllowed("Only admins can rename an admin.")
+        return
+    if actor.id != user.id:
+        raise NotAllowed("You can only change your own username.")
+    if settled:
+        raise NotAllowed("Your username can no longer be changed by you: others know you by it. Ask the staff.")
+
+
 def ensure_can_change_email(actor: User | None, user: User) -> None:
     """Discourse's can_edit_email?, narrowed: a member changes their own address, an admin anyone's. Not moderators:
     one who moved an admin's address to one they read could then reset the admin's password."""

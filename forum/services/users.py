@@ -4,7 +4,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -30,7 +30,7 @@ from forum.models import (
 )
 from forum.models.post_actions import FLAG_TYPES
 from forum.models.base import parse_utc, utcnow
-from forum.services import audit, email_tokens, events, groups, guardian, notifications, reading, sessions
+from forum.services import audit, email_tokens, events, groups, guardian, mentions, notifications, reading, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
@@ -133,17 +133,8 @@ def create_user(
 
 def _validate_new_user(username, email, password, name, role, is_bot) -> list[str]:
     errors = []
-    if not USERNAME_PATTERN.fullmatch(username or ""):
-        errors.append(
-            "Username must be 3 to 20 characters of letters, digits, '_', '.' or '-', "
-            "starting and ending with a letter, digit or '_'."
-        )
-    elif USERNAME_SPECIALS_IN_A_ROW.search(username):
-        errors.append("Username must not have two of '_', '.' and '-' in a row.")
-    elif USERNAME_FILE_SUFFIX.search(username):
-        errors.append("Username must not end like a file name (.json, .png, ...).")
-    elif _username_taken(username):
-        errors.append(f"Username {username!r} is already taken.")
+    if error := username_error(username):
+        errors.append(error)
     if email is None and not is_bot:
         errors.append("Email is required.")
     elif email is not None and (error := email_error(email)):
@@ -155,6 +146,20 @@ def _validate_new_user(username, email, password, name, role, is_bot) -> list[st
     if role not in tuple(Role):
         errors.append(f"Role must be one of {', '.join(Role)}.")
     return errors
+
+
+def username_error(username: str | None, *, renaming: User | None = None) -> str | None:
+    """Why ``username`` cannot be an account's (``renaming``'s, whose own name it may be in another case)."""
+    if not USERNAME_PATTERN.fullmatch(username or ""):
+        return ("Username must be 3 to 20 characters of letters, digits, '_', '.' or '-', "
+                "starting and ending with a letter, digit or '_'.")
+    if USERNAME_SPECIALS_IN_A_ROW.search(username):
+        return "Username must not have two of '_', '.' and '-' in a row."
+    if USERNAME_FILE_SUFFIX.search(username):
+        return "Username must not end like a file name (.json, .png, ...)."
+    if _username_taken(username) and not (renaming is not None and username.lower() == renaming.username_lower):
+        return f"Username {username!r} is already taken."
+    return None
 
 
 def email_error(email: str) -> str | None:
@@ -421,24 +426,21 @@ ANONYMIZED_EMAIL_DOMAIN = "anonymized.invalid"
 
 def anonymize(actor: User | None, user_id: int) -> User:
     """Discourse's anonymize: the account keeps its posts, which nothing a member wrote may lose, but nothing that
-    names the person: a random username ("anon" and 8 hex digits), no name, a placeholder address, no password, no
-    sessions, no API keys, no mailed link that works. The audit log, which cannot be changed, still holds what earlier
+    names the person: a random username ("anon" and 8 hex digits), also where others @mentioned them, no name, a
+    placeholder address, no password, no sessions, no API keys, no mailed link that works. The audit log, which cannot be changed, still holds what earlier
     entries recorded (the username the account was created with, names it was given)."""
     guardian.ensure_staff(actor)
     with write_unit(db.session):
         user = _get_for_update(user_id)
         guardian.ensure_can_anonymize(actor, user)
-        username = _unused_anonymous_username()
-        notifications.rename_member(user.username, username)
-        user.username = username
-        user.email = f"{username}@{ANONYMIZED_EMAIL_DOMAIN}"
+        _rename(user, _unused_anonymous_username())
         email_tokens.withdraw(user)  # a link mailed before would give the account an address again
+        user.email = f"{user.username}@{ANONYMIZED_EMAIL_DOMAIN}"
         user.name = None
         user.password_hash = None
         sessions.end_all_sessions(user)
         db.session.execute(update(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow()))
         audit.record(actor, "user.anonymize", user)
-        events.publish_site_changed()  # the old name leaves every cached page that shows it
     return user
 
 
@@ -463,6 +465,38 @@ def delete_user(actor: User | None, user_id: int, *, delete_posts: bool = False)
             audit.record(actor, "user.delete", user)
     except IntegrityError:
         raise NotAllowed(f"{username}'s actions are on record: anonymize the account instead.") from None
+
+
+def change_username(actor: User | None, username: str, new_username: str) -> User:
+    """Discourse's PUT /u/{username}/preferences/username. The old name is free at once for anyone to take; the
+    @mentions of it are rewritten, so they keep naming this member (see mentions.rename)."""
+    user = get_listed_user(actor, username)
+    settled = (user.created_at < utcnow() - timedelta(days=current_app.config["USERNAME_CHANGE_PERIOD_DAYS"])
+               and db.session.scalar(select(Post.id).where(Post.user_id == user.id).limit(1)) is not None)
+    guardian.ensure_can_change_username(actor, user, settled=settled)
+    if error := username_error(new_username, renaming=user):
+        raise ValidationFailed(error)
+    if new_username.lower() in RESERVED_USERNAMES and not actor.is_staff:
+        raise ValidationFailed(f"Username {new_username!r} is reserved.")
+    if new_username == user.username:
+        return user
+    with write_unit(db.session):
+        user = _get_for_update(user.id)
+        before = {"username": user.username}
+        renamed = _rename(user, new_username)
+        audit.record(actor, "user.change_username", user, before=before, after={"username": new_username},
+                     context={"posts_whose_mentions_were_renamed": renamed})
+    return user
+
+
+def _rename(user: User, new_username: str) -> int:
+    """Give ``user`` a new name, and the places others wrote the old one too (@mentions, notifications); returns how
+    many posts changed. Call inside the caller's write unit."""
+    old = user.username
+    notifications.rename_member(old, new_username)
+    user.username = new_username
+    events.publish_site_changed()  # every cached page that shows the old name
+    return mentions.rename(old, new_username)
 
 
 def _unused_anonymous_username() -> str:
