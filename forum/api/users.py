@@ -101,6 +101,12 @@ def admin_list(flag: str):
     return admin_user_list(user_list)
 
 
+@json_route(bp, "/admin/users", methods=["GET"])
+def admin_list_all():
+    """Discourse's GET /admin/users.json: the staff's list of every account, with the same parameters."""
+    return admin_list("all")
+
+
 @json_route(bp, "/admin/users/<int:user_id>", methods=["GET"])
 def admin_show(user_id: int):
     return admin_user_detail(users.admin_detail(current_actor(), user_id))

@@ -36,6 +36,7 @@ CASES = [
     ("post", "/session/forgot_password.json", lambda w: "/session/forgot_password.json", lambda w: {"login": w.member.username}),
     ("get", "/u/{username}.json", lambda w: f"/u/{w.member.username}.json", None),
     ("get", "/admin/users/list/{flag}.json", lambda w: "/admin/users/list/active.json", None),
+    ("get", "/admin/users.json", lambda w: "/admin/users.json?order=created&asc=true&show_emails=true", None),
     ("put", "/admin/users/{id}/suspend.json", lambda w: f"/admin/users/{w.member.id}/suspend.json", lambda w: {"suspend_until": "2099-01-01T00:00:00Z", "reason": "testing"}),
     ("put", "/admin/users/{id}/activate.json", lambda w: f"/admin/users/{w.member.id}/activate.json", None),
     ("get", "/u/{username}/emails.json", lambda w: f"/u/{w.member.username}/emails.json", None),

@@ -524,6 +524,14 @@ def test_the_list_flags(client, auth_headers, people, flag, expected):
         assert_matches_spec(response, "get", "/admin/users/list/{flag}.json")
 
 
+def test_admin_users_lists_every_account_as_the_all_flag_does(client, auth_headers, people):
+    headers = auth_headers(people["moderator"])
+    everyone = listed_usernames(client.get("/admin/users/list/all.json?order=username&asc=true", headers=headers))
+    assert listed_usernames(client.get("/admin/users.json?order=username&asc=true", headers=headers)) == everyone
+    assert "pending" in everyone and "suspended" in everyone
+    assert client.get("/admin/users.json", headers=auth_headers(people["member"])).status_code == 403
+
+
 def test_a_listed_user(client, auth_headers, people, forum):
     response = client.get("/admin/users/list/all.json?order=username&asc=true", headers=auth_headers(people["admin"]))
     assert_matches_spec(response, "get", "/admin/users/list/{flag}.json")
