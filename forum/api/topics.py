@@ -88,6 +88,14 @@ def update_status(topic_id: int):
     return {"success": "OK", "topic_status_update": None}
 
 
+@json_route(bp, "/t/<int:topic_id>/change-timestamp", methods=["PUT"])
+def change_timestamp(topic_id: int):
+    actor = require_actor()
+    timestamp = params().string("timestamp", required=True)
+    topics.change_timestamp(actor, topics.get_visible_topic(actor, topic_id), timestamp)
+    return {"success": "OK"}
+
+
 @json_route(bp, "/t/<int:topic_id>", methods=["DELETE"])
 def delete(topic_id: int):
     actor = require_actor()

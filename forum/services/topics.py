@@ -2,7 +2,7 @@
 delete, recover)."""
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from math import ceil
 
 from flask import current_app
@@ -195,6 +195,38 @@ def set_status(
         after = {status: enabled, "until": until.isoformat()} if until else {status: enabled}
         audit.record(actor, f"topic.{change}", topic, before={status: before}, after=after, context=context)
     return topic
+
+
+def change_timestamp(actor: User, topic: Topic, timestamp: str) -> Topic:
+    """Discourse's PUT /t/{id}/change-timestamp (staff): the topic starts at ``timestamp`` (Unix seconds) and each
+    later post moves by as much, keeping their order and the gaps between them, none past now. A dialogue brought in
+    from elsewhere is then dated as it was held."""
+    guardian.ensure_staff(actor)
+    moment = _parse_unix_time(timestamp)
+    with write_unit(db.session):
+        db.session.refresh(topic, with_for_update=ROW_LOCK)
+        before, shift, now = topic.created_at, moment - topic.created_at, utcnow()
+        for post in db.session.scalars(select(Post).where(Post.topic_id == topic.id)):
+            post.created_at = moment if post.post_number == 1 else min(post.created_at + shift, now)
+        topic.created_at = moment
+        db.session.flush()
+        last_posted_at = db.session.scalar(select(func.max(Post.created_at)).where(
+            Post.topic_id == topic.id, Post.deleted_at.is_(None), Post.post_type.in_(posts.REPLY_TYPES)))
+        topic.last_posted_at = topic.bumped_at = last_posted_at or moment
+        events.publish_topic_changed(topic.id)
+        audit.record(actor, "topic.change_timestamp", topic, before={"created_at": before.isoformat()},
+                     after={"created_at": moment.isoformat()})
+    return topic
+
+
+def _parse_unix_time(timestamp: str) -> datetime:
+    try:
+        moment = datetime.fromtimestamp(float(timestamp), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidParameters("timestamp must be a time in seconds since 1970-01-01 UTC.") from None
+    if moment > utcnow():
+        raise ValidationFailed("timestamp must not be in the future.")
+    return moment
 
 
 def _status(topic: Topic, status: str) -> bool:
