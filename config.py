@@ -56,6 +56,10 @@ class Config:
     # Timers: beat asks for a scan this often; a scan claims at most TIMER_SCAN_BATCH timers and asks
     # for another scan when there were more; a claim whose fire task never ran is retried after the lease.
     TIMER_SCAN_INTERVAL = 60
+    # Bookmark reminders: beat asks for the due ones this often; a run sends at most BOOKMARK_REMINDER_BATCH and asks
+    # for another when there were more.
+    BOOKMARK_REMINDER_INTERVAL = 60
+    BOOKMARK_REMINDER_BATCH = 500
     # Topic views are counted in memory and written by a worker task at most this often.
     VIEW_FLUSH_SECONDS = 10
     # Anonymous visitors' topic views and lists are kept whole (forum/api/anonymous_cache.py). Every change

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError
 
 from forum.models.base import utcnow
-from forum.services import mail, notifications, rebake, review, summaries, tactics, timers, views
+from forum.services import bookmarks, mail, notifications, rebake, review, summaries, tactics, timers, views
 
 # For bot tasks: acknowledged only when done, handed out again if the worker dies, retried with
 # jittered backoff on transient database or broker trouble. (Every task's time limit, well below
@@ -53,6 +53,16 @@ def scan_due_timers() -> int:
     if len(claimed) == batch:
         scan_due_timers.delay()
     return len(claimed)
+
+
+@shared_task(name="forum.send_bookmark_reminders", **BOT_TASK)
+def send_bookmark_reminders() -> int:
+    """Remind members of their due bookmarks; ask for another run at once if there were more."""
+    batch = current_app.config["BOOKMARK_REMINDER_BATCH"]
+    sent = bookmarks.send_due_reminders(limit=batch)
+    if sent == batch:
+        send_bookmark_reminders.delay()
+    return sent
 
 
 @shared_task(name="forum.fire_timer", **BOT_TASK)

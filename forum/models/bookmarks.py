@@ -27,8 +27,9 @@ class Bookmark(Base):
     # The topic of the bookmarked post or topic: a topic's bookmarks are found, and go with it, in one step.
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
     name: Mapped[str | None] = mapped_column(String(100))
-    # Kept as the member set it; this forum sends no reminders (Discourse's bookmark reminders need notifications by
-    # time, which it does not have).
+    # When to remind the member (a bookmark_reminder notification), and when that was done: a reminder moved since
+    # is due again.
     reminder_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

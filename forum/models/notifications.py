@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import IntEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.models.base import Base, utcnow
@@ -15,14 +15,20 @@ class NotificationType(IntEnum):
     REPLIED = 2
     LIKED = 5
     POSTED = 9
+    BOOKMARK_REMINDER = 24
+
+
+ONE_PER_POST = f"notification_type != {NotificationType.BOOKMARK_REMINDER}"
 
 
 class Notification(Base):
     __tablename__ = "notifications"
     # One notification per member per post: the most telling kind (a mention, a reply to them, a post in a topic
     # they watch), never all three; on their own post, its likes, in one notification that each new like renews.
+    # A bookmark's reminder comes besides.
     __table_args__ = (
-        UniqueConstraint("user_id", "topic_id", "post_number"),
+        Index("uq_notifications_one_per_post", "user_id", "topic_id", "post_number", unique=True,
+              sqlite_where=text(ONE_PER_POST), postgresql_where=text(ONE_PER_POST)),
         Index("ix_notifications_user_id_read", "user_id", "read"),
         # Ids only grow, also on SQLite, which would otherwise give a deleted last row's id to the next one: what a
         # member has seen is "every notification up to this id" (users.seen_notification_id).

@@ -3,13 +3,14 @@ such as the posts a tactical notebook will cite."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import update as update_rows  # this module's update() is a bookmark's
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Bookmark, BookmarkableType, Post, Topic, User
 from forum.models.base import parse_utc, utcnow
-from forum.services import guardian, posts, topics, users
+from forum.services import guardian, notifications, posts, topics, users
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 
 # The bookmarks' name column holds this many characters (Discourse's limit).
@@ -58,6 +59,8 @@ def update(actor: User | None, bookmark_id: int, *, name: str | None, reminder_a
         bookmark = _own(actor, bookmark_id)
         for column, value in changes.items():
             setattr(bookmark, column, value)
+        if "reminder_at" in changes:
+            bookmark.reminder_sent_at = None  # a reminder set anew is due again
         bookmark.updated_at = utcnow()
     return bookmark
 
@@ -93,6 +96,34 @@ def _name(name: str | None) -> str | None:
     if name is not None and len(name) > MAX_NAME_LENGTH:
         raise ValidationFailed(f"Name is too long (maximum is {MAX_NAME_LENGTH} characters).")
     return name
+
+
+def bookmarkable_url(bookmark: Bookmark, topic: Topic, post_number: int) -> str:
+    """Where a bookmark leads: its post, or its topic."""
+    return f"/t/{topic.slug}/{topic.id}" + (f"/{post_number}" if bookmark.bookmarkable_type == BookmarkableType.POST else "")
+
+
+def send_due_reminders(limit: int) -> int:
+    """Remind members of the bookmarks whose reminder is due, at most ``limit`` (beat asks every
+    BOOKMARK_REMINDER_INTERVAL seconds); how many were sent. A bookmark is claimed and its reminder written in one
+    write unit, so each reminder is sent once, however many workers ask at once."""
+    now = utcnow()
+    due = (select(Bookmark.id).where(Bookmark.reminder_at <= now, Bookmark.reminder_sent_at.is_(None))
+           .order_by(Bookmark.reminder_at).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    with write_unit(db.session):
+        claimed = list(db.session.scalars(
+            update_rows(Bookmark).where(Bookmark.id.in_(due)).values(reminder_sent_at=now).returning(Bookmark.id),
+            execution_options={"synchronize_session": False}))
+        bookmarked_post = and_(Bookmark.bookmarkable_type == BookmarkableType.POST, Post.id == Bookmark.bookmarkable_id)
+        rows = db.session.execute(
+            select(Bookmark, Topic, User, func.coalesce(Post.post_number, 1))
+            .join(Topic, Topic.id == Bookmark.topic_id).join(User, User.id == Bookmark.user_id)
+            .outerjoin(Post, bookmarked_post).where(Bookmark.id.in_(claimed)).order_by(Bookmark.id))
+        for bookmark, topic, owner, post_number in rows:
+            notifications.remind_of_bookmark(bookmark, owner, topic, post_number, bookmarkable_url(bookmark, topic, post_number))
+    return len(claimed)
 
 
 def _reminder(value: str | None) -> datetime | None:

@@ -10,12 +10,12 @@ in the like's own write unit (notify_liked).
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Select, Text, cast, func, select, update
+from sqlalchemy import ColumnElement, Select, Text, cast, func, select, update
 
 from forum.content.text import mentioned_usernames
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User
+from forum.models import Bookmark, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User
 from forum.services import guardian, users
 from forum.services.errors import NotFound
 
@@ -42,7 +42,8 @@ def notify_about_post(post_id: int, *, edited: bool = False) -> int:
         if not reasons:
             return 0
         told = set(db.session.scalars(select(Notification.user_id).where(
-            Notification.topic_id == topic.id, Notification.post_number == post.post_number, Notification.user_id.in_(reasons))))
+            Notification.topic_id == topic.id, Notification.post_number == post.post_number, Notification.user_id.in_(reasons),
+            _about_the_post())))
         skipped = told | _muted(topic.id, reasons)
         recipients = guardian.topic_readers(topic, [user_id for user_id in reasons if user_id not in skipped])
         data = _about(post, db.session.get(User, post.user_id).username)
@@ -110,7 +111,22 @@ def withdraw_like(post: Post, unliker: User) -> None:
 def _authors_notification(post: Post) -> Notification | None:
     """The one notification the post's author may have about it."""
     return db.session.scalar(select(Notification).where(
-        Notification.user_id == post.user_id, Notification.topic_id == post.topic_id, Notification.post_number == post.post_number))
+        Notification.user_id == post.user_id, Notification.topic_id == post.topic_id, Notification.post_number == post.post_number,
+        _about_the_post()))
+
+
+def remind_of_bookmark(bookmark: Bookmark, owner: User, topic: Topic, post_number: int, url: str) -> None:
+    """A bookmark's reminder is due: tell its member (Discourse's bookmark_reminder). Call inside the write unit that
+    claimed it."""
+    data = {"topic_title": topic.title, "display_username": owner.username, "bookmark_id": bookmark.id,
+            "bookmark_name": bookmark.name, "bookmarkable_type": bookmark.bookmarkable_type, "bookmarkable_url": url}
+    db.session.add(Notification(user_id=owner.id, notification_type=NotificationType.BOOKMARK_REMINDER, topic_id=topic.id,
+                                post_number=post_number, data=data))
+
+
+def _about_the_post() -> ColumnElement[bool]:
+    """The notifications a post gives a member, one at most (a bookmark's reminder of it comes besides)."""
+    return Notification.notification_type != NotificationType.BOOKMARK_REMINDER
 
 
 def _likers_named(notification: Notification) -> list[str]:

@@ -3,13 +3,11 @@ from forum.api.serializers import fancy_title, iso
 from forum.api.serializers.posts import category_id
 from forum.api.serializers.users import basic_user
 from forum.content import excerpt
-from forum.models import BookmarkableType
-from forum.services.bookmarks import BookmarkPage, ListedBookmark
+from forum.services.bookmarks import BookmarkPage, ListedBookmark, bookmarkable_url
 
 
 def user_bookmark(item: ListedBookmark) -> dict:
     bookmark, topic, post = item.bookmark, item.topic, item.post
-    url = f"/t/{topic.slug}/{topic.id}" + (f"/{post.post_number}" if bookmark.bookmarkable_type == BookmarkableType.POST else "")
     return {
         "id": bookmark.id,
         "created_at": iso(bookmark.created_at),
@@ -22,7 +20,7 @@ def user_bookmark(item: ListedBookmark) -> dict:
         "excerpt": excerpt(post.cooked),  # listed only while its owner may read it (bookmarks.list_bookmarks)
         "bookmarkable_id": bookmark.bookmarkable_id,
         "bookmarkable_type": bookmark.bookmarkable_type,
-        "bookmarkable_url": url,
+        "bookmarkable_url": bookmarkable_url(bookmark, topic, post.post_number),
         "topic_id": topic.id,
         "linked_post_number": post.post_number,
         "deleted": topic.deleted_at is not None or post.deleted_at is not None,
