@@ -48,8 +48,9 @@ def test_a_due_reminder_is_sent_once_beside_the_posts_own_notification(client, a
     assert reminder.data == {"topic_title": dialogue.title, "display_username": "yan_yan", "bookmark_id": marked,
                              "bookmark_name": "Cite the buycott", "bookmarkable_type": "Post",
                              "bookmarkable_url": f"/t/{dialogue.slug}/{dialogue.id}/{mention.post_number}"}
-    kinds = [item["notification_type"] for item in client.get("/notifications.json", headers=auth_headers(other)).json["notifications"]]
-    assert kinds == [NotificationType.BOOKMARK_REMINDER, NotificationType.MENTIONED]
+    listed = client.get("/notifications.json", headers=auth_headers(other)).json["notifications"]
+    assert [(item["notification_type"], item["high_priority"]) for item in listed] == [
+        (NotificationType.BOOKMARK_REMINDER, True), (NotificationType.MENTIONED, False)]
     assert bookmarks.send_due_reminders(limit=500) == 0  # once
     assert db.session.get(Bookmark, not_yet).reminder_sent_at is None
 

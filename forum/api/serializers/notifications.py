@@ -1,6 +1,6 @@
 """Discourse's notifications (GET /notifications.json) as its clients read them."""
 from forum.api.serializers import fancy_title, iso
-from forum.models import Notification, Topic
+from forum.models import Notification, NotificationType, Topic
 from forum.services.notifications import PAGE_SIZE, NotificationPage
 
 
@@ -10,7 +10,8 @@ def notification(item: Notification, topic: Topic) -> dict:
         "user_id": item.user_id,
         "notification_type": item.notification_type,
         "read": item.read,
-        "high_priority": False,  # Discourse's high-priority kinds (private messages, bookmark reminders) are not sent here
+        # Of Discourse's high-priority kinds (private messages, bookmark reminders, ...) this forum sends reminders.
+        "high_priority": item.notification_type == NotificationType.BOOKMARK_REMINDER,
         "created_at": iso(item.created_at),
         "post_number": item.post_number,
         "topic_id": item.topic_id,
