@@ -7,6 +7,7 @@ from forum.api.routing import json_route
 from forum.api.serializers.users import (
     admin_user_detail,
     admin_user_list,
+    directory_page,
     failure_result,
     signup_result,
     silencing,
@@ -19,7 +20,7 @@ from forum.api.serializers.users import (
 from forum.api.serializers.user_actions import user_action
 from forum.api.session import passed_honeypot
 from forum.services import bot_preferences as bot_preferences_service
-from forum.services import user_actions, users
+from forum.services import directory, user_actions, users
 from forum.services.errors import InvalidParameters, NotAllowed, ValidationFailed
 
 bp = Blueprint("users", __name__)
@@ -65,6 +66,14 @@ def change_username(username: str):
     actor = current_actor()
     user = users.change_username(actor, username, params().string("new_username", required=True))
     return {"id": user.id, "username": user.username}
+
+
+@json_route(bp, "/directory_items", methods=["GET"])
+def directory_items():
+    values = params()
+    return directory_page(directory.directory(
+        current_actor(), period=values.string("period", required=True), order=values.string("order"),
+        ascending=values.boolean("asc", False), page=values.integer("page", 0, minimum=0)))
 
 
 @json_route(bp, "/user_actions", methods=["GET"])

@@ -6,6 +6,7 @@ from forum.api.serializers.groups import users_group
 from forum.models import Group, Role, User, UserAuthToken
 from forum.models.base import utcnow
 from forum.services import reading
+from forum.services.directory import DirectoryPage
 from forum.services.errors import ServiceError
 from forum.services.users import Activity, AdminDetail, ListedUser, Profile, UserList
 
@@ -365,4 +366,15 @@ def admin_user_detail(detail: AdminDetail) -> dict:
         "groups": [users_group(shown) for shown in detail.groups],
         "external_ids": {},
         "include_ip": False,
+    }
+
+
+def directory_page(page: DirectoryPage) -> dict:
+    """Discourse's GET /directory_items.json."""
+    items = [{"id": item.user.id, **item.counts, "user": {**basic_user(item.user), "title": None}} for item in page.items]
+    following = f"/directory_items?order={page.order}&page={page.page + 1}&period={page.period}" + ("&asc=true" if page.ascending else "")
+    return {
+        "directory_items": items,
+        "meta": {"last_updated_at": iso(page.counted_at), "total_rows_directory_items": page.total,
+                 "load_more_directory_items": following},
     }
