@@ -3,7 +3,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, event, false
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, event, false, true
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.models.base import Base, utcnow
@@ -54,17 +55,34 @@ class User(UserMixin, Base):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
-    @property
+    # Each rule once, for a loaded user and in queries alike (hybrid properties).
+
+    @hybrid_property
     def is_suspended(self) -> bool:
         return self.suspended_till is not None and self.suspended_till > utcnow()
 
-    @property
+    @is_suspended.inplace.expression
+    @classmethod
+    def _is_suspended_expression(cls) -> ColumnElement[bool]:
+        return cls.suspended_till.is_not(None) & (cls.suspended_till > utcnow())
+
+    @hybrid_property
     def is_silenced(self) -> bool:
         return self.silenced_till is not None and self.silenced_till > utcnow()
 
-    @property
+    @is_silenced.inplace.expression
+    @classmethod
+    def _is_silenced_expression(cls) -> ColumnElement[bool]:
+        return cls.silenced_till.is_not(None) & (cls.silenced_till > utcnow())
+
+    @hybrid_property
     def is_active(self) -> bool:  # Flask-Login: suspended or deactivated users cannot sign in
         return self.active and not self.is_suspended
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls) -> ColumnElement[bool]:
+        return (cls.active == true()) & ~cls.is_suspended
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

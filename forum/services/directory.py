@@ -4,7 +4,7 @@ current. The forum keeps no daily visits: posts read and days visited are 0, as 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from forum.extensions import db
@@ -48,7 +48,7 @@ def directory(viewer: User | None, *, period: str, order: str | None, ascending:
     now = utcnow()
     since = now - PERIODS[period] if PERIODS[period] else None
     columns = _count_columns(viewer, since)
-    listed = (User.active == true()) & User.is_bot.is_(False) & or_(User.suspended_till.is_(None), User.suspended_till <= now)
+    listed = User.is_active & User.is_bot.is_(False)
     total = db.session.scalar(select(func.count()).select_from(User).where(listed))
     sort = columns[order].asc() if ascending else columns[order].desc()
     rows = db.session.execute(select(User, *columns.values()).where(listed).order_by(sort, User.username_lower)

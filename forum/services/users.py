@@ -775,13 +775,12 @@ class UserList:
 
 
 def _flag_condition(flag: str) -> ColumnElement[bool]:
-    suspended = User.suspended_till.is_not(None) & (User.suspended_till > utcnow())
     return {
-        "active": (User.active == true()) & ~suspended,
+        "active": User.is_active,
         "new": User.active == false(),  # signed up, waiting for staff to activate them
         "staff": User.role.in_((Role.ADMIN, Role.MODERATOR)),
-        "suspended": suspended,
-        "blocked": User.silenced_till.is_not(None) & (User.silenced_till > utcnow()),
+        "suspended": User.is_suspended,
+        "blocked": User.is_silenced,
         "suspect": false(),
         "all": true(),
     }[flag]
