@@ -99,6 +99,8 @@ class Config:
     # Asking for a password reset mail: per address of the asker, and per account asked about.
     FORGOT_PASSWORD_RATE_LIMIT_PER_IP = "6 per hour"
     FORGOT_PASSWORD_RATE_LIMIT_PER_ACCOUNT = "3 per hour"
+    # Asking for a new address's confirmation mail, per member (per address when anonymous).
+    EMAIL_CHANGE_RATE_LIMIT = "6 per hour"
     # Discourse's username_change_period: a member renames themselves within this many days of joining, or later while
     # they have written nothing; staff rename anyone.
     USERNAME_CHANGE_PERIOD_DAYS = 3

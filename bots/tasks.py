@@ -3,8 +3,6 @@ twice with the same effect as once (retries, redelivery after a worker crash, tw
 ticks); view counting is the one task that cannot, and is acknowledged early instead (see below)."""
 from datetime import timedelta
 
-import smtplib
-
 from celery import shared_task
 from flask import current_app
 from kombu.exceptions import OperationalError as BrokerError
@@ -76,10 +74,10 @@ def notify_about_post(post_id: int, edited: bool = False) -> int:
     return notifications.notify_about_post(post_id, edited=edited)
 
 
-# An SMTP server that is down, refuses for now or drops the connection: retried with the bot tasks' backoff. A message
-# the worker dies while sending may go out twice; one that fails every retry is logged by Celery and dropped (its
-# asker may ask again).
-@shared_task(name="forum.send_email", **{**BOT_TASK, "autoretry_for": (smtplib.SMTPException, OSError)})
+# An SMTP server that is down, refuses for now or drops the connection (smtplib's errors are OSErrors): retried with
+# the bot tasks' backoff; one that refuses for good is logged by mail.deliver. A message the worker dies while sending
+# may go out twice; one that fails every retry is logged by Celery and dropped (its asker may ask again).
+@shared_task(name="forum.send_email", **{**BOT_TASK, "autoretry_for": (OSError,)})
 def send_email(message: dict) -> None:
     mail.deliver(message)
 

@@ -60,6 +60,17 @@ class Inbox:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
 
+    # Mailboxes at these domains are refused: for good (5xx), or for now (4xx).
+    REFUSED_FOR_GOOD, REFUSED_FOR_NOW = "@refused.example", "@busy.example"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address.endswith(self.REFUSED_FOR_GOOD):
+            return "550 5.1.1 No such mailbox"
+        if address.endswith(self.REFUSED_FOR_NOW):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted for delivery"

@@ -1,12 +1,13 @@
 """A member's new email address: Discourse's PUT /u/{username}/preferences/email, which mails the new address a link;
 PUT /u/confirm-new-email/{token} (Discourse's confirmation), and the page the link opens."""
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from forum.api.auth import current_actor
 from forum.api.link_pages import link_page, link_view, page_args
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.users import failure_result
+from forum.extensions import limiter
 from forum.models import EmailToken
 from forum.services import email_changes
 from forum.services.errors import ServiceError
@@ -15,6 +16,7 @@ bp = Blueprint("email_changes", __name__)
 
 
 @json_route(bp, "/u/<username>/preferences/email", methods=["PUT"])
+@limiter.limit(lambda: current_app.config["EMAIL_CHANGE_RATE_LIMIT"])
 def request_change(username: str):
     actor = current_actor()
     email_changes.request_change(actor, username, params().string("email", required=True))

@@ -22,7 +22,9 @@ def _digest(token: str) -> str:
 
 def issue(user: User, purpose: EmailTokenPurpose, email: str) -> str:
     """A new token proving ``email`` for ``purpose``; returns it (for the mail, never stored). Call inside the
-    caller's write unit. Earlier unused tokens of the same purpose stop working: only the newest mail's link works."""
+    caller's write unit. Earlier unused tokens of the same purpose stop working: only the newest mail's link works
+    (the user's row is locked first, so that two requests at once leave one)."""
+    db.session.get(User, user.id, with_for_update=ROW_LOCK, populate_existing=True)
     withdraw(user, purpose)
     token = secrets.token_urlsafe(32)
     valid_for = timedelta(hours=current_app.config["EMAIL_TOKEN_VALID_HOURS"])

@@ -3,6 +3,7 @@ the write unit that made it commits (nothing is mailed about a change that rolle
 With no ``MAIL_SERVER`` configured the worker sends nothing and logs that; with ``MAIL_LOG_UNSENT`` (``make run``) it
 logs each message whole, so a developer can follow the links. Each message is one template: its first line is the subject, the rest the plain-text body."""
 import logging
+import smtplib
 
 from flask import current_app, render_template
 from flask_mail import Message
@@ -36,5 +37,18 @@ def deliver(message: dict) -> None:
         else:
             logger.error("No MAIL_SERVER is set: a message to %s (%r) was not sent", message["to"], message["subject"])
         return
-    mail.send(Message(subject=message["subject"], recipients=[message["to"]], body=message["body"],
-                      sender=config["MAIL_DEFAULT_SENDER"]))
+    try:
+        mail.send(Message(subject=message["subject"], recipients=[message["to"]], body=message["body"],
+                          sender=config["MAIL_DEFAULT_SENDER"]))
+    except smtplib.SMTPException as error:
+        if not _refused_for_good(error):
+            raise  # the task tries again later
+        logger.error("The mail server refused a message to %s (%r) for good: %s", message["to"], message["subject"], error)
+
+
+def _refused_for_good(error: smtplib.SMTPException) -> bool:
+    """A 5xx answer (RFC 5321's permanent failures: no such mailbox, a sender refused) will not change on a retry;
+    a 4xx one, or a dropped connection, may."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500

@@ -40,7 +40,12 @@ USERNAME_SPECIALS_IN_A_ROW = re.compile(r"[-_.]{2}")
 USERNAME_FILE_SUFFIX = re.compile(r"\.(?:js|json|css|html?|xml|jpe?g|png|gif|bmp|ico|tiff?|woff)$", re.IGNORECASE)
 # Discourse's reserved_usernames: names a member signing up may not take, as they read as the forum's own voice.
 RESERVED_USERNAMES = frozenset("admin moderator administrator mod sys system community info you name username user nickname support".split())
-EMAIL_PATTERN = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
+# The address as mailed, nothing a mail server reads otherwise (as Discourse's EmailValidator): ASCII atoms joined by
+# single dots, "@", and a host name of two labels or more. "root,x@evil.com" would reach "root" on the relay, and
+# "<victim@ex.com" victim@ex.com, each an address taken twice.
+_EMAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+EMAIL_PATTERN = re.compile(rf"{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@{_HOST_LABEL}(?:\.{_HOST_LABEL})+", re.ASCII)
 MIN_PASSWORD_LENGTH = 10
 # Discourse's password_unique_characters: ten spaces or "aaaaaa5432" are long enough, and guessed at once.
 MIN_PASSWORD_UNIQUE_CHARACTERS = 6
@@ -282,8 +287,9 @@ def check_password(user: User, password: str) -> bool:
 
 def set_password(user: User, password: str, *, actor: User | None = None) -> None:
     """A new password for ``user``, by the rules a new account's follows: set by its owner from a reset link
-    (``actor``: the user), or server-side with ``flask forum set-password``. Every session of theirs ends: whoever
-    knew the old password is signed out."""
+    (``actor``: the user), or server-side with ``flask forum set-password``. Every session of theirs ends and every
+    mailed link stops working: whoever knew the old password, or used a session of theirs to ask for a new address,
+    is shut out."""
     if user.is_bot:
         raise ValidationFailed(f"{user.username} is a bot: bots do not sign in with a password.")
     if error := _password_error(password, user.username, user.email):
@@ -291,6 +297,7 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
     with write_unit(db.session):
         user.password_hash = _password_hasher().hash(password)
         sessions.end_all_sessions(user)
+        email_tokens.withdraw(user)
         audit.record(actor, "user.set_password", user)
 
 

@@ -72,6 +72,10 @@ def test_a_member_asks_and_the_address_changes_only_once_the_new_one_confirms(cl
 
 @pytest.mark.parametrize("email, message", [
     ("not an address", "'not an address' is not a valid email address."),
+    # Addresses a mail server would read as another one, or could not send to.
+    ("root,x@evil.example", "'root,x@evil.example' is not a valid email address."),
+    ("<other@example.com", "'<other@example.com' is not a valid email address."),
+    ("ü@exämple.com", "'ü@exämple.com' is not a valid email address."),
     ("MEMBER@example.com", "That is already the account's email address."),
     ("Other@Example.com", "That email address is already in use."),
 ])
@@ -173,3 +177,25 @@ def test_a_worker_mails_the_new_address_a_link_and_the_old_one_the_news(client, 
     assert told["Subject"] == "Your email address on forum was changed"
     assert "mover@new.example.org" not in told.get_content()  # whoever reads the old mailbox learns no new address
     assert worker.poll() is None, "the worker died"
+
+
+def test_setting_a_password_voids_a_pending_link(client, member):
+    """Whoever used a session of the member's to ask for an address of theirs is shut out by a password reset, as the
+    reset ends the sessions."""
+    token = issued_link(member, "attacker@evil.example")
+    users.set_password(db.session.get(User, member.id), "a brand new passphrase", actor=member)
+    assert confirm(client, token).status_code == 404
+    assert email_of(member) == "member@example.com"
+
+
+def test_asking_is_rate_limited_per_member(app, member):
+    from tests.api.test_session import limits_on
+
+    key = users.create_api_key(member, created_by=member)[1]
+    headers = {"Api-Key": key, "Api-Username": "member"}
+    with limits_on(app, EMAIL_CHANGE_RATE_LIMIT="2 per hour") as limited:
+        for n in range(2):
+            assert limited.put("/u/member/preferences/email.json", json={"email": f"new{n}@ngo.example.org"}, headers=headers).status_code == 200
+        refused = limited.put("/u/member/preferences/email.json", json={"email": "new2@ngo.example.org"}, headers=headers)
+    assert refused.status_code == 429 and refused.json["error_type"] == "rate_limit"
+    assert [link.email for link in change_links(member)] == ["new0@ngo.example.org", "new1@ngo.example.org"]

@@ -1,6 +1,7 @@
 """Forgotten passwords: Discourse's POST /session/forgot_password and PUT /users/password-reset/{token}, the page the
 mailed link opens, and the mail itself, sent by a real worker to a real SMTP server."""
 import re
+import smtplib
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 
 from forum.database import write_unit
 from forum.extensions import db
+from forum.extensions import mail as mail_extension
 from forum.models import AuditLogEntry, EmailToken, EmailTokenPurpose, User
 from forum.models.base import utcnow
 from forum.services import email_tokens, mail, password_resets, sessions, users
@@ -218,6 +220,26 @@ def test_without_a_mail_server_nothing_is_sent_and_the_log_says_so(app, caplog, 
         app.config["MAIL_LOG_UNSENT"] = True
     assert "No MAIL_SERVER is set" in caplog.text and "member@example.com" in caplog.text
     assert ("http://x/u/password-reset/abc" in caplog.text) is log_unsent
+
+
+@pytest.fixture
+def mailing_app(app, smtp_server):
+    """The suite's app sending to the test's SMTP server itself (Flask-Mail reads its settings when set up)."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server[1])
+    mail_extension.init_app(app)
+    yield app
+    app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
+    mail_extension.init_app(app)
+
+
+def test_a_mailbox_refused_for_good_is_logged_and_one_refused_for_now_is_tried_again(mailing_app, inbox, caplog):
+    message = {"subject": "Set a new password", "body": "Open the link.\n"}
+    mail.deliver({**message, "to": "nobody" + inbox.REFUSED_FOR_GOOD})
+    assert "refused a message to nobody@refused.example" in caplog.text and "550" in caplog.text
+    with pytest.raises(smtplib.SMTPRecipientsRefused):  # an OSError: the task's retries take it
+        mail.deliver({**message, "to": "someone" + inbox.REFUSED_FOR_NOW})
+    mail.deliver({**message, "to": "someone@ngo.example.org"})
+    assert [m["Subject"] for m in inbox.to("someone@ngo.example.org")] == ["Set a new password"]
 
 
 def test_a_worker_mails_the_link_by_smtp_and_the_link_works(app, client, make_user, worker, inbox, instance_path):
