@@ -28,7 +28,8 @@ def create():
 @json_route(bp, "/bookmarks/<int:bookmark_id>", methods=["PUT"])
 def update(bookmark_id: int):
     actor, values = require_actor(), params()
-    bookmarks.update(actor, bookmark_id, name=values.string("name"), reminder_at=values.string("reminder_at"))
+    # Sent empty (or null), a name or reminder is cleared; not sent, it stays.
+    bookmarks.update(actor, bookmark_id, name=values.sent_string("name"), reminder_at=values.sent_string("reminder_at"))
     return {"success": "OK"}
 
 

@@ -73,12 +73,16 @@ class Params:
         return self.string(name) or self.string(f"{wrapper}[{name}]", default)
 
     def sent_nested(self, wrapper: str, name: str) -> str | None:
-        """``nested``, but "" when the field is sent empty (a value to clear) and None only when it is not sent; inside
-        its object first (``group[name]``), then plain."""
+        """``sent_string`` of the field inside its object first (``group[name]``), then plain."""
         for key in (f"{wrapper}[{name}]", name):
             if self.has(key):
-                return self.string(key, "")
+                return self.sent_string(key)
         return None
+
+    def sent_string(self, name: str) -> str | None:
+        """``string``, but "" when the field is sent empty or null (a value to clear), and None only when it is not
+        sent."""
+        return self.string(name, "") if self.has(name) else None
 
     def integer(
         self, name: str, default: int | None = None, *, required: bool = False, minimum: int | None = None

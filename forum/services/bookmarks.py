@@ -1,7 +1,7 @@
 """Bookmarks of posts and topics (Discourse's BookmarkManager): a member's own, private list of what to come back to,
 such as the posts a tactical notebook will cite."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy import update as update_rows  # this module's update() is a bookmark's
@@ -15,6 +15,8 @@ from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 
 # The bookmarks' name column holds this many characters (Discourse's limit).
 MAX_NAME_LENGTH = Bookmark.name.type.length
+# How far ahead a reminder may be set (Discourse's bookmarks refuse one further).
+MAX_REMINDER_AHEAD = timedelta(days=3653)
 # Bookmarks a page of GET /u/{username}/bookmarks.json holds (Discourse's per_page).
 PAGE_SIZE = 20
 
@@ -33,7 +35,7 @@ def create(actor: User | None, kind: BookmarkableType, bookmarkable_id: int, *, 
            reminder_at: str | None = None) -> Bookmark:
     """Bookmark a post or topic ``actor`` may see; a second bookmark of the same one is refused."""
     guardian.ensure_can_act(actor)
-    name, reminder = _name(name), _reminder(reminder_at)
+    name, reminder = _name(name), _new_reminder(_reminder(reminder_at))
     if kind == BookmarkableType.POST:
         topic_id = posts.get_visible_post(actor, bookmarkable_id).topic_id
     else:
@@ -51,16 +53,15 @@ def create(actor: User | None, kind: BookmarkableType, bookmarkable_id: int, *, 
 
 
 def update(actor: User | None, bookmark_id: int, *, name: str | None, reminder_at: str | None) -> Bookmark:
-    """Rename a bookmark (an empty name clears it) or move its reminder; None leaves either as it is."""
+    """Rename a bookmark or move its reminder ("" clears either; None leaves it as it is). A reminder moved is due
+    again; one sent back unchanged (Discourse's client sends it with every rename) is not."""
     guardian.ensure_can_act(actor)
-    changes = ({"name": _name(name)} if name is not None else {}) | (
-        {"reminder_at": _reminder(reminder_at)} if reminder_at is not None else {})
     with write_unit(db.session):
         bookmark = _own(actor, bookmark_id)
-        for column, value in changes.items():
-            setattr(bookmark, column, value)
-        if "reminder_at" in changes:
-            bookmark.reminder_sent_at = None  # a reminder set anew is due again
+        if name is not None:
+            bookmark.name = _name(name)
+        if reminder_at is not None and (reminder := _reminder(reminder_at)) != bookmark.reminder_at:
+            bookmark.reminder_at, bookmark.reminder_sent_at = _new_reminder(reminder), None
         bookmark.updated_at = utcnow()
     return bookmark
 
@@ -124,6 +125,15 @@ def send_due_reminders(limit: int) -> int:
         for bookmark, topic, owner, post_number in rows:
             notifications.remind_of_bookmark(bookmark, owner, topic, post_number, bookmarkable_url(bookmark, topic, post_number))
     return len(claimed)
+
+
+def _new_reminder(reminder: datetime | None) -> datetime | None:
+    """A reminder being set: in the future, within Discourse's ten years."""
+    if reminder is not None and reminder <= utcnow():
+        raise ValidationFailed("A reminder must be in the future.")
+    if reminder is not None and reminder > utcnow() + MAX_REMINDER_AHEAD:
+        raise ValidationFailed("A reminder must be within ten years.")
+    return reminder
 
 
 def _reminder(value: str | None) -> datetime | None:

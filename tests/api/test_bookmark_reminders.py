@@ -14,7 +14,8 @@ from tests.api.test_posts import post_of
 from tests.api.test_topics import category, dialogue, other  # noqa: F401  (fixtures)
 from tests.conftest import wait_until
 
-SOON = "2099-01-01T09:00:00Z"
+SOON = (utcnow() + timedelta(days=1)).isoformat()
+LATER = (utcnow() + timedelta(days=2)).isoformat()
 
 
 def bookmark(client, headers, bookmarkable_id: int, kind: str = "Post", **fields) -> int:
@@ -76,7 +77,11 @@ def test_a_reminder_set_again_after_it_was_sent_is_due_again(client, auth_header
     marked = bookmark(client, auth_headers(other), post_of(dialogue, 2).id, reminder_at=SOON)
     make_due(marked)
     assert bookmarks.send_due_reminders(limit=500) == 1
-    moved = client.put(f"/bookmarks/{marked}.json", json={"reminder_at": SOON}, headers=auth_headers(other))
+    renamed = client.put(f"/bookmarks/{marked}.json", json={"name": "Cite it", "reminder_at": db.session.get(Bookmark, marked).reminder_at.isoformat()},
+                         headers=auth_headers(other))
+    assert renamed.status_code == 200  # the reminder sent back unchanged, as Discourse's client does: not due again
+    assert db.session.get(Bookmark, marked).reminder_sent_at is not None
+    moved = client.put(f"/bookmarks/{marked}.json", json={"reminder_at": LATER}, headers=auth_headers(other))
     assert moved.status_code == 200
     assert bookmarks.send_due_reminders(limit=500) == 0  # not yet
     make_due(marked)

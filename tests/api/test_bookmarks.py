@@ -63,6 +63,18 @@ def test_renaming_deleting_and_clearing_a_topics_bookmarks(client, auth_headers,
     assert client.delete(f"/bookmarks/{second}.json", headers=headers).status_code == 404
 
 
+@pytest.mark.parametrize("cleared", ["", None], ids=["empty", "null"])
+def test_a_name_or_reminder_sent_empty_is_cleared_and_one_not_sent_stays(client, auth_headers, dialogue, other, cleared):
+    headers = auth_headers(other)
+    made = bookmark(client, headers, post_of(dialogue, 2).id, name="Cite it", reminder_at="2027-01-15T09:00:00Z").json["id"]
+    assert client.put(f"/bookmarks/{made}.json", json={"reminder_at": cleared}, headers=headers).status_code == 200
+    (item,) = listed(client, headers, "yan_yan")
+    assert (item["name"], item["reminder_at"]) == ("Cite it", None)
+    assert client.put(f"/bookmarks/{made}.json", data={"name": ""}, headers=headers).status_code == 200
+    (item,) = listed(client, headers, "yan_yan")
+    assert item["name"] is None
+
+
 def test_a_second_bookmark_of_the_same_post_is_refused_and_stores_nothing(client, auth_headers, dialogue, other):
     headers = auth_headers(other)
     post_id = post_of(dialogue, 2).id
@@ -81,6 +93,8 @@ def test_a_second_bookmark_of_the_same_post_is_refused_and_stores_nothing(client
     ({"bookmarkable_type": "Post", "bookmarkable_id": "POST", "reminder_at": "soon"}, 400),
     ({"bookmarkable_type": "Post", "bookmarkable_id": "POST", "reminder_at": "next tuesday"}, 400),
     ({"bookmarkable_type": "Post", "bookmarkable_id": "POST", "name": "n" * 101}, 422),
+    ({"bookmarkable_type": "Post", "bookmarkable_id": "POST", "reminder_at": "2001-01-01T09:00:00Z"}, 422),  # past
+    ({"bookmarkable_type": "Post", "bookmarkable_id": "POST", "reminder_at": "2099-01-01T09:00:00Z"}, 422),  # too far
 ])
 def test_bad_bookmarks_are_refused_clearly(client, auth_headers, dialogue, other, fields, status):
     fields = {key: post_of(dialogue, 2).id if value == "POST" else value for key, value in fields.items()}
