@@ -23,8 +23,17 @@ def request_change(username: str):
     return {"success": "OK"}
 
 
+@bp.get("/u/confirm-new-email/<token>.json")
+def check_link(token: str):
+    """What Discourse's client asks before showing its confirmation page."""
+    link = email_changes.check_link(token)
+    return {"new_email": link.email, "old_email": link.user.email, "token": token}
+
+
 @json_route(bp, "/u/confirm-new-email/<token>", methods=["PUT"])
-def confirm(token: str):
+@json_route(bp, "/u/confirm-new-email", methods=["PUT"])  # Discourse's own client sends the token in the body
+def confirm(token: str | None = None):
+    token = token or params().string("token", required=True)
     try:
         email_changes.confirm(token)
     except ServiceError as failure:

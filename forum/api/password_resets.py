@@ -26,7 +26,17 @@ def forgot_password():
     return {"success": "OK", "user_found": password_resets.request_reset(params().string("login", required=True))}
 
 
+@bp.get("/u/password-reset/<token>.json")
+def check_link(token: str):
+    """What Discourse's client asks before showing its reset form: whether the link works, and for whom (this forum
+    has no second factors)."""
+    user = password_resets.check_link(token)
+    return {"is_developer": False, "admin": user.is_admin, "second_factor_required": False,
+            "security_key_required": False, "backup_enabled": False, "multiple_second_factor_methods": False}
+
+
 @json_route(bp, "/users/password-reset/<token>", methods=["PUT"])
+@json_route(bp, "/u/password-reset/<token>", methods=["PUT"])  # the path Discourse's own client uses
 def reset_password(token: str):
     """As Discourse: the new password set, its owner is signed in (unless the account may not sign in yet)."""
     password = params().string("password", required=True)

@@ -199,3 +199,16 @@ def test_asking_is_rate_limited_per_member(app, member):
         refused = limited.put("/u/member/preferences/email.json", json={"email": "new2@ngo.example.org"}, headers=headers)
     assert refused.status_code == 429 and refused.json["error_type"] == "rate_limit"
     assert [link.email for link in change_links(member)] == ["new0@ngo.example.org", "new1@ngo.example.org"]
+
+
+def test_discourses_own_client_paths(client, member):
+    """Discourse's client reads the link with GET /u/confirm-new-email/{token}.json and PUTs the token in the body."""
+    token = issued_link(member)
+    checked = client.get(f"/u/confirm-new-email/{token}.json")
+    assert checked.status_code == 200
+    assert checked.json == {"new_email": NEW_EMAIL, "old_email": "member@example.com", "token": token}
+    assert client.get("/u/confirm-new-email/not-a-token.json").json["error_type"] == "not_found"
+    missing = client.put("/u/confirm-new-email.json", json={}, headers={"X-CSRF-Token": csrf(client)})
+    assert missing.status_code == 400
+    response = client.put("/u/confirm-new-email.json", json={"token": token}, headers={"X-CSRF-Token": csrf(client)})
+    assert response.status_code == 200 and email_of(member) == NEW_EMAIL

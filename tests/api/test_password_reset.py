@@ -253,3 +253,15 @@ def test_a_worker_mails_the_link_by_smtp_and_the_link_works(app, client, make_us
     assert reset(client, token).status_code == 200
     assert users.authenticate("forgetful", NEW_PASSWORD).id == asker.id
     assert worker.poll() is None, "the worker died"
+
+
+def test_discourses_own_client_paths(client, member, moderator):
+    """Discourse's client checks a link with GET /u/password-reset/{token}.json, then PUTs the password there."""
+    token = issued_link(member)
+    checked = client.get(f"/u/password-reset/{token}.json")
+    assert checked.status_code == 200 and checked.json["admin"] is False and checked.json["second_factor_required"] is False
+    dead = client.get("/u/password-reset/not-a-token.json")
+    assert dead.status_code == 404 and dead.json["error_type"] == "not_found"
+    response = client.put(f"/u/password-reset/{token}.json", json={"password": NEW_PASSWORD}, headers={"X-CSRF-Token": csrf(client)})
+    assert response.status_code == 200 and response.json["success"] is True
+    assert users.authenticate("member", NEW_PASSWORD) is not None
