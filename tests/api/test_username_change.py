@@ -129,3 +129,21 @@ def test_anonymizing_renames_the_mentions_of_the_person(client, auth_headers, me
     anonymous = db.session.get(User, member.id).username
     db.session.expire_all()
     assert posts.first_post(topic).raw == MENTIONS.replace("Thanks @member ", f"Thanks @{anonymous} ")
+
+
+def test_two_accounts_taking_one_name_at_once_get_it_once(app, make_user):
+    from forum.services.errors import ValidationFailed
+    from tests.conftest import run_together
+
+    first, second = make_user(username="first"), make_user(username="second")
+    ids = [first.id, second.id]
+
+    def take(start, user_id):
+        user = db.session.get(User, user_id)
+        start()
+        users.change_username(user, user.username, "amara")
+
+    errors = run_together(app, take, [(user_id,) for user_id in ids])
+    assert len(errors) == 1 and isinstance(errors[0], ValidationFailed), errors
+    assert errors[0].messages in (["Username 'amara' is already taken."], [users.TAKEN_MEANWHILE])
+    assert sorted(db.session.get(User, user_id).username for user_id in ids) in (["amara", "second"], ["amara", "first"])
