@@ -183,7 +183,7 @@ def measure(backend: str, database_url: str, services: dict, seconds: float, rep
     def load(target: Server, path: str, **options) -> dict:
         return wrk(target.url + path, seconds, repeats, target, **options)
 
-    env = {"FORUM_ENV": "production", "FORUM_SECRET_KEY": "benchmark", "FORUM_DATABASE_URL": database_url,
+    env = {"FORUM_ENV": "production", "FORUM_SECRET_KEY": "benchmark", "FORUM_BASE_URL": "http://127.0.0.1", "FORUM_DATABASE_URL": database_url,
            "FORUM_RATELIMIT_ENABLED": "false", **services}
     ceiling_server = Server("bench.ceiling:app", env)
     try:

@@ -29,6 +29,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _trust_proxies(app)
     _load_secret_key(app)
+    if not app.config["BASE_URL"]:
+        raise ConfigurationError("FORUM_BASE_URL is not set: the links the forum mails and exports would lead nowhere. "
+                                 "Set it to the address members reach the forum at, e.g. https://forum.example.org.")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
