@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from forum.extensions import db
 from forum.models import Post, PostAction, PostActionType, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import guardian, reading
+from forum.services import guardian, users
 from forum.services.errors import InvalidParameters
 
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1), "monthly": timedelta(days=30),
@@ -58,28 +58,23 @@ def directory(viewer: User | None, *, period: str, order: str | None, ascending:
 
 
 def _count_columns(viewer: User | None, since: datetime | None) -> dict[str, ScalarSelect | ColumnElement]:
-    """Each count, correlated to User, over the posts and topics ``viewer`` may read, done since ``since``."""
-    shown = guardian.listed_topics(viewer)
+    """Each count, correlated to User, over the posts and topics ``viewer`` may read (as on profiles), done since
+    ``since``."""
 
     def recent(column) -> ColumnElement[bool]:
         return column >= since if since is not None else true()
 
-    def count(query) -> ScalarSelect:
-        return query.with_only_columns(func.count()).scalar_subquery()
-
-    readable_posts = select(Post.id).join(Topic, Topic.id == Post.topic_id).where(
-        Post.deleted_at.is_(None), Post.post_type == PostType.REGULAR, shown)
     liked = aliased(Post)
-    likes = select(PostAction.id).join(liked, liked.id == PostAction.post_id).join(Topic, Topic.id == liked.topic_id).where(
-        PostAction.post_action_type_id == PostActionType.LIKE, liked.deleted_at.is_(None), shown, recent(PostAction.created_at))
+    likes = select(func.count()).select_from(PostAction).join(liked, liked.id == PostAction.post_id).join(Topic, Topic.id == liked.topic_id).where(
+        PostAction.post_action_type_id == PostActionType.LIKE, liked.deleted_at.is_(None), liked.post_type == PostType.REGULAR,
+        guardian.listed_topics(viewer), recent(PostAction.created_at))
     return {
-        "likes_received": count(likes.where(liked.user_id == User.id)),
-        "likes_given": count(likes.where(PostAction.user_id == User.id)),
-        "topic_count": count(select(Topic.id).where(Topic.user_id == User.id, shown, recent(Topic.created_at))),
+        "likes_received": likes.where(liked.user_id == User.id).scalar_subquery(),
+        "likes_given": likes.where(PostAction.user_id == User.id).scalar_subquery(),
+        "topic_count": users.counted_topics(viewer).where(recent(Topic.created_at)).scalar_subquery(),
         # Discourse's "replies": the posts that answer a topic, not the ones that open it.
-        "post_count": count(readable_posts.where(Post.user_id == User.id, Post.post_number > 1, recent(Post.created_at))),
-        "topics_entered": count(select(TopicUser.topic_id).join(Topic, Topic.id == TopicUser.topic_id).where(
-            TopicUser.user_id == User.id, reading.opened(), shown, recent(TopicUser.first_visited_at))),
+        "post_count": users.counted_posts(viewer).where(Post.post_number > 1, recent(Post.created_at)).scalar_subquery(),
+        "topics_entered": users.counted_opened_topics(viewer).where(recent(TopicUser.first_visited_at)).scalar_subquery(),
         "posts_read": literal(0),
         "days_visited": literal(0),
     }

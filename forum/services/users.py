@@ -611,7 +611,7 @@ class Activity:
     msecs_read: int
 
 
-def _counted_posts(viewer: User | None) -> Select:
+def counted_posts(viewer: User | None) -> Select:
     """The count of a user's posts ``viewer`` may see, correlated to User."""
     return (
         select(func.count())
@@ -622,24 +622,33 @@ def _counted_posts(viewer: User | None) -> Select:
     )
 
 
+def counted_topics(viewer: User | None) -> Select:
+    """The count of the topics a user started that ``viewer`` may see, correlated to User."""
+    return select(func.count()).select_from(Topic).where(Topic.user_id == User.id, guardian.listed_topics(viewer))
+
+
+def counted_opened_topics(viewer: User | None) -> Select:
+    """The count of the topics a user has read that ``viewer`` may see, correlated to User."""
+    return (
+        select(func.count())
+        .select_from(TopicUser)
+        .join(Topic, Topic.id == TopicUser.topic_id)
+        .where(TopicUser.user_id == User.id, reading.opened(), guardian.listed_topics(viewer))
+    )
+
+
 def last_posted_at_column(viewer: User | None) -> ScalarSelect:
     """When a user last wrote a post ``viewer`` may see, correlated to User."""
-    return _counted_posts(viewer).with_only_columns(func.max(Post.created_at)).scalar_subquery()
+    return counted_posts(viewer).with_only_columns(func.max(Post.created_at)).scalar_subquery()
 
 
 def activity_columns(viewer: User | None) -> tuple[ScalarSelect, ...]:
     """Per-user columns, correlated to User, in Activity's field order."""
-    shown = guardian.listed_topics(viewer)
-    opened_topics = (
-        select(func.count())
-        .select_from(TopicUser)
-        .join(Topic, Topic.id == TopicUser.topic_id)
-        .where(TopicUser.user_id == User.id, reading.opened(), shown)
-    )
+    opened_topics = counted_opened_topics(viewer)
     return (
-        _counted_posts(viewer).scalar_subquery(),
+        counted_posts(viewer).scalar_subquery(),
         last_posted_at_column(viewer),
-        select(func.count()).select_from(Topic).where(Topic.user_id == User.id, shown).scalar_subquery(),
+        counted_topics(viewer).scalar_subquery(),
         opened_topics.scalar_subquery(),
         opened_topics.with_only_columns(func.coalesce(func.sum(TopicUser.total_msecs_viewed), 0)).scalar_subquery(),
     )

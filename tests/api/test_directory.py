@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from forum.models import Post, User
+from forum.models import Post, Role, User
 from forum.models.base import utcnow
 from forum.services import post_actions, posts, reading, topics
 from tests.api.factories import set_columns
@@ -54,7 +54,7 @@ def test_the_directory_counts_what_each_member_did(client, dialogue):
     assert (by_name["liker"]["posts_read"], by_name["liker"]["days_visited"]) == (0, 0)
     meta = response.json["meta"]
     assert meta["total_rows_directory_items"] == 4
-    assert meta["load_more_directory_items"] == "/directory_items?order=post_count&page=1&period=all"
+    assert meta["load_more_directory_items"] == "/directory_items.json?order=post_count&page=1&period=all"
 
 
 def test_a_period_counts_only_what_was_done_in_it(client, dialogue):
@@ -90,3 +90,13 @@ def test_a_bad_query_is_refused(client, query, says):
 def test_the_default_order_is_likes_received(client, dialogue):
     listed = [item["user"]["username"] for item in client.get("/directory_items.json?period=all").json["directory_items"]]
     assert listed[0] == "opener" and len(listed) == len(set(listed))
+
+
+def test_likes_of_a_staff_whisper_are_not_counted(client, auth_headers, dialogue, moderator, make_user):
+    from tests.api.test_topics import add_whisper
+
+    other_moderator = make_user(Role.MODERATOR, "other_moderator")
+    post_actions.like(other_moderator, add_whisper(dialogue, moderator))
+    for viewer in (None, moderator):
+        listed = items(client, "period=all&order=likes_received", auth_headers(viewer) if viewer else None)
+        assert listed["moderator"]["likes_received"] == 0 and listed["other_moderator"]["likes_given"] == 0

@@ -372,7 +372,7 @@ def admin_user_detail(detail: AdminDetail) -> dict:
 def directory_page(page: DirectoryPage) -> dict:
     """Discourse's GET /directory_items.json."""
     items = [{"id": item.user.id, **item.counts, "user": {**basic_user(item.user), "title": None}} for item in page.items]
-    following = f"/directory_items?order={page.order}&page={page.page + 1}&period={page.period}" + ("&asc=true" if page.ascending else "")
+    following = f"/directory_items.json?order={page.order}&page={page.page + 1}&period={page.period}" + ("&asc=true" if page.ascending else "")
     return {
         "directory_items": items,
         "meta": {"last_updated_at": iso(page.counted_at), "total_rows_directory_items": page.total,
