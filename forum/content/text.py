@@ -135,15 +135,17 @@ def subject_and_body(cooked: str, *, without_quotes: bool = False) -> tuple[str 
     return subject or None, plain_text(cooked[match.end():], without_quotes=without_quotes)
 
 
-def with_mentions_renamed(raw: str, old: str, new: str) -> str:
-    """``raw`` with every @mention of ``old`` (in any case) made one of ``new``; a handle in a link's path is not one."""
+def with_username_renamed(raw: str, old: str, new: str) -> str:
+    """``raw`` with every @mention of ``old`` (in any case), and every quote it is named the author of (Discourse's
+    ``[quote="old, post:3, topic:5"]``), made ``new``'s; a handle in a link's path is not a mention."""
     old = old.lower()
 
     def renamed(match: re.Match) -> str:
         is_mention = match[1].lower() == old and raw[match.start() - 1:match.start()] != "/"
         return "@" + new if is_mention else match[0]
 
-    return MENTION.sub(renamed, raw)
+    quoted = re.compile(r'(\[quote=")' + re.escape(old) + r'(?=[,"])', re.IGNORECASE)
+    return quoted.sub(lambda match: match[1] + new, MENTION.sub(renamed, raw))
 
 
 def mentioned_usernames(cooked: str) -> list[str]:

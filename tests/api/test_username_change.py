@@ -14,7 +14,7 @@ from tests.api.factories import set_columns
 from tests.api.test_session import csrf, sign_in
 
 MENTIONS = ("Thanks @member for the example. @member2 ran another; mail me at ngo@member.org, "
-            "or see https://social.example/@member.")
+            "or see https://social.example/@member.\n\n[quote=\"Member, post:2, topic:1\"]\nWe trained them.\n[/quote]")
 
 
 def rename(client, auth_headers, actor, username: str, new_username: str | None):
@@ -110,7 +110,7 @@ def test_mentions_of_the_old_name_follow_in_posts_revisions_and_notifications(cl
     db.session.expire_all()
     first = posts.first_post(topic)
     assert first.raw == ("Thanks @amara for the example. @member2 ran another; mail me at ngo@member.org, "
-                         "or see https://social.example/@member.")
+                         "or see https://social.example/@member.\n\n[quote=\"amara, post:2, topic:1\"]\nWe trained them.\n[/quote]")
     assert "@amara" in first.cooked and "@member " not in first.cooked
     assert first.version == version  # no revision: the author's words, of the same member
     (revision,) = db.session.scalars(select(PostRevision).where(PostRevision.post_id == reply.id))
@@ -128,7 +128,8 @@ def test_anonymizing_renames_the_mentions_of_the_person(client, auth_headers, me
     users.anonymize(moderator, member.id)
     anonymous = db.session.get(User, member.id).username
     db.session.expire_all()
-    assert posts.first_post(topic).raw == MENTIONS.replace("Thanks @member ", f"Thanks @{anonymous} ")
+    assert posts.first_post(topic).raw == MENTIONS.replace("Thanks @member ", f"Thanks @{anonymous} ").replace(
+        '[quote="Member,', f'[quote="{anonymous},')
 
 
 def test_two_accounts_taking_one_name_at_once_get_it_once(app, make_user):
