@@ -82,9 +82,9 @@ class Config:
     NOTIFICATIONS_ENABLED = True
     # Review queue: pending flags weighing this much hide the post until a moderator decides.
     HIDE_POST_FLAG_SCORE = 3.0
-    # Email (Flask-Mail's settings): password resets and new addresses' confirmations, sent by a worker. With no
-    # MAIL_SERVER a message is not sent: the worker logs that, and the message itself (its link works for whoever reads
-    # it) only with MAIL_LOG_UNSENT, as `make run` has it.
+    # Email (Flask-Mail's settings): password resets, activations and new addresses' confirmations, sent by a worker.
+    # With no MAIL_SERVER a message is not sent: the worker logs that, and the message itself (its link works for
+    # whoever reads it) only with MAIL_LOG_UNSENT, as `make run` has it.
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False
@@ -94,11 +94,16 @@ class Config:
     MAIL_DEFAULT_SENDER = "forum <noreply@localhost>"
     MAIL_LOG_UNSENT = False
     MAIL_SUPPRESS_SEND = False  # Flask-Mail's default when TESTING; the tests' workers mail a real SMTP server
+    # Who activates a new account: "email", its owner by the link mailed to its address (Discourse's default), or
+    # "staff", staff alone (a forum that vets its members). Staff may activate any account either way.
+    SIGNUP_ACTIVATION = "email"
     # Discourse's email_token_valid_hours: a mailed link works this long, and once.
     EMAIL_TOKEN_VALID_HOURS = 48
     # Asking for a password reset mail: per address of the asker, and per account asked about.
     FORGOT_PASSWORD_RATE_LIMIT_PER_IP = "6 per hour"
     FORGOT_PASSWORD_RATE_LIMIT_PER_ACCOUNT = "3 per hour"
+    # Asking for an account's activation mail again, per caller (Discourse: 6 a minute, 30 an hour per address).
+    ACTIVATION_EMAIL_RATE_LIMIT = "6 per hour"
     # Asking for a new address's confirmation mail, per member (per address when anonymous).
     EMAIL_CHANGE_RATE_LIMIT = "6 per hour"
     # Discourse's username_change_period: a member renames themselves within this many days of joining, or later while

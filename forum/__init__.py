@@ -29,6 +29,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _trust_proxies(app)
     _load_secret_key(app)
+    if app.config["SIGNUP_ACTIVATION"] not in ("email", "staff"):
+        raise ConfigurationError(f"FORUM_SIGNUP_ACTIVATION must be email or staff, not {app.config['SIGNUP_ACTIVATION']!r}.")
     if not app.config["BASE_URL"]:
         raise ConfigurationError("FORUM_BASE_URL is not set: the links the forum mails and exports would lead nowhere. "
                                  "Set it to the address members reach the forum at, e.g. https://forum.example.org.")

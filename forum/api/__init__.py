@@ -2,6 +2,7 @@
 from flask import Flask
 
 from forum.api import (
+    activations,
     bookmarks,
     categories,
     digests,
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     index.bp,
     session.bp,
     password_resets.bp,
+    activations.bp,
     email_changes.bp,
     topics.bp,
     posts.bp,

@@ -12,6 +12,9 @@ from forum.services.errors import NotAllowed, NotLoggedIn
 
 SESSION_TOKEN = "auth_token"
 CSRF_TOKEN = "csrf_token"
+# The account this browser signed up, or tried to sign in to before its activation: the one it may ask to be mailed
+# its activation link again (Discourse's SessionController::ACTIVATE_USER_KEY).
+ACTIVATING_USER = "activating_user_id"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

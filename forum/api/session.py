@@ -4,7 +4,7 @@ import secrets
 
 from flask import Blueprint, current_app, request, session
 
-from forum.api.auth import csrf_token, current_actor, end_session, require_actor, start_session
+from forum.api.auth import ACTIVATING_USER, csrf_token, current_actor, end_session, require_actor, start_session
 from forum.api.params import Params, params
 from forum.api.routing import json_route
 from forum.api.serializers.users import current_user
@@ -64,12 +64,16 @@ def passed_honeypot(values: Params) -> bool:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"], key_func=login_account)
 def sign_in():
     values = params()
-    user, token = authentication.sign_in(
-        values.string("login", required=True),
-        values.string("password", required=True),
-        client_ip=request.remote_addr,
-        user_agent=request.user_agent.string,
-    )
+    try:
+        user, token = authentication.sign_in(
+            values.string("login", required=True),
+            values.string("password", required=True),
+            client_ip=request.remote_addr,
+            user_agent=request.user_agent.string,
+        )
+    except authentication.NotActivated as refusal:
+        session[ACTIVATING_USER] = refusal.user_id  # it may ask for its activation mail again
+        raise
     start_session(token)
     return {"user": _current_user(user)}
 

@@ -1,7 +1,7 @@
 """Discourse's users endpoints: sign-up, a user's page and email, and the staff's list, activation and suspension."""
 from flask import Blueprint, request, session
 
-from forum.api.auth import SESSION_TOKEN, current_actor
+from forum.api.auth import ACTIVATING_USER, SESSION_TOKEN, current_actor
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.users import (
@@ -20,7 +20,7 @@ from forum.api.serializers.users import (
 from forum.api.serializers.user_actions import user_action
 from forum.api.session import passed_honeypot
 from forum.services import bot_preferences as bot_preferences_service
-from forum.services import directory, user_actions, users
+from forum.services import activations, directory, user_actions, users
 from forum.services.errors import InvalidParameters, NotAllowed, ValidationFailed
 
 bp = Blueprint("users", __name__)
@@ -34,7 +34,7 @@ def create():
     if not request.headers.get("Api-Key") and not passed_honeypot(values):
         raise NotAllowed("Sign-up refused: the sign-up challenge from /session/hp.json was not answered.")
     try:
-        user = users.signup(
+        user = activations.sign_up(
             actor,
             username=values.string("username"),
             email=values.string("email"),
@@ -44,7 +44,9 @@ def create():
         )
     except ValidationFailed as failure:
         return failure_result(failure), failure.status_code
-    return signup_result(user)
+    if not user.active:
+        session[ACTIVATING_USER] = user.id  # it may ask for its activation mail again
+    return signup_result(user, mailed=activations.by_email())
 
 
 @json_route(bp, "/u/<username>", methods=["GET"])

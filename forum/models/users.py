@@ -38,6 +38,8 @@ class User(UserMixin, Base):
     silenced_at: Mapped[datetime | None]
     silenced_till: Mapped[datetime | None]
     silence_reason: Mapped[str | None] = mapped_column(String(300))
+    # When staff deactivated the account (cleared when they activate it): no mailed link activates it meanwhile.
+    deactivated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
     # The user's choice that no bot reads their posts (summaries, tactic suggestions, digests quote nothing).

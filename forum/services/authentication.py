@@ -8,6 +8,14 @@ INCORRECT_LOGIN = "Incorrect username, email or password"
 NOT_ACTIVE = "Your account is suspended or not activated yet."
 
 
+class NotActivated(NotAllowed):
+    """The right password for an account that waits for its activation (not one staff deactivated)."""
+
+    def __init__(self, user_id: int):
+        super().__init__(NOT_ACTIVE)
+        self.user_id = user_id
+
+
 def user_for_api_key(key: str, username: str | None) -> User:
     """The user a key acts as: a user key only as its own user, an all-users key as anyone named."""
     api_key, user = users.find_api_key(key, username)
@@ -26,6 +34,8 @@ def sign_in(login: str, password: str, *, client_ip: str | None, user_agent: str
     user = users.authenticate(login, password)
     if user is None:
         raise NotAllowed(INCORRECT_LOGIN)
+    if not user.active and user.deactivated_at is None:
+        raise NotActivated(user.id)
     if not user.is_active:
         raise NotAllowed(NOT_ACTIVE)
     return user, sessions.open_session(user, client_ip=client_ip, user_agent=user_agent)

@@ -235,12 +235,9 @@ def _password_error(password: str, username: str | None, email: str | None) -> s
 def signup(
     actor: User | None, *, username: str | None, email: str | None, password: str | None, name: str | None, active: bool
 ) -> User:
-    """Discourse's POST /users: a member's account (never staff, whatever the caller sends).
-
-    Discourse activates an account when its owner confirms the email address; this forum mails no
-    activation link, so an account is active at once only when an admin asks for it (as Discourse's ``active``
-    parameter requires), and otherwise waits until staff activate it.
-    """
+    """Discourse's POST /users: a member's account (never staff, whatever the caller sends), active at once only when
+    an admin asks for it (as Discourse's ``active`` parameter requires); otherwise it waits for its activation
+    (activations.sign_up mails the link)."""
     if not password:
         raise ValidationFailed(
             "Password is required.", *_validate_new_user(username, email, None, name, Role.MEMBER, False)
@@ -258,14 +255,20 @@ def signup(
 
 
 def activate(actor: User | None, user_id: int) -> User:
-    """Staff let a signed-up account in. Activating an active account changes nothing."""
+    """Staff let a signed-up (or deactivated) account in. Activating an active account changes nothing."""
     guardian.ensure_staff(actor)
     with write_unit(db.session):
         user = _get_for_update(user_id)
         if not user.active:
-            user.active = True
-            audit.record(actor, "user.activate", user, before={"active": False}, after={"active": True})
+            mark_activated(actor, user)
     return user
+
+
+def mark_activated(actor: User | None, user: User) -> None:
+    """Let ``user`` in: activated by staff (``actor``), or by its own activation link (the user). Call inside the
+    caller's write unit, with the user's row locked."""
+    user.active, user.deactivated_at = True, None
+    audit.record(actor, "user.activate", user, before={"active": False}, after={"active": True})
 
 
 # Passwords.
@@ -418,16 +421,19 @@ def log_out(actor: User | None, user_id: int) -> User:
 
 
 def deactivate(actor: User | None, user_id: int) -> User:
-    """Staff close an account until it is activated again: its sessions end and it cannot sign in. Deactivating an
-    inactive account changes nothing."""
+    """Staff close an account until they activate it again: its sessions end, it cannot sign in, and no activation
+    link lets it in meanwhile (one waiting for its activation, deactivated, waits for staff). Deactivating a
+    deactivated account changes nothing."""
     guardian.ensure_staff(actor)
     with write_unit(db.session):
         user = _get_for_update(user_id)
         guardian.ensure_can_deactivate(actor, user)
-        if user.active:
-            user.active = False
+        if user.deactivated_at is None:
+            before = {"active": user.active}
+            user.active, user.deactivated_at = False, utcnow()
             sessions.end_all_sessions(user)
-            audit.record(actor, "user.deactivate", user, before={"active": True}, after={"active": False})
+            email_tokens.withdraw(user)
+            audit.record(actor, "user.deactivate", user, before=before, after={"active": False})
     return user
 
 

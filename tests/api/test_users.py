@@ -77,7 +77,7 @@ def test_a_browser_signup_creates_an_inactive_member(client, as_json):
     assert response.json == {
         "success": True,
         "active": False,
-        "message": "Your account has been created. A staff member will activate it; then you can log in.",
+        "message": "Almost done: we mailed an activation link to sione@example.com. Open it to activate your account.",
         "user_id": created.id,
     }
     assert (created.role, created.active, created.email, created.name) == (

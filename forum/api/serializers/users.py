@@ -47,9 +47,12 @@ def current_user(user: User, *, unread_notifications: int, reviewable_count: int
 # POST /users.json
 
 
-def signup_result(user: User) -> dict:
+def signup_result(user: User, *, mailed: bool) -> dict:
+    """Discourse's answer to a sign-up; ``mailed``: an inactive account was mailed its activation link."""
     if user.active:
         message = "Your account is activated and ready to use."
+    elif mailed:
+        message = f"Almost done: we mailed an activation link to {user.email}. Open it to activate your account."
     else:
         message = "Your account has been created. A staff member will activate it; then you can log in."
     return {"success": True, "active": user.active, "message": message, "user_id": user.id}
