@@ -749,7 +749,7 @@ def admin_detail(actor: User | None, user_id: int) -> AdminDetail:
         suspended_by=_restricted_by(user, "user.suspend") if user.is_suspended else None,
         silenced_by=_restricted_by(user, "user.silence") if user.is_silenced else None,
         can_activate=not user.active,
-        can_deactivate=user.active and guardian.allows(guardian.ensure_can_deactivate, actor, user),
+        can_deactivate=user.deactivated_at is None and guardian.allows(guardian.ensure_can_deactivate, actor, user),
         can_be_anonymized=guardian.allows(guardian.ensure_can_anonymize, actor, user),
     )
 

@@ -146,3 +146,12 @@ def test_a_worker_mails_the_link_and_it_activates_the_account(client, worker, in
     assert activate(client, LINK.search(message.get_content()).group(1)).status_code == 200
     assert users.find_by_username("sione_t").active is True
     assert worker.poll() is None, "the worker died"
+
+
+def test_staff_may_deactivate_an_account_waiting_for_activation_and_say_so(client, auth_headers, moderator):
+    user_id = browser_signup(client, NEW_ACCOUNT).json["user_id"]
+    assert client.get(f"/admin/users/{user_id}.json", headers=auth_headers(moderator)).json["can_deactivate"] is True
+    assert client.put(f"/admin/users/{user_id}/deactivate.json", headers=auth_headers(moderator)).status_code == 200
+    detail = client.get(f"/admin/users/{user_id}.json", headers=auth_headers(moderator)).json
+    assert (detail["can_deactivate"], detail["can_activate"]) == (False, True)
+    assert resend(client, "sione_t").status_code == 403
