@@ -7,7 +7,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import EmailToken, EmailTokenPurpose, User
 from forum.models.base import utcnow
-from forum.services import email_tokens, mail, users
+from forum.services import activations, email_tokens, mail, users
 from forum.services.errors import NotFound
 
 RESET_PATH = "/u/password-reset/"
@@ -38,11 +38,13 @@ def check_link(token: str) -> User:
 
 def reset_password(token: str, password: str) -> User:
     """Set the password the link's owner chose. A password the rules refuse leaves the link working; the password
-    set, the link is used up and every session of the account ends."""
+    set, the link is used up, every session of the account ends, and an account waiting for its activation by mail is
+    activated (the link proved the address)."""
     with write_unit(db.session):
         link = _usable_link(token, lock=True)
         users.set_password(link.user, password, actor=link.user)
         link.used_at = utcnow()
+        activations.address_proven(link.user)
     return link.user
 
 

@@ -148,9 +148,24 @@ def test_an_expired_link_a_made_up_one_and_one_for_an_old_address_do_not_work(cl
     assert users.authenticate("other", NEW_PASSWORD) is None
 
 
-def test_an_account_waiting_for_activation_gets_its_password_but_is_not_signed_in(client, member):
+def test_an_account_waiting_for_activation_by_mail_is_activated_by_the_reset(client, member):
     set_columns(User, member.id, active=False)
     response = reset(client, issued_link(member))
+    assert response.status_code == 200 and response.json["requires_approval"] is False  # the link proved the address
+    assert signed_in_username(client) == "member"
+
+
+@pytest.mark.parametrize("closed_by", ["staff activation", "a deactivation"])
+def test_an_account_staff_must_activate_gets_its_password_but_is_not_signed_in(app, client, member, moderator, closed_by):
+    if closed_by == "a deactivation":
+        users.deactivate(moderator, member.id)
+    else:
+        set_columns(User, member.id, active=False)
+        app.config["SIGNUP_ACTIVATION"] = "staff"
+    try:
+        response = reset(client, issued_link(db.session.get(User, member.id)))
+    finally:
+        app.config["SIGNUP_ACTIVATION"] = "email"
     assert response.status_code == 200
     assert response.json["requires_approval"] is True
     assert signed_in_username(client) is None
