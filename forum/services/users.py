@@ -136,6 +136,7 @@ def create_user(
             db.session.flush()
             audit.record(created_by, "user.create", user, after={"username": username, "role": role, "active": active})
     except IntegrityError:  # another sign-up took the name or the address since the checks: they now say which
+        db.session.rollback()  # done already, unless this unit joined a caller's, which the refusal rolls back too
         raise ValidationFailed(*_validate_new_user(username, email, password, name, role, is_bot) or [TAKEN_MEANWHILE]) from None
     return user
 

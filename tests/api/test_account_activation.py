@@ -155,3 +155,17 @@ def test_staff_may_deactivate_an_account_waiting_for_activation_and_say_so(clien
     detail = client.get(f"/admin/users/{user_id}.json", headers=auth_headers(moderator)).json
     assert (detail["can_deactivate"], detail["can_activate"]) == (False, True)
     assert resend(client, "sione_t").status_code == 403
+
+
+def test_two_sign_ups_for_one_name_at_once_make_one_account(app):
+    from forum.services import activations
+    from forum.services.errors import ValidationFailed
+    from tests.conftest import run_together
+
+    def sign_up(start, email):
+        start()
+        activations.sign_up(None, username="sione_t", email=email, password="a long enough password", name=None, active=False)
+
+    errors = run_together(app, sign_up, [("first@example.org",), ("second@example.org",)])
+    assert len(errors) == 1 and isinstance(errors[0], ValidationFailed), errors
+    assert db.session.query(User).filter(User.username_lower == "sione_t").count() == 1
