@@ -154,7 +154,7 @@ def ensure_can_edit_user(actor: User | None, user: User) -> None:
         raise NotAllowed("You can only edit your own account.")
 
 
-def ensure_can_change_username(actor: User | None, user: User, *, settled: bool) -> None:
+def ensure_can_change_username(actor: User | None, user: User, settled: bool) -> None:
     """Discourse's can_edit_username?: staff rename anyone (only admins an admin); a member renames themselves until
     their account is ``settled`` (has posts, and is older than USERNAME_CHANGE_PERIOD_DAYS), when others know them by
     the name. Never a bot: the forum finds its bots by name."""

@@ -489,9 +489,7 @@ def change_username(actor: User | None, username: str, new_username: str) -> Use
     """Discourse's PUT /u/{username}/preferences/username. The old name is free at once for anyone to take; the
     @mentions of it are rewritten, so they keep naming this member (see mentions.rename)."""
     user = get_listed_user(actor, username)
-    settled = (user.created_at < utcnow() - timedelta(days=current_app.config["USERNAME_CHANGE_PERIOD_DAYS"])
-               and db.session.scalar(select(Post.id).where(Post.user_id == user.id).limit(1)) is not None)
-    guardian.ensure_can_change_username(actor, user, settled=settled)
+    guardian.ensure_can_change_username(actor, user, _settled(user))
     if error := username_error(new_username, renaming=user):
         raise ValidationFailed(error)
     if new_username.lower() in RESERVED_USERNAMES and not actor.is_staff:
@@ -509,6 +507,12 @@ def change_username(actor: User | None, username: str, new_username: str) -> Use
     except IntegrityError:  # another account took the name since the check
         raise ValidationFailed(username_error(new_username, renaming=user) or TAKEN_MEANWHILE) from None
     return user
+
+
+def _settled(user: User) -> bool:
+    """Whether others know ``user`` by their name: the account is past USERNAME_CHANGE_PERIOD_DAYS and has posts."""
+    return (user.created_at < utcnow() - timedelta(days=current_app.config["USERNAME_CHANGE_PERIOD_DAYS"])
+            and db.session.scalar(select(Post.id).where(Post.user_id == user.id).limit(1)) is not None)
 
 
 def _rename(user: User, new_username: str) -> int:
@@ -671,10 +675,20 @@ class PrivateDetails:
 
 
 @dataclass(frozen=True)
+class ProfilePermissions:
+    """What the viewer may change of the user (Discourse's can_edit_* flags), by the rules that decide it."""
+
+    can_edit: bool
+    can_edit_username: bool
+    can_edit_email: bool
+
+
+@dataclass(frozen=True)
 class Profile:
     user: User
     activity: Activity
     private: PrivateDetails | None
+    permissions: ProfilePermissions
 
 
 def can_see_private(viewer: User | None, user: User) -> bool:
@@ -695,8 +709,14 @@ def profile(viewer: User | None, username: str, *, session_token: str | None = N
     """``username``'s page as ``viewer`` sees it (get_listed_user); ``session_token`` marks the viewer's own session."""
     user = get_listed_user(viewer, username)
     counts = db.session.execute(select(*activity_columns(viewer)).where(User.id == user.id)).one()
+    permissions = ProfilePermissions(
+        can_edit=guardian.allows(guardian.ensure_can_edit_user, viewer, user),
+        can_edit_username=guardian.allows(guardian.ensure_can_change_username, viewer, user, _settled(user)),
+        can_edit_email=guardian.allows(guardian.ensure_can_change_email, viewer, user),
+    )
     return Profile(
-        user, Activity(*counts), _private_details(viewer, user, session_token) if can_see_private(viewer, user) else None
+        user, Activity(*counts), _private_details(viewer, user, session_token) if can_see_private(viewer, user) else None,
+        permissions,
     )
 
 

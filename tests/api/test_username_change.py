@@ -148,3 +148,18 @@ def test_two_accounts_taking_one_name_at_once_get_it_once(app, make_user):
     assert len(errors) == 1 and isinstance(errors[0], ValidationFailed), errors
     assert errors[0].messages in (["Username 'amara' is already taken."], [users.TAKEN_MEANWHILE])
     assert sorted(db.session.get(User, user_id).username for user_id in ids) in (["amara", "second"], ["amara", "first"])
+
+
+def test_the_profile_says_what_the_viewer_may_change(client, auth_headers, member, moderator, make_user):
+    admin = make_user(Role.ADMIN, "admin")
+
+    def flags(viewer) -> tuple:
+        user = client.get("/u/member.json", headers=auth_headers(viewer)).json["user"]
+        return user["can_edit"], user["can_edit_name"], user["can_edit_username"], user["can_edit_email"]
+
+    assert flags(member) == (True, True, True, True)
+    assert flags(moderator) == (True, True, True, False)  # moderators never move an address
+    assert flags(admin) == (True, True, True, True)
+    assert flags(None) == (False, False, False, False)
+    settle(member)
+    assert flags(member) == (True, True, False, True)
