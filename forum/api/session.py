@@ -5,6 +5,7 @@ import secrets
 from flask import Blueprint, current_app, request, session
 
 from forum.api.auth import ACTIVATING_USER, csrf_token, current_actor, end_session, require_actor, start_session
+from forum.api.errors import error_response
 from forum.api.params import Params, params
 from forum.api.routing import json_route
 from forum.api.serializers.users import current_user
@@ -72,8 +73,10 @@ def sign_in():
             user_agent=request.user_agent.string,
         )
     except authentication.NotActivated as refusal:
-        session[ACTIVATING_USER] = refusal.user_id  # it may ask for its activation mail again
-        raise
+        # As Discourse's not_activated answer: the client may offer to mail the link again, which this browser may ask.
+        session[ACTIVATING_USER] = refusal.user_id
+        body, status = error_response(refusal.messages, refusal.error_type, refusal.status_code)
+        return {**body, "reason": "not_activated", "sent_to_email": refusal.email, "current_email": refusal.email}, status
     start_session(token)
     return {"user": _current_user(user)}
 

@@ -11,9 +11,9 @@ NOT_ACTIVE = "Your account is suspended or not activated yet."
 class NotActivated(NotAllowed):
     """The right password for an account that waits for its activation (not one staff deactivated)."""
 
-    def __init__(self, user_id: int):
+    def __init__(self, user: User):
         super().__init__(NOT_ACTIVE)
-        self.user_id = user_id
+        self.user_id, self.email = user.id, user.email
 
 
 def user_for_api_key(key: str, username: str | None) -> User:
@@ -35,7 +35,7 @@ def sign_in(login: str, password: str, *, client_ip: str | None, user_agent: str
     if user is None:
         raise NotAllowed(INCORRECT_LOGIN)
     if not user.active and user.deactivated_at is None:
-        raise NotActivated(user.id)
+        raise NotActivated(user)
     if not user.is_active:
         raise NotAllowed(NOT_ACTIVE)
     return user, sessions.open_session(user, client_ip=client_ip, user_agent=user_agent)

@@ -90,7 +90,10 @@ def test_the_browser_that_signed_up_may_ask_for_a_new_link_and_no_other_may(app,
 def test_a_browser_refused_sign_in_before_activation_may_ask_for_a_new_link(app, client):
     user_id = browser_signup(client, NEW_ACCOUNT).json["user_id"]
     elsewhere = app.test_client()
-    assert sign_in(elsewhere, "sione_t", NEW_ACCOUNT["password"]).status_code == 403
+    refused = sign_in(elsewhere, "sione_t", NEW_ACCOUNT["password"])
+    assert refused.status_code == 403
+    assert refused.json == {"errors": ["Your account is suspended or not activated yet."], "error_type": "invalid_access",
+                            "reason": "not_activated", "sent_to_email": "sione@example.com", "current_email": "sione@example.com"}
     assert resend(elsewhere, "sione@example.com").status_code == 200
     assert len(activation_links(user_id)) == 2
     guesser = app.test_client()
