@@ -80,6 +80,9 @@ class Config:
     BOTS_ENABLED = True
     # Members are told of mentions, replies to them and posts in topics they watch (by a worker task).
     NOTIFICATIONS_ENABLED = True
+    # A member whose email_level is "only when away" (Discourse's default) is mailed a notification still unread this
+    # many seconds after it was made (Discourse's email_time_window_mins).
+    NOTIFICATION_EMAIL_DELAY = 600
     # Review queue: pending flags weighing this much hide the post until a moderator decides.
     HIDE_POST_FLAG_SCORE = 3.0
     # Email (Flask-Mail's settings): password resets, activations and new addresses' confirmations, sent by a worker.
@@ -147,6 +150,7 @@ class TestingConfig(Config):
     VIEW_FLUSH_SECONDS = 3600  # tests flush views explicitly
     BOTS_ENABLED = False  # the bots' tests switch them on; other tests queue no bot work
     NOTIFICATIONS_ENABLED = False  # likewise: the notifications' worker test switches them on
+    NOTIFICATION_EMAIL_DELAY = 2  # the worker tests wait for it
     PASSWORD_HASH_MEMORY_KIB = 1024
     MAIL_LOG_UNSENT = True
 

@@ -82,6 +82,12 @@ def send_email(message: dict) -> None:
     mail.deliver(message)
 
 
+@shared_task(name="forum.email_notification", **BOT_TASK)
+def email_notification(notification_id: int) -> bool:
+    """Mail one notification to its member, if it still concerns them (queued when it was made, with its delay)."""
+    return notifications.email_notification(notification_id)
+
+
 @shared_task(name="forum.suggest_tactics", **BOT_TASK)
 def suggest_tactics(post_id: int) -> int:
     """The tactics bot on one new or edited post; returns how many suggestions it holds for the post."""

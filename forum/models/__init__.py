@@ -15,7 +15,7 @@ from forum.models.tags import Tag, TagGroup, post_tags, tag_group_memberships, t
 from forum.models.tactics import TacticModel, TacticProfile, TacticScoring
 from forum.models.timers import DialogueSchedule, TimerState, TimerType, TopicTimer
 from forum.models.topics import Topic
-from forum.models.users import ApiKey, Role, User
+from forum.models.users import ApiKey, EmailLevel, Role, User
 
 __all__ = [
     "TacticProfile",
@@ -28,6 +28,7 @@ __all__ = [
     "ReviewableHistory",
     "Reviewable",
     "ApiKey",
+    "EmailLevel",
     "AuditLogEntry",
     "Bookmark",
     "BookmarkableType",

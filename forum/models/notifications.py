@@ -44,3 +44,4 @@ class Notification(Base):
     data: Mapped[dict] = mapped_column(JSON)
     read: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    emailed_at: Mapped[datetime | None]  # mailed to the member (once), as their email_level asks

@@ -1,6 +1,6 @@
 """Users and their API keys."""
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, event, false, true
@@ -14,6 +14,14 @@ class Role(StrEnum):
     ADMIN = "admin"
     MODERATOR = "moderator"
     MEMBER = "member"
+
+
+class EmailLevel(IntEnum):
+    """Discourse's user option email_level: when a member is mailed their notifications."""
+
+    ALWAYS = 0
+    ONLY_WHEN_AWAY = 1  # the ones still unread a while later (NOTIFICATION_EMAIL_DELAY)
+    NEVER = 2
 
 
 class User(UserMixin, Base):
@@ -44,6 +52,7 @@ class User(UserMixin, Base):
     last_seen_at: Mapped[datetime | None]
     # The user's choice that no bot reads their posts (summaries, tactic suggestions, digests quote nothing).
     bot_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
+    email_level: Mapped[int] = mapped_column(default=EmailLevel.ONLY_WHEN_AWAY, server_default="1")
     # The newest notification the user has seen in their notifications menu (Discourse's seen_notification_id).
     seen_notification_id: Mapped[int] = mapped_column(default=0, server_default="0")
 

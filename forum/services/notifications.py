@@ -5,22 +5,26 @@ watching its topic; never its own author, nor a member who muted the topic or ma
 members it newly mentions. Sent by a task once the post has committed (bots.tasks.notify_about_post), off the request
 that wrote it: a post in a topic with many watchers must not hold the topic's lock while they are told. A post whose
 task the broker refused tells no one (there is no backfill, as the tactics bot has). A like tells the post's author,
-in the like's own write unit (notify_liked).
+in the like's own write unit (notify_liked). A member away is mailed what they have not read (email_notification).
 """
 import json
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, Text, cast, func, select, update
 
-from forum.content.text import mentioned_usernames
-from forum.database import write_unit
+from forum.content.text import excerpt, mentioned_usernames
+from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
-from forum.models import Bookmark, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User
-from forum.services import guardian, users
+from forum.models import Bookmark, EmailLevel, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User
+from forum.models.base import utcnow
+from forum.services import guardian, mail, users
 from forum.services.errors import NotFound
 
 # As Discourse's max_mentions_per_post: the mentions past it notify nobody.
 MAX_MENTIONS_PER_POST = 10
+# The most of a post a notification's mail quotes: the rest is a link away.
+MAILED_EXCERPT_LENGTH = 1000
 # Notifications a page of GET /notifications.json holds, and the most the recent list (the menu) shows.
 PAGE_SIZE = 60
 MAX_RECENT = 50
@@ -47,10 +51,61 @@ def notify_about_post(post_id: int, *, edited: bool = False) -> int:
         skipped = told | _muted(topic.id, reasons)
         recipients = guardian.topic_readers(topic, [user_id for user_id in reasons if user_id not in skipped])
         data = _about(post, db.session.get(User, post.user_id).username)
-        for user_id in sorted(recipients):
-            db.session.add(Notification(user_id=user_id, notification_type=reasons[user_id], topic_id=topic.id,
-                                        post_number=post.post_number, data=data))
-        return len(recipients)
+        created = [Notification(user_id=user_id, notification_type=reasons[user_id], topic_id=topic.id,
+                                post_number=post.post_number, data=data) for user_id in sorted(recipients)]
+        db.session.add_all(created)
+        db.session.flush()
+        _mail_later(created)
+        return len(created)
+
+
+def _mail_later(created: list[Notification]) -> None:
+    """Have a worker mail each new notification as its member's email_level asks: at once (always), or once
+    NOTIFICATION_EMAIL_DELAY has passed, if still unread then (only when away, Discourse's default)."""
+    if not created:
+        return
+    levels = dict(db.session.execute(select(User.id, User.email_level).where(User.id.in_([item.user_id for item in created]))).all())
+    delay = current_app.config["NOTIFICATION_EMAIL_DELAY"]
+    plan = [(item.id, 0 if levels[item.user_id] == EmailLevel.ALWAYS else delay)
+            for item in created if levels[item.user_id] != EmailLevel.NEVER]
+    if plan:
+        after_commit(lambda: _hand_to_worker(plan))
+
+
+def _hand_to_worker(plan: list[tuple[int, int]]) -> None:
+    from bots.tasks import email_notification  # the tasks import the services
+
+    for notification_id, countdown in plan:
+        email_notification.apply_async((notification_id,), countdown=countdown)
+
+
+# What a notification's mail says its post's author did.
+MAILED_DEEDS = {NotificationType.MENTIONED: "mentioned you", NotificationType.REPLIED: "replied to you",
+                NotificationType.POSTED: "posted"}
+
+
+def email_notification(notification_id: int) -> bool:
+    """Mail one notification to its member, once, unless it no longer concerns them: they read it meanwhile (only when
+    away), chose never to be mailed, have no address that reaches them, or may no longer read the post. Whether it was
+    mailed."""
+    with write_unit(db.session):
+        item = db.session.get(Notification, notification_id, with_for_update=ROW_LOCK, populate_existing=True)
+        if item is None or item.emailed_at is not None:
+            return False
+        user = db.session.get(User, item.user_id)
+        if (user.email_level == EmailLevel.NEVER or (user.email_level == EmailLevel.ONLY_WHEN_AWAY and item.read)
+                or not user.is_active or not users.can_be_mailed(user)):
+            return False
+        if db.session.scalar(_visible(user, Notification.id).where(Notification.id == item.id)) is None:
+            return False
+        post = db.session.scalar(select(Post).where(Post.topic_id == item.topic_id, Post.post_number == item.post_number))
+        topic = post.topic
+        item.emailed_at = utcnow()
+        mail.queue(user.email, "notification", user=user, topic=topic, author=item.data["display_username"],
+                   deed=MAILED_DEEDS[item.notification_type], excerpt=excerpt(post.cooked, MAILED_EXCERPT_LENGTH),
+                   link=f"{current_app.config['BASE_URL']}/t/{topic.slug}/{topic.id}/{post.post_number}")
+    return True
+
 
 
 def _muted(topic_id: int, user_ids) -> set[int]:

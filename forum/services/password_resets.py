@@ -13,16 +13,11 @@ from forum.services.errors import NotFound
 RESET_PATH = "/u/password-reset/"
 
 
-def can_reset(user: User) -> bool:
-    """Bots sign in with no password, and an anonymized account's address reaches nobody."""
-    return not user.is_bot and bool(user.email) and not user.email.endswith("@" + users.ANONYMIZED_EMAIL_DOMAIN)
-
-
 def request_reset(login: str) -> bool:
     """Mail a reset link to the account ``login`` names (its username or address, in any case). False when there is
     no such account or it cannot have one; Discourse's answer tells the asker which (its user_found)."""
     user = users.find_by_login(login)
-    if user is None or not can_reset(user):
+    if user is None or not users.can_be_mailed(user):
         return False
     with write_unit(db.session):
         token = email_tokens.issue(user, EmailTokenPurpose.PASSWORD_RESET, user.email)
@@ -50,6 +45,6 @@ def reset_password(token: str, password: str) -> User:
 
 def _usable_link(token: str, *, lock: bool = False) -> EmailToken:
     link = email_tokens.find_usable(token, EmailTokenPurpose.PASSWORD_RESET, lock=lock)
-    if link.email != link.user.email or not can_reset(link.user):
+    if link.email != link.user.email or not users.can_be_mailed(link.user):
         raise NotFound(email_tokens.INVALID_LINK)
     return link

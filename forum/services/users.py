@@ -18,6 +18,7 @@ from forum.extensions import db
 from forum.models import (
     ApiKey,
     AuditLogEntry,
+    EmailLevel,
     Post,
     PostAction,
     PostActionType,
@@ -189,24 +190,32 @@ def _name_error(name: str) -> str | None:
     return None
 
 
-def update_profile(actor: User | None, username: str, *, name: str | None) -> User:
-    """Discourse's PUT /u/{username}: the display name (blank clears it), by the user or staff; staff changing
-    someone else's leave an audit record. ``name`` None changes nothing."""
+def update_profile(actor: User | None, username: str, *, name: str | None, email_level: int | None = None) -> User:
+    """Discourse's PUT /u/{username}: the display name (blank clears it) and the email preference (its user option
+    email_level), by the user or staff; staff changing someone else's leave an audit record. None changes nothing."""
     user = get_listed_user(actor, username)
     guardian.ensure_can_edit_user(actor, user)
-    if name is None:
-        return user
-    name = " ".join(name.split()) or None
-    if name is not None and (error := _name_error(name)):
-        raise ValidationFailed(error)
-    if name == user.name:
+    before, after = {}, {}
+    if name is not None:
+        name = " ".join(name.split()) or None
+        if name is not None and (error := _name_error(name)):
+            raise ValidationFailed(error)
+        if name != user.name:
+            before["name"], after["name"] = user.name, name
+    if email_level is not None:
+        if email_level not in tuple(EmailLevel):
+            raise InvalidParameters("email_level must be 0 (always), 1 (only when away) or 2 (never).")
+        if email_level != user.email_level:
+            before["email_level"], after["email_level"] = user.email_level, email_level
+    if not after:
         return user
     with write_unit(db.session):
-        events.publish_site_changed()  # pages kept for visitors name them
-        before = {"name": user.name}
-        user.name = name
+        if "name" in after:
+            events.publish_site_changed()  # pages kept for visitors name them
+        for column, value in after.items():
+            setattr(user, column, value)
         if actor.id != user.id:
-            audit.record(actor, "user.edit", user, before=before, after={"name": name})
+            audit.record(actor, "user.edit", user, before=before, after=after)
     return user
 
 
@@ -483,6 +492,11 @@ def delete_user(actor: User | None, user_id: int, *, delete_posts: bool = False)
             audit.record(actor, "user.delete", user)
     except IntegrityError:
         raise NotAllowed(f"{username}'s actions are on record: anonymize the account instead.") from None
+
+
+def can_be_mailed(user: User) -> bool:
+    """Whether ``user``'s address reaches a person: bots have none, and an anonymized account's reaches nobody."""
+    return not user.is_bot and bool(user.email) and not user.email.endswith("@" + ANONYMIZED_EMAIL_DOMAIN)
 
 
 def change_username(actor: User | None, username: str, new_username: str) -> User:

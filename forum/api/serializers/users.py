@@ -3,7 +3,7 @@ from datetime import datetime
 
 from forum.api.serializers import avatar_template, iso
 from forum.api.serializers.groups import users_group
-from forum.models import Group, Role, User, UserAuthToken
+from forum.models import EmailLevel, Group, Role, User, UserAuthToken
 from forum.models.base import utcnow
 from forum.services import reading
 from forum.services.directory import DirectoryPage
@@ -157,7 +157,7 @@ def user_profile(profile: Profile) -> dict:
                 [users_group(shown) for shown in private.groups] if private else []
             ),
             "group_users": [_group_user(shown.group, user) for shown in private.groups] if private else [],
-            "user_option": _user_option(user),
+            "user_option": _user_option(user, personal=private is not None),
         },
     }
 
@@ -186,9 +186,10 @@ def _notification_schedule() -> dict:
     return {"enabled": False, **{f"day_{day}_{edge}_time": 0 for day in range(7) for edge in ("start", "end")}}
 
 
-def _user_option(user: User) -> dict:
-    """No per-user preferences are kept: the options the forum applies to everyone have the values it applies, the
-    others their neutral value."""
+def _user_option(user: User, *, personal: bool) -> dict:
+    """The one preference kept per user (email_level), shown to the user and staff (``personal``; others see the
+    forum's default, as Discourse shows others no options at all); the options the forum applies to everyone have the
+    values it applies, the others their neutral value."""
     neutral_booleans = (
         "mailing_list_mode", "email_digests", "external_links_in_new_tab", "dynamic_favicon", "enable_quoting",
         "enable_smart_lists", "enable_markdown_monospace_font", "automatically_unpin_topics", "email_in_reply_to",
@@ -198,7 +199,7 @@ def _user_option(user: User) -> dict:
         "show_original_content",
     )  # fmt: skip
     neutral_integers = (
-        "mailing_list_mode_frequency", "email_level", "email_messages_level", "digest_after_minutes",
+        "mailing_list_mode_frequency", "email_messages_level", "digest_after_minutes",
         "email_previous_replies", "like_notification_frequency", "theme_key_seq", "text_size_seq",
         "interface_color_mode",
     )  # fmt: skip
@@ -206,6 +207,7 @@ def _user_option(user: User) -> dict:
         "user_id": user.id,
         **dict.fromkeys(neutral_booleans, False),
         **dict.fromkeys(neutral_integers, 0),
+        "email_level": user.email_level if personal else EmailLevel.ONLY_WHEN_AWAY,
         "auto_track_topics_after_msecs": reading.AUTO_TRACK_AFTER_MSECS,
         "notification_level_when_replying": int(reading.LEVEL_WHEN_REPLYING),
         "new_topic_duration_minutes": reading.new_topic_duration_minutes(),

@@ -1,0 +1,93 @@
+"""Notification emails, as Discourse's email_level has them: a member is mailed a mention, a reply to them or a post in
+a topic they watch at once (always), when still unread a while later (only when away, the default), or never; each
+once, and only while they may read the post."""
+import pytest
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.models import EmailLevel, Notification, User
+from forum.services import notifications, posts, topics, users
+from tests.api.factories import set_columns
+from tests.conftest import wait_until
+
+
+@pytest.fixture
+def reply(member, make_user):
+    """A reply to the member's topic, and the member's notification about it (not sent by a worker: made here)."""
+    topic = topics.create_topic(member, title="How do organisations work with companies?", raw="What has worked for you so far?")
+    answer = posts.create_reply(make_user(username="replier"), topic, raw="We trained the suppliers' managers first.",
+                                reply_to_post_number=1)
+    notifications.notify_about_post(answer.id)
+    return answer
+
+
+def notification_of(user: User) -> Notification:
+    db.session.expire_all()
+    return db.session.scalars(select(Notification).where(Notification.user_id == user.id)).one()
+
+
+@pytest.mark.parametrize("level, read, mailed", [
+    (EmailLevel.ONLY_WHEN_AWAY, False, True),
+    (EmailLevel.ONLY_WHEN_AWAY, True, False),  # read meanwhile: nothing to tell
+    (EmailLevel.ALWAYS, True, True),
+    (EmailLevel.NEVER, False, False),
+])
+def test_the_email_level_decides(member, reply, level, read, mailed):
+    set_columns(User, member.id, email_level=level)
+    item = notification_of(member)
+    set_columns(Notification, item.id, read=read)
+    assert notifications.email_notification(item.id) is mailed
+    assert (notification_of(member).emailed_at is not None) is mailed
+
+
+def test_a_notification_is_mailed_once(member, reply):
+    item = notification_of(member)
+    assert notifications.email_notification(item.id) is True
+    assert notifications.email_notification(item.id) is False
+
+
+def test_nothing_is_mailed_about_a_post_deleted_since_or_to_an_address_that_reaches_nobody(member, moderator, reply):
+    item = notification_of(member)
+    posts.delete_post(moderator, db.session.get(type(reply), reply.id))
+    assert notifications.email_notification(item.id) is False
+    assert notifications.email_notification(999999) is False
+
+
+def test_an_anonymized_member_is_not_mailed(member, moderator, reply):
+    item = notification_of(member)
+    users.anonymize(moderator, member.id)
+    assert notifications.email_notification(item.id) is False
+
+
+def test_a_member_sets_their_email_level_and_sees_it(client, auth_headers, member, moderator):
+    response = client.put("/u/member.json", json={"email_level": 2}, headers=auth_headers(member))
+    assert response.status_code == 200
+    assert response.json["user"]["user_option"]["email_level"] == 2
+    assert client.get("/u/member.json", headers=auth_headers(member)).json["user"]["user_option"]["email_level"] == 2
+    shown_to_others = client.get("/u/member.json").json["user"]["user_option"]["email_level"]
+    assert shown_to_others == EmailLevel.ONLY_WHEN_AWAY  # the forum's default: another's preference is theirs
+    refused = client.put("/u/member.json", json={"email_level": 7}, headers=auth_headers(member))
+    assert refused.status_code == 400 and "email_level must be" in refused.json["errors"][0]
+    assert db.session.get(User, member.id).email_level == EmailLevel.NEVER
+
+
+@pytest.fixture
+def notifications_on(app):
+    app.config["NOTIFICATIONS_ENABLED"] = True
+    yield
+    app.config["NOTIFICATIONS_ENABLED"] = False
+
+
+def test_a_worker_mails_an_unread_reply_after_the_delay(make_user, notifications_on, worker, inbox, instance_path):
+    asker = make_user(username="away_member")  # an address no other test mails: the inbox lasts the whole session
+    topic = topics.create_topic(asker, title="How do organisations work with companies?", raw="What has worked for you so far?")
+    posts.create_reply(make_user(username="replier"), topic, raw="A membership association set the code of conduct.",
+                       reply_to_post_number=1)
+    describe = lambda: (instance_path / "worker.log").read_text()[-3000:]  # noqa: E731
+    (message,) = wait_until(lambda: inbox.to("away_member@example.com"), timeout=60, describe=describe)
+    assert message["Subject"] == "[forum] How do organisations work with companies?"
+    body = message.get_content()
+    assert 'replier replied to you in "How do organisations work with companies?"' in body
+    assert "A membership association set the code of conduct." in body
+    assert f"/t/{topic.slug}/{topic.id}/2" in body
+    assert worker.poll() is None, "the worker died"
