@@ -23,6 +23,7 @@ from forum.api import (
     tags,
     timers,
     topics,
+    unsubscribes,
     users,
 )
 from forum.api.auth import check_csrf
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     session.bp,
     password_resets.bp,
     activations.bp,
+    unsubscribes.bp,
     email_changes.bp,
     topics.bp,
     posts.bp,

@@ -1,4 +1,5 @@
-"""The pages a mailed link opens (a password reset, a new address to confirm): a form that posts back to the link."""
+"""The pages a mailed link opens (a password reset, a new address, an activation, an unsubscribe): a form that posts
+back to the link."""
 from collections.abc import Callable
 from typing import TypeVar
 

@@ -14,10 +14,11 @@ from forum.extensions import mail
 logger = logging.getLogger(__name__)
 
 
-def queue(to: str, template: str, **context) -> None:
-    """Mail ``template`` rendered with ``context`` to ``to`` once the caller's write unit commits."""
+def queue(to: str, template: str, *, headers: dict[str, str] | None = None, **context) -> None:
+    """Mail ``template`` rendered with ``context`` to ``to`` once the caller's write unit commits, with ``headers``
+    besides the usual ones."""
     subject, _, body = render_template(f"mail/{template}.txt", **context).partition("\n")
-    message = {"to": to, "subject": subject.strip(), "body": body.strip() + "\n"}
+    message = {"to": to, "subject": subject.strip(), "body": body.strip() + "\n", "headers": headers or {}}
     after_commit(lambda: _hand_to_worker(message))
 
 
@@ -39,7 +40,7 @@ def deliver(message: dict) -> None:
         return
     try:
         mail.send(Message(subject=message["subject"], recipients=[message["to"]], body=message["body"],
-                          sender=config["MAIL_DEFAULT_SENDER"]))
+                          sender=config["MAIL_DEFAULT_SENDER"], extra_headers=message.get("headers")))
     except smtplib.SMTPException as error:
         if not _refused_for_good(error):
             raise  # the task tries again later

@@ -18,7 +18,7 @@ from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
 from forum.models import Bookmark, EmailLevel, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import guardian, mail, users
+from forum.services import guardian, mail, unsubscribes, users
 from forum.services.errors import NotFound
 
 # As Discourse's max_mentions_per_post: the mentions past it notify nobody.
@@ -101,8 +101,10 @@ def email_notification(notification_id: int) -> bool:
         post = db.session.scalar(select(Post).where(Post.topic_id == item.topic_id, Post.post_number == item.post_number))
         topic = post.topic
         item.emailed_at = utcnow()
-        mail.queue(user.email, "notification", user=user, topic=topic, author=item.data["display_username"],
-                   deed=MAILED_DEEDS[item.notification_type], excerpt=excerpt(post.cooked, MAILED_EXCERPT_LENGTH),
+        unsubscribe = unsubscribes.link_for(user)
+        mail.queue(user.email, "notification", headers={"List-Unsubscribe": f"<{unsubscribe}>"}, user=user, topic=topic,
+                   author=item.data["display_username"], deed=MAILED_DEEDS[item.notification_type],
+                   excerpt=excerpt(post.cooked, MAILED_EXCERPT_LENGTH), unsubscribe=unsubscribe,
                    link=f"{current_app.config['BASE_URL']}/t/{topic.slug}/{topic.id}/{post.post_number}")
     return True
 

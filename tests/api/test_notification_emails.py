@@ -1,12 +1,15 @@
 """Notification emails, as Discourse's email_level has them: a member is mailed a mention, a reply to them or a post in
 a topic they watch at once (always), when still unread a while later (only when away, the default), or never; each
 once, and only while they may read the post."""
+import re
+
 import pytest
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import EmailLevel, Notification, User
-from forum.services import notifications, posts, topics, users
+from forum.services import notifications, posts, topics, unsubscribes, users
 from tests.api.factories import set_columns
 from tests.conftest import wait_until
 
@@ -90,4 +93,27 @@ def test_a_worker_mails_an_unread_reply_after_the_delay(make_user, notifications
     assert 'replier replied to you in "How do organisations work with companies?"' in body
     assert "A membership association set the code of conduct." in body
     assert f"/t/{topic.slug}/{topic.id}/2" in body
+    unsubscribe = re.search(r"http://\S+/email/unsubscribe/\S+", body).group(0)
+    assert message["List-Unsubscribe"].strip() == f"<{unsubscribe}>"  # (a long header is folded after its colon)
     assert worker.poll() is None, "the worker died"
+
+
+def test_the_unsubscribe_link_shows_whose_mail_stops_and_its_button_stops_it(app, client, member):
+    key = unsubscribes.link_for(member).rsplit("/", 1)[1]
+    page = client.get(f"/email/unsubscribe/{key}")
+    assert page.status_code == 200 and "<strong>member</strong>" in page.get_data(as_text=True)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert db.session.get(User, member.id).email_level == EmailLevel.ONLY_WHEN_AWAY  # opening it changes nothing
+    assert client.post(f"/email/unsubscribe/{key}").status_code == 403  # no CSRF token
+    authenticity_token = re.search(r'name="authenticity_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    done = client.post(f"/email/unsubscribe/{key}", data={"authenticity_token": authenticity_token})
+    assert done.status_code == 200 and "is mailed no more notifications" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, member.id).email_level == EmailLevel.NEVER
+
+
+@pytest.mark.parametrize("key", ["not-a-key", URLSafeSerializer("another secret", salt="forum.unsubscribe").dumps(1),
+                                 URLSafeSerializer("testing-only-secret", salt="another.purpose").dumps(1)])
+def test_a_key_the_forum_did_not_sign_for_this_names_nobody(client, member, key):
+    page = client.get(f"/email/unsubscribe/{key}")
+    assert page.status_code == 404 and "<form" not in page.get_data(as_text=True)

@@ -1,0 +1,19 @@
+"""The page a notification mail's unsubscribe link opens (/email/unsubscribe/{key}, Discourse's path)."""
+from flask import Blueprint, Response
+
+from forum.api.link_pages import link_page, link_view, page_args
+from forum.models import User
+from forum.services import unsubscribes
+from forum.services.errors import ServiceError
+
+bp = Blueprint("unsubscribes", __name__)
+
+
+@bp.route("/email/unsubscribe/<key>", methods=["GET", "POST"])
+def unsubscribe_page(key: str):
+    """Opening it shows whose mail stops; its button stops it."""
+    return link_view(lambda: unsubscribes.member_of(key), lambda: unsubscribes.unsubscribe(key), _page)
+
+
+def _page(user: User | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
+    return link_page("unsubscribe.html", user=user, done=done, **page_args(error))
