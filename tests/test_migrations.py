@@ -207,3 +207,28 @@ def _insert_post(connection, slug: str, raw: str, cooked: str, *, number: int, p
              "FROM topics WHERE slug = :slug"),
         {"slug": slug, "raw": raw, "cooked": cooked, "number": number, "post_type": post_type, **columns},
     )
+
+
+def test_an_account_staff_deactivated_before_stays_closed_to_activation_mail(empty_database, tmp_path):
+    """Revision 0020: an inactive account whose last activation or deactivation on record is a deactivation is marked
+    deactivated (no mailed link lets it in); one waiting since its sign-up, or activated again since, is not."""
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0019")
+        with db.engine.begin() as connection:
+            for name, active in (("closed", False), ("waiting", False), ("reopened", True)):
+                connection.execute(text(
+                    "INSERT INTO users (username, username_lower, role, active, is_bot, created_at) "
+                    "VALUES (:name, :name, 'member', :active, false, CURRENT_TIMESTAMP)"), {"name": name, "active": active})
+            for name, action, day in (("closed", "user.activate", 1), ("closed", "user.deactivate", 2),
+                                      ("reopened", "user.deactivate", 1), ("reopened", "user.activate", 2)):
+                connection.execute(text(
+                    "INSERT INTO audit_log (created_at, action, subject_type, subject_id) "
+                    "SELECT :at, :action, 'user', id FROM users WHERE username = :name"),
+                    {"at": datetime(2026, 11, day), "action": action, "name": name})
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            marked = dict(connection.execute(text(
+                "SELECT username, deactivated_at IS NOT NULL FROM users WHERE username IN ('closed', 'waiting', 'reopened')")).all())
+        assert marked == {"closed": True, "waiting": False, "reopened": False}
+        db.engine.dispose()

@@ -47,8 +47,23 @@ def _replace_purposes(old: str, new: str) -> None:
         batch.create_check_constraint(op.f('ck_email_tokens_purpose'), new)
 
 
+# An account staff deactivated before this revision: inactive, and its last activation or deactivation on record is a
+# deactivation. It gets that time, so that no mailed link activates it (an account waiting for staff since it signed up
+# has neither on record and may now be activated by mail, unless FORUM_SIGNUP_ACTIVATION=staff).
+LAST_DEACTIVATION = """
+UPDATE users SET deactivated_at = (
+    SELECT max(created_at) FROM audit_log
+    WHERE subject_type = 'user' AND subject_id = users.id AND action = 'user.deactivate')
+WHERE active = false AND (
+    SELECT action FROM audit_log
+    WHERE subject_type = 'user' AND subject_id = users.id AND action IN ('user.activate', 'user.deactivate')
+    ORDER BY id DESC LIMIT 1) = 'user.deactivate'
+"""
+
+
 def upgrade():
     op.add_column('users', sa.Column('deactivated_at', sa.DateTime(timezone=True), nullable=True))
+    op.execute(LAST_DEACTIVATION)
     _replace_purposes(BEFORE, AFTER)
 
 
