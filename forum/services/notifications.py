@@ -85,20 +85,23 @@ MAILED_DEEDS = {NotificationType.MENTIONED: "mentioned you", NotificationType.RE
 
 
 def email_notification(notification_id: int) -> bool:
-    """Mail one notification to its member, once, unless it no longer concerns them: they read it meanwhile (only when
-    away), chose never to be mailed, have no address that reaches them, or may no longer read the post. Whether it was
-    mailed."""
+    """Mail one notification to its member, once, unless it no longer concerns them: they read it or its post meanwhile
+    (only when away), muted the topic, chose never to be mailed, have no address that reaches them, or may no longer
+    read the post (deleted, hidden by flags, in a topic closed to them). Whether it was mailed."""
     with write_unit(db.session):
         item = db.session.get(Notification, notification_id, with_for_update=ROW_LOCK, populate_existing=True)
         if item is None or item.emailed_at is not None:
             return False
         user = db.session.get(User, item.user_id)
-        if (user.email_level == EmailLevel.NEVER or (user.email_level == EmailLevel.ONLY_WHEN_AWAY and item.read)
-                or not user.is_active or not users.can_be_mailed(user)):
+        if user.email_level == EmailLevel.NEVER or not user.is_active or not users.can_be_mailed(user):
             return False
-        if db.session.scalar(_visible(user, Notification.id).where(Notification.id == item.id)) is None:
+        if user.email_level == EmailLevel.ONLY_WHEN_AWAY and (item.read or _read_up_to(user.id, item.topic_id) >= item.post_number):
+            return False
+        if _muted(item.topic_id, [user.id]) or db.session.scalar(_visible(user, Notification.id).where(Notification.id == item.id)) is None:
             return False
         post = db.session.scalar(select(Post).where(Post.topic_id == item.topic_id, Post.post_number == item.post_number))
+        if post.hidden_at is not None:
+            return False
         topic = post.topic
         item.emailed_at = utcnow()
         unsubscribe = unsubscribes.link_for(user)
@@ -108,6 +111,12 @@ def email_notification(notification_id: int) -> bool:
                    link=f"{current_app.config['BASE_URL']}/t/{topic.slug}/{topic.id}/{post.post_number}")
     return True
 
+
+
+def _read_up_to(user_id: int, topic_id: int) -> int:
+    """The last post number of the topic the member has read (0: none)."""
+    return db.session.scalar(select(TopicUser.last_read_post_number).where(
+        TopicUser.user_id == user_id, TopicUser.topic_id == topic_id)) or 0
 
 
 def _muted(topic_id: int, user_ids) -> set[int]:

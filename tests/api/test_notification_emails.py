@@ -8,8 +8,9 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import EmailLevel, Notification, User
-from forum.services import notifications, posts, topics, unsubscribes, users
+from forum.models import EmailLevel, Notification, NotificationLevel, Post, User
+from forum.models.base import utcnow
+from forum.services import notifications, posts, reading, topics, unsubscribes, users
 from tests.api.factories import set_columns
 from tests.conftest import wait_until
 
@@ -41,6 +42,24 @@ def test_the_email_level_decides(member, reply, level, read, mailed):
     set_columns(Notification, item.id, read=read)
     assert notifications.email_notification(item.id) is mailed
     assert (notification_of(member).emailed_at is not None) is mailed
+
+
+def test_a_post_read_in_its_topic_is_not_mailed_to_a_member_away(member, reply):
+    reading.record_timings(member, reply.topic_id, 3000, {reply.post_number: 3000})
+    item = notification_of(member)
+    assert item.read is False  # the notification itself was never opened: the post was read
+    assert notifications.email_notification(item.id) is False
+
+
+def test_nothing_is_mailed_about_a_topic_muted_since_or_a_post_hidden_since(member, reply, moderator):
+    item = notification_of(member)
+    reading.set_notification_level(member, reply.topic_id, NotificationLevel.MUTED)
+    assert notifications.email_notification(item.id) is False
+    reading.set_notification_level(member, reply.topic_id, NotificationLevel.REGULAR)
+    set_columns(Post, reply.id, hidden_at=utcnow())
+    assert notifications.email_notification(item.id) is False
+    set_columns(Post, reply.id, hidden_at=None)
+    assert notifications.email_notification(item.id) is True
 
 
 def test_a_notification_is_mailed_once(member, reply):
