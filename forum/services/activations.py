@@ -54,14 +54,13 @@ def check_link(token: str) -> User:
 
 
 def activate(token: str) -> User:
-    """Let the link's account in (an active one stays as it is); the link is used up."""
+    """Let the link's account in; the link is used up."""
     with write_unit(db.session):
         link = email_tokens.find_usable(token, EmailTokenPurpose.ACTIVATION, lock=True)
         user = db.session.get(User, link.user_id, with_for_update=ROW_LOCK, populate_existing=True)
         _ensure_usable(link.email, user)
         link.used_at = utcnow()
-        if not user.active:
-            users.mark_activated(user, user)
+        users.mark_activated(user, user)
     return user
 
 
@@ -80,5 +79,7 @@ def _send_link(user: User) -> None:
 
 
 def _ensure_usable(email: str, user: User) -> None:
-    if email != user.email or user.deactivated_at is not None:
+    """A link activates an account waiting for it by mail: not one active already (a link that would only sign its
+    holder in), one staff deactivated, one whose address changed, nor any once staff activate every account."""
+    if email != user.email or user.active or user.deactivated_at is not None or not by_email():
         raise NotFound(email_tokens.INVALID_LINK)

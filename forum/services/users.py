@@ -19,6 +19,7 @@ from forum.models import (
     ApiKey,
     AuditLogEntry,
     EmailLevel,
+    EmailTokenPurpose,
     Post,
     PostAction,
     PostActionType,
@@ -275,9 +276,10 @@ def activate(actor: User | None, user_id: int) -> User:
 
 
 def mark_activated(actor: User | None, user: User) -> None:
-    """Let ``user`` in: activated by staff (``actor``), or by its own activation link (the user). Call inside the
-    caller's write unit, with the user's row locked."""
+    """Let ``user`` in: activated by staff (``actor``), or by its own activation link (the user). Its other activation
+    links stop working: none may sign anyone in later. Call inside the caller's write unit, with the user's row locked."""
     user.active, user.deactivated_at = True, None
+    email_tokens.withdraw(user, EmailTokenPurpose.ACTIVATION)
     audit.record(actor, "user.activate", user, before={"active": False}, after={"active": True})
 
 

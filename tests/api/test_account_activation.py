@@ -172,3 +172,18 @@ def test_two_sign_ups_for_one_name_at_once_make_one_account(app):
     errors = run_together(app, sign_up, [("first@example.org",), ("second@example.org",)])
     assert len(errors) == 1 and isinstance(errors[0], ValidationFailed), errors
     assert db.session.query(User).filter(User.username_lower == "sione_t").count() == 1
+
+
+def test_a_link_of_an_account_already_active_signs_no_one_in(app, client, moderator):
+    user_id = browser_signup(client, NEW_ACCOUNT).json["user_id"]
+    token = issued_link(user_id)
+    users.activate(moderator, user_id)
+    stranger = app.test_client()
+    assert activate(stranger, token).status_code == 404
+    assert signed_in_username(stranger) is None
+
+
+def test_links_stop_working_once_staff_activate_every_account(client, staff_activation):
+    user_id = browser_signup(client, NEW_ACCOUNT).json["user_id"]
+    assert activate(client, issued_link(user_id)).status_code == 404
+    assert db.session.get(User, user_id).active is False
