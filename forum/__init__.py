@@ -34,6 +34,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     if not app.config["BASE_URL"]:
         raise ConfigurationError("FORUM_BASE_URL is not set: the links the forum mails and exports would lead nowhere. "
                                  "Set it to the address members reach the forum at, e.g. https://forum.example.org.")
+    app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")  # links add their paths, each starting with "/"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):

@@ -31,7 +31,7 @@ def test_production_without_a_base_url_refuses_to_start(monkeypatch, tmp_path):
 def test_production_takes_its_settings_from_forum_variables(monkeypatch, tmp_path):
     monkeypatch.setenv("FORUM_ENV", "production")
     monkeypatch.setenv("FORUM_SECRET_KEY", "from-the-environment")
-    monkeypatch.setenv("FORUM_BASE_URL", "https://forum.example.org")
+    monkeypatch.setenv("FORUM_BASE_URL", "https://forum.example.org/")
     monkeypatch.setenv("FORUM_DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite'}")
     monkeypatch.setenv("FORUM_MIN_POST_LENGTH", "5")
     app = create_app()
@@ -39,7 +39,7 @@ def test_production_takes_its_settings_from_forum_variables(monkeypatch, tmp_pat
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'prod.sqlite'}"
     assert app.config["MIN_POST_LENGTH"] == 5
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert app.config["BASE_URL"] == "https://forum.example.org"
+    assert app.config["BASE_URL"] == "https://forum.example.org"  # links add their paths, each starting with "/"
 
 
 def test_unknown_environment_name_is_refused(monkeypatch):

@@ -2,7 +2,7 @@
 import hmac
 import secrets
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
 
 from forum.extensions import login_manager
@@ -47,12 +47,24 @@ def csrf_token() -> str:
     return session[CSRF_TOKEN]
 
 
+_CSRF_EXEMPT: set = set()
+
+
+def csrf_exempt(view):
+    """A view whose writes act on no session's behalf: a key in the request, which the view checks, names what they
+    change (a mail's one-click unsubscribe comes from the mail provider, with no session and no token)."""
+    _CSRF_EXEMPT.add(view)
+    return view
+
+
 def check_csrf() -> None:
     """Writes not made with an API key must send back the session's CSRF token, as Discourse requires. A write that
     sends the header is an API request only if the key is good: checked here, not left to the view, which may never
     ask who the caller is (a sign-in, a sign-up) and so would run without either check."""
     if request.method in SAFE_METHODS or request.routing_exception:
         return  # (an unknown path or method is reported as such, not as a CSRF failure)
+    if current_app.view_functions.get(request.endpoint) in _CSRF_EXEMPT:
+        return
     if request.headers.get("Api-Key"):
         if current_actor() is None:  # a bad key raises in the loader; None: Flask-Login answered from a cookie
             raise NotAllowed(authentication.INVALID_KEY)

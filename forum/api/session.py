@@ -11,7 +11,7 @@ from forum.api.routing import json_route
 from forum.api.serializers.users import current_user
 from forum.extensions import limiter
 from forum.models import User
-from forum.services import authentication, guardian, notifications, review, users
+from forum.services import activations, authentication, guardian, notifications, review, users
 from forum.services.errors import NotAllowed, NotFound, ServiceError
 
 bp = Blueprint("session", __name__)
@@ -76,7 +76,8 @@ def sign_in():
         # As Discourse's not_activated answer: the client may offer to mail the link again, which this browser may ask.
         session[ACTIVATING_USER] = refusal.user_id
         body, status = error_response(refusal.messages, refusal.error_type, refusal.status_code)
-        return {**body, "reason": "not_activated", "sent_to_email": refusal.email, "current_email": refusal.email}, status
+        mailed = {"sent_to_email": refusal.email, "current_email": refusal.email} if activations.by_email() else {}
+        return {**body, "reason": "not_activated", **mailed}, status
     start_session(token)
     return {"user": _current_user(user)}
 

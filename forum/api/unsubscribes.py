@@ -1,6 +1,7 @@
 """The page a notification mail's unsubscribe link opens (/email/unsubscribe/{key}, Discourse's path)."""
 from flask import Blueprint, Response
 
+from forum.api.auth import csrf_exempt
 from forum.api.link_pages import link_page, link_view, page_args
 from forum.models import User
 from forum.services import unsubscribes
@@ -10,8 +11,9 @@ bp = Blueprint("unsubscribes", __name__)
 
 
 @bp.route("/email/unsubscribe/<key>", methods=["GET", "POST"])
+@csrf_exempt  # the signed key names whose mail stops; mail providers post RFC 8058's one-click unsubscribe here
 def unsubscribe_page(key: str):
-    """Opening it shows whose mail stops; its button stops it."""
+    """Opening it shows whose mail stops; its button (or a mail provider's one-click POST) stops it."""
     return link_view(lambda: unsubscribes.member_of(key), lambda: unsubscribes.unsubscribe(key), _page)
 
 

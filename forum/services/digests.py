@@ -450,7 +450,7 @@ def _read(row: Row) -> _ReadPost:
 def permalink(topic_id: int, slug: str, post_number: int | None = None, *, redacted: bool) -> str:
     """The post's (or, without a number, the topic's) address; redacted digests leave the slug out, since a
     title may name someone."""
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = current_app.config["BASE_URL"]
     path = f"/t/{topic_id}" if redacted else f"/t/{slug}/{topic_id}"
     return f"{base}{path}/{post_number}" if post_number is not None else f"{base}{path}"
 

@@ -105,7 +105,7 @@ def email_notification(notification_id: int) -> bool:
         topic = post.topic
         item.emailed_at = utcnow()
         unsubscribe = unsubscribes.link_for(user)
-        mail.queue(user.email, "notification", headers={"List-Unsubscribe": f"<{unsubscribe}>"}, user=user, topic=topic,
+        mail.queue(user.email, "notification", headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}, user=user, topic=topic,
                    author=item.data["display_username"], deed=MAILED_DEEDS[item.notification_type],
                    excerpt=excerpt(post.cooked, MAILED_EXCERPT_LENGTH), unsubscribe=unsubscribe,
                    link=f"{current_app.config['BASE_URL']}/t/{topic.slug}/{topic.id}/{post.post_number}")

@@ -14,17 +14,18 @@ _SALT = "forum.unsubscribe"
 
 
 def link_for(user: User) -> str:
-    return current_app.config["BASE_URL"] + UNSUBSCRIBE_PATH + _signer().dumps(user.id)
+    """The member's id and when the account was made: an id a deleted account leaves free names the next one too."""
+    return current_app.config["BASE_URL"] + UNSUBSCRIBE_PATH + _signer().dumps([user.id, user.created_at.isoformat()])
 
 
 def member_of(key: str) -> User:
     """The member an unsubscribe link names; NotFound for a key the forum did not sign, or a member gone since."""
     try:
-        user_id = _signer().loads(key)
-    except BadSignature:
-        user_id = None
+        user_id, created_at = _signer().loads(key)
+    except (BadSignature, TypeError, ValueError):
+        user_id = created_at = None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None:
+    if user is None or user.created_at.isoformat() != created_at:
         raise NotFound("This unsubscribe link is not one the forum sent.")
     return user
 

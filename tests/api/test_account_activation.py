@@ -122,8 +122,10 @@ def test_an_account_staff_deactivated_is_not_activated_by_a_link(client, moderat
     assert sign_in(client, "sione_t", NEW_ACCOUNT["password"]).status_code == 200
 
 
-def test_with_staff_activation_nothing_is_mailed(client, staff_activation):
+def test_with_staff_activation_nothing_is_mailed(app, client, staff_activation):
     response = browser_signup(client, NEW_ACCOUNT)
+    refused = sign_in(app.test_client(), "sione_t", NEW_ACCOUNT["password"])
+    assert refused.json["reason"] == "not_activated" and "sent_to_email" not in refused.json
     assert response.json["message"] == "Your account has been created. A staff member will activate it; then you can log in."
     assert activation_links(response.json["user_id"]) == []
     refused = resend(client, "sione_t")

@@ -114,6 +114,7 @@ def test_a_worker_mails_an_unread_reply_after_the_delay(make_user, notifications
     assert f"/t/{topic.slug}/{topic.id}/2" in body
     unsubscribe = re.search(r"http://\S+/email/unsubscribe/\S+", body).group(0)
     assert message["List-Unsubscribe"].strip() == f"<{unsubscribe}>"  # (a long header is folded after its colon)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert worker.poll() is None, "the worker died"
 
 
@@ -123,7 +124,6 @@ def test_the_unsubscribe_link_shows_whose_mail_stops_and_its_button_stops_it(app
     assert page.status_code == 200 and "<strong>member</strong>" in page.get_data(as_text=True)
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert db.session.get(User, member.id).email_level == EmailLevel.ONLY_WHEN_AWAY  # opening it changes nothing
-    assert client.post(f"/email/unsubscribe/{key}").status_code == 403  # no CSRF token
     authenticity_token = re.search(r'name="authenticity_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
     done = client.post(f"/email/unsubscribe/{key}", data={"authenticity_token": authenticity_token})
     assert done.status_code == 200 and "is mailed no more notifications" in done.get_data(as_text=True)
@@ -131,8 +131,25 @@ def test_the_unsubscribe_link_shows_whose_mail_stops_and_its_button_stops_it(app
     assert db.session.get(User, member.id).email_level == EmailLevel.NEVER
 
 
-@pytest.mark.parametrize("key", ["not-a-key", URLSafeSerializer("another secret", salt="forum.unsubscribe").dumps(1),
-                                 URLSafeSerializer("testing-only-secret", salt="another.purpose").dumps(1)])
+@pytest.mark.parametrize("key", ["not-a-key", URLSafeSerializer("another secret", salt="forum.unsubscribe").dumps([1, "x"]),
+                                 URLSafeSerializer("testing-only-secret", salt="another.purpose").dumps([1, "x"]),
+                                 URLSafeSerializer("testing-only-secret", salt="forum.unsubscribe").dumps(1)])
 def test_a_key_the_forum_did_not_sign_for_this_names_nobody(client, member, key):
     page = client.get(f"/email/unsubscribe/{key}")
     assert page.status_code == 404 and "<form" not in page.get_data(as_text=True)
+
+
+def test_a_mail_providers_one_click_post_stops_the_mail_without_a_session(app, member):
+    """RFC 8058: the provider posts List-Unsubscribe=One-Click to the link, with no cookie and no CSRF token."""
+    key = unsubscribes.link_for(member).rsplit("/", 1)[1]
+    response = app.test_client().post(f"/email/unsubscribe/{key}", data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert db.session.get(User, member.id).email_level == EmailLevel.NEVER
+    other_writes = app.test_client().post("/session/forgot_password.json", json={"login": "member"})
+    assert other_writes.status_code == 403  # every other write still needs its token
+
+
+def test_a_key_names_no_later_account_that_takes_the_same_id(client, member):
+    key = unsubscribes.link_for(member).rsplit("/", 1)[1]
+    set_columns(User, member.id, created_at=utcnow())  # as an account made anew under the id would be
+    assert client.get(f"/email/unsubscribe/{key}").status_code == 404
