@@ -7,13 +7,11 @@ restricted content never shows through a number.
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from forum.content import cook
 from forum.database import write_unit
@@ -21,7 +19,7 @@ from forum.extensions import db
 from forum.models import Category, Group, Post, PostAction, PostActionType, Topic, User, category_groups
 from forum.models.base import utcnow
 from forum.services import audit, events, groups, guardian, posts
-from forum.services.errors import NotFound, ValidationFailed
+from forum.services.errors import NotFound, ValidationFailed, refusing_duplicates
 from forum.services.slugs import slugify
 
 MAX_NAME_LENGTH = 50  # Discourse's limit, and the column's
@@ -499,13 +497,3 @@ def _snapshot(category: Category) -> dict:
             db.session.scalars(select(category_groups.c.group_id).where(category_groups.c.category_id == category.id))
         ),
     }
-
-
-@contextmanager
-def refusing_duplicates(what: str):
-    """Two changes saving the same unique name at the same moment: the database's unique constraint decides,
-    and the loser hears why instead of getting a server error."""
-    try:
-        yield
-    except IntegrityError:
-        raise ValidationFailed(f"{what} was just taken by another change; please try again.") from None

@@ -2,14 +2,12 @@
 address is told once it changed. Until then the account keeps its address (and signs in, and resets its password, by
 it); only the newest link works, once, for EMAIL_TOKEN_VALID_HOURS."""
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
-
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import EmailToken, EmailTokenPurpose, User
 from forum.models.base import utcnow
 from forum.services import audit, email_tokens, guardian, mail, users
-from forum.services.errors import ValidationFailed
+from forum.services.errors import ValidationFailed, refusing_duplicates
 
 CONFIRM_PATH = "/u/confirm-new-email/"
 ALREADY_IN_USE = "That email address is already in use."
@@ -40,16 +38,13 @@ def check_link(token: str) -> EmailToken:
 def confirm(token: str) -> User:
     """The new address becomes the account's; the old one is told. Refused if another account took the address
     meanwhile (the link then stays usable, should that account let it go)."""
-    try:
-        with write_unit(db.session):
-            link = email_tokens.find_usable(token, EmailTokenPurpose.EMAIL_CHANGE, lock=True)
-            user = link.user
-            if users.find_by_email(link.email) is not None:
-                raise ValidationFailed(ALREADY_IN_USE)
-            old_email, user.email, link.used_at = user.email, link.email, utcnow()
-            db.session.flush()  # two accounts confirming one address at once: the unique constraint tells the second
-            audit.record(user, "user.change_email", user)
-            mail.queue(old_email, "email_changed", user=user)
-    except IntegrityError:
-        raise ValidationFailed(ALREADY_IN_USE) from None
+    with refusing_duplicates("That email address"), write_unit(db.session):
+        link = email_tokens.find_usable(token, EmailTokenPurpose.EMAIL_CHANGE, lock=True)
+        user = link.user
+        if users.find_by_email(link.email) is not None:
+            raise ValidationFailed(ALREADY_IN_USE)
+        old_email, user.email, link.used_at = user.email, link.email, utcnow()
+        db.session.flush()  # two accounts confirming one address at once: the unique constraint tells the second
+        audit.record(user, "user.change_email", user)
+        mail.queue(old_email, "email_changed", user=user)
     return user

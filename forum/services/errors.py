@@ -1,4 +1,7 @@
 """Errors a service raises; the API renders each as Discourse does: ``{"errors": [...], "error_type": ...}``."""
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError
 
 
 class ServiceError(Exception):
@@ -47,3 +50,13 @@ class Conflict(ServiceError):
 
     status_code = 409
     error_type = "conflict"
+
+
+@contextmanager
+def refusing_duplicates(what: str):
+    """Two changes saving the same unique name at the same moment: the database's unique constraint decides,
+    and the loser hears why instead of getting a server error."""
+    try:
+        yield
+    except IntegrityError:
+        raise ValidationFailed(f"{what} was just taken by another change; please try again.") from None

@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, delete, func, select, true
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Category, Group, Role, User, category_groups, group_users
-from forum.services import audit, categories, events, guardian, users
-from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
+from forum.services import audit, events, guardian, users
+from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed, refusing_duplicates
 
 # Discourse's group name rule: 3 to 20 letters, digits, '_', '.' or '-', starting and ending with a letter,
 # digit or '_'.
@@ -89,7 +89,7 @@ def create_group(
     not keep: one that is not empty is refused rather than dropped."""
     guardian.ensure_admin(actor)
     name = (name or "").strip()
-    with categories.refusing_duplicates("That group name"), write_unit(db.session):
+    with refusing_duplicates("That group name"), write_unit(db.session):
         events.publish_site_changed()
         errors = _name_errors(name)
         full_name = _checked_full_name(full_name, errors)
@@ -110,7 +110,7 @@ def update_group(
 ) -> Group:
     """Rename the group or set its full name (empty clears it); what is None stays. ``bio`` as in ``create_group``."""
     guardian.ensure_admin(actor)
-    with categories.refusing_duplicates("That group name"), write_unit(db.session):
+    with refusing_duplicates("That group name"), write_unit(db.session):
         group = get_group(group_id, lock=ROW_LOCK)
         events.publish_site_changed()
         before = {"name": group.name, "full_name": group.full_name}

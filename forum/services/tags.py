@@ -11,7 +11,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Tag, TagGroup, Topic, User, tag_group_memberships, topic_tags
 from forum.services import audit, categories, events, guardian
-from forum.services.errors import NotFound, ValidationFailed
+from forum.services.errors import NotFound, ValidationFailed, refusing_duplicates
 
 # Discourse's DiscourseTagging::TAGS_FILTER_REGEXP: characters a tag name never keeps. Its source is what
 # GET /site.json sends clients as ``tags_filter_regexp``.
@@ -181,7 +181,7 @@ def create_tag_group(actor: User | None, *, name: str | None, tag_names: Iterabl
     guardian.ensure_staff(actor)
     name = (name or "").strip()
     tag_names = list(tag_names)
-    with categories.refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
+    with refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
         _validate_tag_group(name, tag_names, current=None)
         tag_group = TagGroup(name=name, one_per_topic=one_per_topic)
         tag_group.tags = find_or_create_tags(tag_names)
@@ -205,7 +205,7 @@ def update_tag_group(
     guardian.ensure_staff(actor)
     name = tag_group.name if name is None else name.strip()
     tag_names = None if tag_names is None else list(tag_names)
-    with categories.refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
+    with refusing_duplicates("That tag group name or tag name"), write_unit(db.session):
         events.publish_tag_group_changed(tag_group.id)
         _validate_tag_group(name, tag_names or [], current=tag_group)
         before = _snapshot(tag_group)
@@ -233,7 +233,7 @@ def rename_tag(actor: User | None, name: str, new_name: str | None) -> Tag:
         return tag
     if db.session.scalar(select(Tag.id).where(Tag.name == wanted)) is not None:
         raise ValidationFailed(f"Name {wanted!r} has already been taken.")
-    with categories.refusing_duplicates("That tag name"), write_unit(db.session):
+    with refusing_duplicates("That tag name"), write_unit(db.session):
         before = {"name": tag.name}
         tag.name = wanted
         db.session.flush()

@@ -33,7 +33,7 @@ from forum.models import (
 from forum.models.post_actions import FLAG_TYPES
 from forum.models.base import parse_utc, utcnow
 from forum.services import audit, email_tokens, events, groups, guardian, mentions, notifications, reading, sessions
-from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
+from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed, refusing_duplicates
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
 # characters in a row, and no ending that reads as a file (/u/boss.json would show the user "boss").
@@ -56,7 +56,6 @@ MAX_PASSWORD_LENGTH = 200
 MAX_NAME_LENGTH = 255
 MAX_EMAIL_LENGTH = 254
 MAX_SUSPEND_REASON_LENGTH = 300
-TAKEN_MEANWHILE = "That username or email address was taken a moment ago by another account."
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory parameters.
 _hashers: dict[tuple[int, int], PasswordHasher] = {}
@@ -123,23 +122,19 @@ def create_user(
     errors = _validate_new_user(username, email, password, name, role, is_bot)
     if errors:
         raise ValidationFailed(*errors)
-    try:
-        with write_unit(db.session):
-            user = User(
-                username=username,
-                email=email.lower() if email else None,
-                name=name,
-                role=role,
-                is_bot=is_bot,
-                active=active,
-                password_hash=_password_hasher().hash(password) if password else None,
-            )
-            db.session.add(user)
-            db.session.flush()
-            audit.record(created_by, "user.create", user, after={"username": username, "role": role, "active": active})
-    except IntegrityError:  # another sign-up took the name or the address since the checks: they now say which
-        db.session.rollback()  # done already, unless this unit joined a caller's, which the refusal rolls back too
-        raise ValidationFailed(*_validate_new_user(username, email, password, name, role, is_bot) or [TAKEN_MEANWHILE]) from None
+    with refusing_duplicates("That username or email address"), write_unit(db.session):
+        user = User(
+            username=username,
+            email=email.lower() if email else None,
+            name=name,
+            role=role,
+            is_bot=is_bot,
+            active=active,
+            password_hash=_password_hasher().hash(password) if password else None,
+        )
+        db.session.add(user)
+        db.session.flush()
+        audit.record(created_by, "user.create", user, after={"username": username, "role": role, "active": active})
     return user
 
 
@@ -512,16 +507,13 @@ def change_username(actor: User | None, username: str, new_username: str) -> Use
         raise ValidationFailed(f"Username {new_username!r} is reserved.")
     if new_username == user.username:
         return user
-    try:
-        with write_unit(db.session):
-            user = _get_for_update(user.id)
-            before = {"username": user.username}
-            renamed = _rename(user, new_username)
-            db.session.flush()
-            audit.record(actor, "user.change_username", user, before=before, after={"username": new_username},
-                         context={"posts_whose_mentions_were_renamed": renamed})
-    except IntegrityError:  # another account took the name since the check
-        raise ValidationFailed(username_error(new_username, renaming=user) or TAKEN_MEANWHILE) from None
+    with refusing_duplicates("That username"), write_unit(db.session):
+        user = _get_for_update(user.id)
+        before = {"username": user.username}
+        renamed = _rename(user, new_username)
+        db.session.flush()
+        audit.record(actor, "user.change_username", user, before=before, after={"username": new_username},
+                     context={"posts_whose_mentions_were_renamed": renamed})
     return user
 
 
