@@ -15,14 +15,16 @@ import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import EmailTokenPurpose
-from forum.services import email_tokens, users
+from forum.models import EmailLevel, EmailTokenPurpose, User
+from forum.services import email_tokens, unsubscribes, users
 from tests.api.demo_dialogue import APPROVED, DIALOGUE
+from tests.api.factories import set_columns
 from tests.databases import unavailable
 from tests.xss_corpus import ALLOWED_TAGS, DANGEROUS_SCHEMES, PAYLOADS, URL_ATTRIBUTES, payload_topic
 
@@ -245,3 +247,26 @@ def test_new_address_page_in_chromium_changes_nothing_until_confirmed(live_serve
     assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
     db.session.rollback()
     assert users.find_by_email("amara@ngo.example.org").id == member.id
+
+
+@pytest.mark.parametrize("kind", ["activation", "unsubscribe"])
+def test_activation_and_unsubscribe_pages_in_chromium_act_only_on_their_button(live_server, visit, make_user, kind):
+    waiting = make_user(username="waiting")
+    if kind == "activation":
+        set_columns(User, waiting.id, active=False)
+        with write_unit(db.session):
+            path = "/u/activate-account/" + email_tokens.issue(db.session.get(User, waiting.id), EmailTokenPurpose.ACTIVATION, waiting.email)
+    else:
+        path = urlsplit(unsubscribes.link_for(waiting)).path
+    seen = visit(live_server + path)
+    assert seen.status == 200 and seen.page.locator("form strong").first.inner_text() == "waiting"
+    db.session.rollback()
+    assert (db.session.get(User, waiting.id).active, db.session.get(User, waiting.id).email_level) == (
+        kind != "activation", EmailLevel.ONLY_WHEN_AWAY)  # opening the page changed nothing
+    with seen.page.expect_navigation():
+        seen.page.click("button[type=submit]")
+    assert "waiting" in seen.page.locator("[role=status]").inner_text()
+    assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
+    db.session.rollback()
+    user = db.session.get(User, waiting.id)
+    assert user.active if kind == "activation" else user.email_level == EmailLevel.NEVER
