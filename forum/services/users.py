@@ -187,10 +187,13 @@ def _name_error(name: str) -> str | None:
 
 
 def update_profile(actor: User | None, username: str, *, name: str | None, email_level: int | None = None) -> User:
-    """Discourse's PUT /u/{username}: the display name (blank clears it) and the email preference (its user option
-    email_level), by the user or staff; staff changing someone else's leave an audit record. None changes nothing."""
+    """Discourse's PUT /u/{username}: the display name (blank clears it), by the user or staff, and the email preference
+    (its user option email_level), a preference like the bots' (the member's own, or anyone's for admins); changing
+    someone else's leaves an audit record. None changes nothing."""
     user = get_listed_user(actor, username)
     guardian.ensure_can_edit_user(actor, user)
+    if email_level is not None:
+        guardian.ensure_can_change_preferences(actor, user)
     before, after = {}, {}
     if name is not None:
         name = " ".join(name.split()) or None
@@ -451,8 +454,9 @@ ANONYMIZED_EMAIL_DOMAIN = "anonymized.invalid"
 def anonymize(actor: User | None, user_id: int) -> User:
     """Discourse's anonymize: the account keeps its posts, which nothing a member wrote may lose, but nothing that
     names the person: a random username ("anon" and 8 hex digits), also where others @mentioned them, no name, a
-    placeholder address, no password, no sessions, no API keys, no mailed link that works. The audit log, which cannot be changed, still holds what earlier
-    entries recorded (the username the account was created with, names it was given)."""
+    placeholder address, no password, no sessions, no API keys, no mailed link that works. The audit log, which cannot
+    be changed, still holds what earlier entries recorded (the username the account was created with, names it was
+    given)."""
     guardian.ensure_staff(actor)
     with write_unit(db.session):
         user = _get_for_update(user_id)
@@ -481,7 +485,7 @@ def delete_user(actor: User | None, user_id: int, *, delete_posts: bool = False)
             user = _get_for_update(user_id)
             guardian.ensure_can_delete_user(actor, user)
             username = user.username
-            if delete_posts or db.session.scalar(select(Post.id).where(Post.user_id == user.id).limit(1)) is not None:
+            if delete_posts or _has_posts(user):
                 raise NotAllowed(f"{username} has written posts, which are kept: anonymize the account instead.")
             # A statement, not the session's delete: the database's ON DELETE rules apply, where the session would set
             # the API keys' user_id to NULL, which would make them keys for acting as anyone.
@@ -519,8 +523,12 @@ def change_username(actor: User | None, username: str, new_username: str) -> Use
 
 def _settled(user: User) -> bool:
     """Whether others know ``user`` by their name: the account is past USERNAME_CHANGE_PERIOD_DAYS and has posts."""
-    return (user.created_at < utcnow() - timedelta(days=current_app.config["USERNAME_CHANGE_PERIOD_DAYS"])
-            and db.session.scalar(select(Post.id).where(Post.user_id == user.id).limit(1)) is not None)
+    return user.created_at < utcnow() - timedelta(days=current_app.config["USERNAME_CHANGE_PERIOD_DAYS"]) and _has_posts(user)
+
+
+def _has_posts(user: User) -> bool:
+    """Whether ``user`` wrote a post, even one deleted since."""
+    return db.session.scalar(select(Post.id).where(Post.user_id == user.id).limit(1)) is not None
 
 
 def _rename(user: User, new_username: str) -> int:
@@ -550,18 +558,18 @@ class Penalty:
     at: str
     till: str
     reason: str
+    in_force: str  # the User property that says whether it lasts (User.is_suspended)
     ensure_can_impose: Callable[[User | None, User], None]
     ensure_can_lift: Callable[[User | None, User], None]
 
     def is_on(self, user: User) -> bool:
-        till = getattr(user, self.till)
-        return till is not None and till > utcnow()
+        return getattr(user, self.in_force)
 
 
 SUSPENSION = Penalty("suspend", "suspended", "suspend_until", "suspended_at", "suspended_till", "suspend_reason",
-                     guardian.ensure_can_suspend, guardian.ensure_can_unsuspend)
+                     "is_suspended", guardian.ensure_can_suspend, guardian.ensure_can_unsuspend)
 SILENCE = Penalty("silence", "silenced", "silenced_till", "silenced_at", "silenced_till", "silence_reason",
-                  guardian.ensure_can_silence, guardian.ensure_can_unsilence)
+                  "is_silenced", guardian.ensure_can_silence, guardian.ensure_can_unsilence)
 
 
 def suspend(actor: User | None, user_id: int, *, until: str | None, reason: str | None) -> User:
@@ -836,7 +844,7 @@ class UserList:
 def _flag_condition(flag: str) -> ColumnElement[bool]:
     return {
         "active": User.is_active,
-        "new": User.active == false(),  # signed up, waiting for staff to activate them
+        "new": User.active == false(),  # waiting for their activation (by mail or by staff), or deactivated
         "staff": User.role.in_((Role.ADMIN, Role.MODERATOR)),
         "suspended": User.is_suspended,
         "blocked": User.is_silenced,

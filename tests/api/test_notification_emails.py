@@ -8,7 +8,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import EmailLevel, Notification, NotificationLevel, Post, User
+from forum.models import EmailLevel, Notification, NotificationLevel, Post, Role, User
 from forum.models.base import utcnow
 from forum.services import notifications, posts, reading, topics, unsubscribes, users
 from tests.api.factories import set_columns
@@ -153,3 +153,12 @@ def test_a_key_names_no_later_account_that_takes_the_same_id(client, member):
     key = unsubscribes.link_for(member).rsplit("/", 1)[1]
     set_columns(User, member.id, created_at=utcnow())  # as an account made anew under the id would be
     assert client.get(f"/email/unsubscribe/{key}").status_code == 404
+
+
+def test_a_members_email_level_is_theirs_or_an_admins_to_change(client, auth_headers, member, moderator, make_user):
+    """A preference, as the bots' opt-out: moderators edit a member's name, not their mail."""
+    admin = make_user(Role.ADMIN, "admin")
+    refused = client.put("/u/member.json", json={"email_level": 2}, headers=auth_headers(moderator))
+    assert refused.status_code == 403 and refused.json["errors"] == ["You can only change your own preferences."]
+    assert client.put("/u/member.json", json={"email_level": 0}, headers=auth_headers(admin)).status_code == 200
+    assert db.session.get(User, member.id).email_level == EmailLevel.ALWAYS
