@@ -1,14 +1,14 @@
 """Activating a new account: the page its activation mail links to (/u/activate-account/{token}, Discourse's path),
 PUT /u/activate-account/{token} for clients, and Discourse's POST /u/action/send_activation_email for a new link."""
-from flask import Blueprint, Response, current_app, request, session
+from flask import Blueprint, Response, current_app, session
 
-from forum.api.auth import ACTIVATING_USER, current_actor, start_session
+from forum.api.auth import ACTIVATING_USER, current_actor, sign_in_from_link
 from forum.api.link_pages import link_page, link_view, page_args
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.extensions import limiter
 from forum.models import User
-from forum.services import activations, sessions
+from forum.services import activations
 from forum.services.errors import ServiceError
 
 bp = Blueprint("activations", __name__)
@@ -19,8 +19,7 @@ def activate(token: str):
     """As Discourse: the account activated, its owner is signed in."""
     user = activations.activate(token)
     session.pop(ACTIVATING_USER, None)
-    if user.is_active:
-        start_session(sessions.open_session(user, client_ip=request.remote_addr, user_agent=request.user_agent.string))
+    sign_in_from_link(user)
     return {"success": "OK"}
 
 

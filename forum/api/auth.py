@@ -76,6 +76,12 @@ def check_csrf() -> None:
         raise NotAllowed("BAD CSRF")
 
 
+def sign_in_from_link(user: User) -> None:
+    """A mailed link (a reset, an activation) proved the account is this browser's: sign it in, if it may sign in."""
+    if user.is_active:
+        start_session(sessions.open_session(user, client_ip=request.remote_addr, user_agent=request.user_agent.string))
+
+
 def start_session(token: str) -> None:
     session.clear()  # a fresh session at sign-in: nothing from before carries over
     session[SESSION_TOKEN] = token

@@ -2,7 +2,7 @@
 the mailed link opens (/u/password-reset/{token}, Discourse's own path for it): a form for the new password."""
 from flask import Blueprint, Response, current_app, request
 
-from forum.api.auth import start_session
+from forum.api.auth import sign_in_from_link
 from forum.api.link_pages import link_page, link_view, page_args
 from forum.api.params import params
 from forum.api.routing import json_route
@@ -10,7 +10,7 @@ from forum.api.serializers.users import failure_result
 from forum.api.session import login_account
 from forum.extensions import limiter
 from forum.models import User
-from forum.services import password_resets, sessions, users
+from forum.services import password_resets, users
 from forum.services.errors import ServiceError
 
 bp = Blueprint("password_resets", __name__)
@@ -44,8 +44,7 @@ def reset_password(token: str):
         user = password_resets.reset_password(token, password)
     except ServiceError as failure:
         return failure_result(failure), failure.status_code
-    if user.is_active:
-        start_session(sessions.open_session(user, client_ip=request.remote_addr, user_agent=request.user_agent.string))
+    sign_in_from_link(user)
     return {"success": True, "message": PASSWORD_CHANGED, "requires_approval": not user.is_active, "redirect_to": "/"}
 
 
