@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from math import ceil
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from forum.content import cook
 from forum.database import ROW_LOCK, after_commit, write_unit
@@ -206,8 +206,11 @@ def change_timestamp(actor: User, topic: Topic, timestamp: str) -> Topic:
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=ROW_LOCK)
         before, shift, now = topic.created_at, moment - topic.created_at, utcnow()
-        for post in db.session.scalars(select(Post).where(Post.topic_id == topic.id)):
-            post.created_at = moment if post.post_number == 1 else min(post.created_at + shift, now)
+        # One statement for the whole topic (executemany by primary key), reading only the posts' times.
+        moved = [{"id": post_id, "created_at": moment if number == 1 else min(created_at + shift, now)}
+                 for post_id, number, created_at in db.session.execute(
+                     select(Post.id, Post.post_number, Post.created_at).where(Post.topic_id == topic.id))]
+        db.session.execute(update(Post), moved)
         topic.created_at = moment
         db.session.flush()
         last_posted_at = db.session.scalar(select(func.max(Post.created_at)).where(
