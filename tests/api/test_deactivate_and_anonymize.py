@@ -3,7 +3,7 @@ while their posts stay, as Discourse's admins do."""
 import pytest
 
 from forum.extensions import db
-from forum.models import ApiKey, AuditLogEntry, Role, User
+from forum.models import ApiKey, AuditLogEntry, User
 from forum.services import bots, users
 from tests.api.spec import assert_matches_spec
 from tests.api.test_posts import post_of

@@ -15,7 +15,7 @@ from forum.models.base import utcnow
 from forum.services import email_tokens, mail, password_resets, sessions, users
 from tests.api.factories import set_columns
 from tests.api.spec import assert_matches_spec
-from tests.api.test_session import PASSWORD, assert_rate_limited, csrf, from_ip, limits_on, sign_in, signed_in_username
+from tests.api.test_session import PASSWORD, csrf, from_ip, limits_on, signed_in_username
 from tests.conftest import wait_until
 
 NEW_PASSWORD = "a brand new passphrase"
