@@ -141,8 +141,7 @@ def with_username_renamed(raw: str, old: str, new: str) -> str:
     old = old.lower()
 
     def renamed(match: re.Match) -> str:
-        is_mention = match[1].lower() == old and raw[match.start() - 1:match.start()] != "/"
-        return "@" + new if is_mention else match[0]
+        return "@" + new if match[1].lower() == old and not _in_link_path(raw, match) else match[0]
 
     quoted = re.compile(r'(\[quote=")' + re.escape(old) + r'(?=[,"])', re.IGNORECASE)
     return quoted.sub(lambda match: match[1] + new, MENTION.sub(renamed, raw))
@@ -152,4 +151,9 @@ def mentioned_usernames(cooked: str) -> list[str]:
     """The usernames ``cooked`` @mentions in its author's own words (not in quotes or code, nor a handle in a link's
     path such as mastodon.social/@name), lowercased, each once, in the order they first appear."""
     text = plain_text(cooked, without_quotes=True, without_code=True)
-    return list(dict.fromkeys(match[1].lower() for match in MENTION.finditer(text) if text[match.start() - 1:match.start()] != "/"))
+    return list(dict.fromkeys(match[1].lower() for match in MENTION.finditer(text) if not _in_link_path(text, match)))
+
+
+def _in_link_path(text: str, match: re.Match) -> bool:
+    """Whether a MENTION match is a handle in a link's path (mastodon.social/@name), which names no member here."""
+    return text[match.start() - 1:match.start()] == "/"
