@@ -274,7 +274,7 @@ def _adjust_topic_counts(post: Post, delta: int) -> None:
     Discourse's Topic.reset_highest: a deleted last post's author and time are no longer the topic's, and nobody is
     left with it unread."""
     counted = post.post_type != PostType.WHISPER
-    values = {"posts_count": Topic.posts_count + (delta if counted else 0), **_last_live_post(post.topic_id)}
+    values = {"posts_count": Topic.posts_count + (delta if counted else 0), **last_live_post_columns(post.topic_id)}
     if counted and post.like_count:
         # The topic's likes are its live posts' (Discourse's Topic#update_action_counts): the post's row lock, held
         # here, keeps its like_count still, and a deleted post cannot be liked or unliked.
@@ -292,8 +292,9 @@ def _adjust_topic_counts(post: Post, delta: int) -> None:
     events.publish_topic_changed(post.topic_id)
 
 
-def _last_live_post(topic_id: int) -> dict:
-    """The topic's columns that name its last live post, as subqueries of the UPDATE that counts a post in or out."""
+def last_live_post_columns(topic_id: int) -> dict:
+    """The topic's columns that name its last live post, as subqueries of an UPDATE of the topic (a post counted in or
+    out, posts moved in time)."""
     live = (Post.topic_id == topic_id) & Post.deleted_at.is_(None)
     last_reply = select(Post).where(live, Post.post_type.in_(REPLY_TYPES)).order_by(Post.post_number.desc()).limit(1).subquery()
     return {

@@ -211,11 +211,9 @@ def change_timestamp(actor: User, topic: Topic, timestamp: str) -> Topic:
                  for post_id, number, created_at in db.session.execute(
                      select(Post.id, Post.post_number, Post.created_at).where(Post.topic_id == topic.id))]
         db.session.execute(update(Post), moved)
-        topic.created_at = moment
-        db.session.flush()
-        last_posted_at = db.session.scalar(select(func.max(Post.created_at)).where(
-            Post.topic_id == topic.id, Post.deleted_at.is_(None), Post.post_type.in_(posts.REPLY_TYPES)))
-        topic.last_posted_at = topic.bumped_at = last_posted_at or moment
+        last_post = posts.last_live_post_columns(topic.id)
+        db.session.execute(update(Topic).where(Topic.id == topic.id)
+                           .values(created_at=moment, bumped_at=last_post["last_posted_at"], **last_post))
         events.publish_topic_changed(topic.id)
         audit.record(actor, "topic.change_timestamp", topic, before={"created_at": before.isoformat()},
                      after={"created_at": moment.isoformat()})
