@@ -16,6 +16,9 @@ class Role(StrEnum):
     MEMBER = "member"
 
 
+STAFF_ROLES = (Role.ADMIN, Role.MODERATOR)
+
+
 class EmailLevel(IntEnum):
     """Discourse's user option email_level: when a member is mailed their notifications."""
 
@@ -58,15 +61,20 @@ class User(UserMixin, Base):
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="user", foreign_keys="ApiKey.user_id")
 
-    @property
+    # Each rule once, for a loaded user and in queries alike (hybrid properties).
+
+    @hybrid_property
     def is_staff(self) -> bool:
-        return self.role in (Role.ADMIN, Role.MODERATOR)
+        return self.role in STAFF_ROLES
+
+    @is_staff.inplace.expression
+    @classmethod
+    def _is_staff_expression(cls) -> ColumnElement[bool]:
+        return cls.role.in_(STAFF_ROLES)
 
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
-
-    # Each rule once, for a loaded user and in queries alike (hybrid properties).
 
     @hybrid_property
     def is_suspended(self) -> bool:

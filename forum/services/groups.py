@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, delete, func, select, true
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
-from forum.models import Category, Group, Role, User, category_groups, group_users
+from forum.models import Category, Group, User, category_groups, group_users
 from forum.services import audit, events, guardian, users
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed, refusing_duplicates
 
@@ -76,7 +76,7 @@ def staff_members() -> tuple[list[User], list[User]]:
     first."""
     staff = db.session.scalars(
         select(User)
-        .where(User.role.in_((Role.ADMIN, Role.MODERATOR)), User.is_bot.is_(False))
+        .where(User.is_staff, User.is_bot.is_(False))
         .order_by(User.last_seen_at.desc().nulls_last(), User.id)
     ).all()
     return [user for user in staff if user.is_admin], [user for user in staff if not user.is_admin]

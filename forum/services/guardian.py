@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from forum.extensions import db
-from forum.models import Category, Post, Role, Topic, User, category_groups, group_users
+from forum.models import Category, Post, Topic, User, category_groups, group_users
 from forum.services.errors import NotAllowed, NotFound, NotLoggedIn
 
 
@@ -326,9 +326,8 @@ def ensure_can_see_topic(user: User | None, topic: Topic) -> None:
 def topic_readers(topic: Topic, user_ids: Collection[int]) -> set[int]:
     """Of ``user_ids``, those ensure_can_see_topic lets open ``topic``, in one query."""
     query = select(User.id).where(User.id.in_(user_ids))
-    staff = User.role.in_((Role.ADMIN, Role.MODERATOR))
     if topic.is_deleted:
-        return set(db.session.scalars(query.where(staff)))
+        return set(db.session.scalars(query.where(User.is_staff)))
     if topic.category_id is not None:
         open_to_all = select(Category.id).where(Category.id == topic.category_id, Category.read_restricted == false())
         granted = (
@@ -336,7 +335,7 @@ def topic_readers(topic: Topic, user_ids: Collection[int]) -> set[int]:
             .join(category_groups, category_groups.c.group_id == group_users.c.group_id)
             .where(category_groups.c.category_id == topic.category_id)
         )
-        query = query.where(or_(staff, open_to_all.exists(), User.id.in_(granted)))
+        query = query.where(or_(User.is_staff, open_to_all.exists(), User.id.in_(granted)))
     return set(db.session.scalars(query))
 
 

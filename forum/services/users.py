@@ -845,7 +845,7 @@ def _flag_condition(flag: str) -> ColumnElement[bool]:
     return {
         "active": User.is_active,
         "new": User.active == false(),  # waiting for their activation (by mail or by staff), or deactivated
-        "staff": User.role.in_((Role.ADMIN, Role.MODERATOR)),
+        "staff": User.is_staff,
         "suspended": User.is_suspended,
         "blocked": User.is_silenced,
         "suspect": false(),
@@ -914,7 +914,7 @@ def _list_order(flag: str, order: str | None, ascending: bool, activity: tuple[S
         "seen": User.last_seen_at,
         "username": User.username_lower,
         "email": User.email,
-        "trust_level": User.role.in_((Role.ADMIN, Role.MODERATOR)),  # trust level follows the role
+        "trust_level": User.is_staff,  # trust level follows the role
         "posts": post_count,
         "topics_viewed": topics_entered,
         "read_time": msecs_read,
