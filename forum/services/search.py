@@ -407,7 +407,7 @@ class _SqliteIndex:
 
 
 class _PostgresIndex:
-    CONFIG = "english"
+    CONFIG = "forum_search"  # english, accents folded: migration 0022
     _rows = table(INDEX_TABLE, column("post_id"), column("search_data"))
     BLURB_OPTIONS = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=40, MinWords=20, MaxFragments=1"
     TITLE_OPTIONS = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, HighlightAll=true"

@@ -146,6 +146,20 @@ def test_words_are_stemmed(client, auth_headers, author):
     assert found(client, auth_headers, "tactics trained") == [first_post(made).id]
 
 
+def test_words_match_with_or_without_their_accents(client, auth_headers, author):
+    accented = topic(author, "Dialogue in Bogotá", "Mining firms met the community of São Paulo de Olivença.")
+    plain = topic(author, "Dialogue in Bogota too", "A second meeting was held in Sao Paulo.")
+    both = {first_post(accented).id, first_post(plain).id}
+    assert set(found(client, auth_headers, "bogota")) == both
+    assert set(found(client, auth_headers, "Bogotá")) == both
+    assert set(found(client, auth_headers, '"são paulo"')) == both
+    assert found(client, auth_headers, "olivenca") == [first_post(accented).id]
+    [hit] = run(client, auth_headers, "olivenca")["posts"]
+    assert f"{HIGHLIGHT}Olivença</span>" in hit["blurb"]  # the word as written is what is highlighted
+    titles = {post["id"]: post["topic_title_headline"] for post in run(client, auth_headers, "bogota")["posts"]}
+    assert titles[first_post(accented).id] == f"Dialogue in {HIGHLIGHT}Bogotá</span>"
+
+
 def test_quoted_phrases_match_only_adjacent_words(client, auth_headers, author):
     together = topic(author, "Circles in our schools", "We held a restorative circle every week.")
     apart = topic(author, "Circles at the factory", "A circle of workers, restorative in spirit.")
