@@ -16,6 +16,9 @@ from forum.models.base import utcnow
 
 # Discourse's default maximum_session_age (1440 hours): after it, the user signs in again.
 MAX_SESSION_AGE = timedelta(days=60)
+# A member's last_seen_at is kept to within this: a write per member per span, not one per request (Discourse's is a
+# minute). Activity summaries go to members away, so a session kept open for weeks must still count as being there.
+SEEN_PRECISION = timedelta(minutes=5)
 
 
 def _digest(token: str) -> str:
@@ -28,8 +31,7 @@ def _live() -> ColumnElement[bool]:
 
 
 def open_session(user: User, *, client_ip: str | None, user_agent: str | None) -> str:
-    """A new session for ``user``; returns its token (kept in the cookie, never stored). Signing in is
-    when a user is last seen: recording every request instead would put a write on every read."""
+    """A new session for ``user``; returns its token (kept in the cookie, never stored). The user is seen now."""
     token = secrets.token_urlsafe(32)
     with write_unit(db.session):
         user.last_seen_at = utcnow()
@@ -47,9 +49,24 @@ def find_live(token: str) -> UserAuthToken | None:
 
 
 def user_for_token(token: str) -> User | None:
-    """The session's user. (Flask-Login counts a suspended or deactivated user as not authenticated.)"""
+    """The session's user, seen now. (Flask-Login counts a suspended or deactivated user as not authenticated.)"""
     auth_token = find_live(token)
-    return auth_token.user if auth_token is not None else None
+    if auth_token is None:
+        return None
+    if auth_token.user.is_active:
+        _mark_seen(auth_token.user)
+    return auth_token.user
+
+
+def _mark_seen(user: User) -> None:
+    now = utcnow()
+    if user.last_seen_at is not None and user.last_seen_at > now - SEEN_PRECISION:
+        return
+    with write_unit(db.session):
+        # Conditional, so two requests at once write it once.
+        db.session.execute(
+            update(User).where(User.id == user.id, User.last_seen_at.is_(None) | (User.last_seen_at <= now - SEEN_PRECISION))
+            .values(last_seen_at=now), execution_options={"synchronize_session": False})
 
 
 def live_sessions(user: User) -> list[UserAuthToken]:
