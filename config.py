@@ -60,6 +60,10 @@ class Config:
     # for another when there were more.
     BOOKMARK_REMINDER_INTERVAL = 60
     BOOKMARK_REMINDER_BATCH = 500
+    # Activity summaries (Discourse's digest mail): beat asks for the members due one this often; a run mails at most
+    # ACTIVITY_SUMMARY_BATCH and asks for another when there were more.
+    ACTIVITY_SUMMARY_INTERVAL = 900
+    ACTIVITY_SUMMARY_BATCH = 100
     # Topic views are counted in memory and written by a worker task at most this often.
     VIEW_FLUSH_SECONDS = 10
     # Anonymous visitors' topic views and lists are kept whole (forum/api/anonymous_cache.py). Every change

@@ -9,7 +9,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError
 
 from forum.models.base import utcnow
-from forum.services import bookmarks, mail, notifications, rebake, review, summaries, tactics, timers, views
+from forum.services import activity_summaries, bookmarks, mail, notifications, rebake, review, summaries, tactics, timers, views
 
 # For bot tasks: acknowledged only when done, handed out again if the worker dies, retried with
 # jittered backoff on transient database or broker trouble. (Every task's time limit, well below
@@ -60,6 +60,16 @@ def send_bookmark_reminders() -> int:
     sent = bookmarks.send_due_reminders(limit=batch)
     if sent == batch:
         send_bookmark_reminders.delay()
+    return sent
+
+
+@shared_task(name="forum.send_activity_summaries", **BOT_TASK)
+def send_activity_summaries() -> int:
+    """Mail the members away long enough their activity summary; ask for another run at once if there were more."""
+    batch = current_app.config["ACTIVITY_SUMMARY_BATCH"]
+    sent = activity_summaries.send_due(limit=batch)
+    if sent == batch:
+        send_activity_summaries.delay()
     return sent
 
 

@@ -98,6 +98,7 @@ def _beat_schedule(config) -> dict:
     schedule = {
         "scan-due-timers": {"task": "forum.scan_due_timers", "schedule": float(config["TIMER_SCAN_INTERVAL"])},
         "send-bookmark-reminders": {"task": "forum.send_bookmark_reminders", "schedule": float(config["BOOKMARK_REMINDER_INTERVAL"])},
+        "send-activity-summaries": {"task": "forum.send_activity_summaries", "schedule": float(config["ACTIVITY_SUMMARY_INTERVAL"])},
         "refit-tactics-model": {"task": "forum.refit_tactics_model", "schedule": float(config["TACTICS_REFIT_INTERVAL"])},
         "refresh-summaries": {"task": "forum.refresh_summaries", "schedule": float(config["SUMMARY_SCAN_INTERVAL"])},
     }

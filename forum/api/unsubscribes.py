@@ -1,9 +1,8 @@
-"""The page a notification mail's unsubscribe link opens (/email/unsubscribe/{key}, Discourse's path)."""
+"""The page a mail's unsubscribe link opens (/email/unsubscribe/{key}, Discourse's path)."""
 from flask import Blueprint, Response
 
 from forum.api.auth import csrf_exempt
 from forum.api.link_pages import link_page, link_view, page_args
-from forum.models import User
 from forum.services import unsubscribes
 from forum.services.errors import ServiceError
 
@@ -14,8 +13,15 @@ bp = Blueprint("unsubscribes", __name__)
 @csrf_exempt  # the signed key names whose mail stops; mail providers post RFC 8058's one-click unsubscribe here
 def unsubscribe_page(key: str):
     """Opening it shows whose mail stops; its button (or a mail provider's one-click POST) stops it."""
-    return link_view(lambda: unsubscribes.member_of(key), lambda: unsubscribes.unsubscribe(key), _page)
+    return link_view(lambda: unsubscribes.unsubscription_of(key), lambda: unsubscribes.unsubscribe(key), _page)
 
 
-def _page(user: User | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
-    return link_page("unsubscribe.html", user=user, done=done, **page_args(error))
+def _page(unsubscription: unsubscribes.Unsubscription | None, *, done: bool = False,
+          error: ServiceError | None = None) -> Response:
+    mail = unsubscription and _MAIL_NAMES[unsubscription.kind]
+    return link_page("unsubscribe.html", user=unsubscription and unsubscription.user, mail=mail, done=done,
+                     **page_args(error))
+
+
+_MAIL_NAMES = {unsubscribes.MailKind.NOTIFICATIONS: "notifications",
+               unsubscribes.MailKind.ACTIVITY_SUMMARIES: "activity summaries"}

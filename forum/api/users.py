@@ -59,7 +59,9 @@ def show(username: str):
 def update(username: str):
     actor, values = current_actor(), params()
     # An empty name clears it; no name leaves it as it is.
-    user = users.update_profile(actor, username, name=values.sent_string("name"), email_level=values.integer("email_level"))
+    user = users.update_profile(actor, username, name=values.sent_string("name"), email_level=values.integer("email_level"),
+                                email_digests=values.boolean("email_digests"),
+                                digest_after_minutes=values.integer("digest_after_minutes"))
     return {"success": "OK", "user": user_profile(users.profile(actor, user.username, session_token=session.get(SESSION_TOKEN)))["user"]}
 
 

@@ -56,6 +56,11 @@ class User(UserMixin, Base):
     # The user's choice that no bot reads their posts (summaries, tactic suggestions, digests quote nothing).
     bot_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     email_level: Mapped[int] = mapped_column(default=EmailLevel.ONLY_WHEN_AWAY, server_default="1")
+    # Discourse's digest options: a member away this long is mailed a summary of what they missed (activity_summaries),
+    # at most this often; digest_attempted_at is when the forum last looked for something to tell them.
+    email_digests: Mapped[bool] = mapped_column(default=True, server_default=true())
+    digest_after_minutes: Mapped[int] = mapped_column(default=10080, server_default="10080")
+    digest_attempted_at: Mapped[datetime | None]
     # The newest notification the user has seen in their notifications menu (Discourse's seen_notification_id).
     seen_notification_id: Mapped[int] = mapped_column(default=0, server_default="0")
 

@@ -105,9 +105,7 @@ def email_notification(notification_id: int) -> bool:
         topic = post.topic
         item.emailed_at = utcnow()
         unsubscribe = unsubscribes.link_for(user)
-        # RFC 2369's link, and RFC 8058's one-click POST to it, which mail providers offer beside the message.
-        headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-        mail.queue(user.email, "notification", headers=headers, user=user, topic=topic, author=item.data["display_username"],
+        mail.queue(user.email, "notification", headers=unsubscribes.headers_for(unsubscribe), user=user, topic=topic, author=item.data["display_username"],
                    deed=MAILED_DEEDS[item.notification_type], excerpt=excerpt(post.cooked, MAILED_EXCERPT_LENGTH),
                    unsubscribe=unsubscribe, link=f"{current_app.config['BASE_URL']}/t/{topic.slug}/{topic.id}/{post.post_number}")
     return True

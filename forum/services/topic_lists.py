@@ -170,7 +170,7 @@ def _list(
     topic_ids = [topic.id for topic, _, _ in rows]
     tag_names = _tag_names(topic_ids)
     liked = _liked_topic_ids(viewer, topic_ids)
-    first_post_excerpts = _excerpts(viewer, topic_ids) if excerpts else {}
+    first_post_excerpts = opening_excerpts(viewer, topic_ids) if excerpts else {}
     new_since = reading.new_topic_start(viewer) if viewer is not None else None
     items = [
         TopicListItem(
@@ -271,7 +271,7 @@ def _liked_topic_ids(viewer: User | None, topic_ids: list[int]) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
-def _excerpts(viewer: User | None, topic_ids: list[int]) -> dict[int, str]:
+def opening_excerpts(viewer: User | None, topic_ids: list[int]) -> dict[int, str]:
     """The opening posts' excerpts; none of an opening post flags hid, for those who may not read it."""
     if not topic_ids:
         return {}

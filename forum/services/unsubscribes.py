@@ -1,6 +1,9 @@
-"""Stopping notification emails from the mail itself (Discourse's unsubscribe link). The link is signed with the
-forum's secret key and names the member, so it needs no sign-in and keeps working (unlike mailed tokens, it proves no
-address and changes nothing but the member's email_level)."""
+"""Stopping email from the mail itself (Discourse's unsubscribe link). The link is signed with the forum's secret key
+and names the member and the kind of mail it came with, so it needs no sign-in and keeps working (unlike mailed
+tokens, it proves no address and changes nothing but that one preference)."""
+from dataclasses import dataclass
+from enum import StrEnum
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -13,30 +16,53 @@ UNSUBSCRIBE_PATH = "/email/unsubscribe/"
 _SALT = "forum.unsubscribe"
 
 
-def link_for(user: User) -> str:
+class MailKind(StrEnum):
+    NOTIFICATIONS = "notifications"  # stopped by email_level never
+    ACTIVITY_SUMMARIES = "activity_summaries"  # stopped by email_digests false
+
+
+@dataclass(frozen=True)
+class Unsubscription:
+    user: User
+    kind: MailKind
+
+
+def link_for(user: User, kind: MailKind = MailKind.NOTIFICATIONS) -> str:
     """The member's id and when the account was made: an id a deleted account leaves free names the next one too."""
-    return current_app.config["BASE_URL"] + UNSUBSCRIBE_PATH + _signer().dumps([user.id, user.created_at.isoformat()])
+    key = _signer().dumps([user.id, user.created_at.isoformat(), kind.value])
+    return current_app.config["BASE_URL"] + UNSUBSCRIBE_PATH + key
 
 
-def member_of(key: str) -> User:
-    """The member an unsubscribe link names; NotFound for a key the forum did not sign, or a member gone since."""
+def headers_for(link: str) -> dict[str, str]:
+    """RFC 2369's link, and RFC 8058's one-click POST to it, which mail providers offer beside the message."""
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def unsubscription_of(key: str) -> Unsubscription:
+    """The member and the mail an unsubscribe link names; NotFound for a key the forum did not sign, or a member gone
+    since. Keys of two items, from before summaries were mailed, came with notifications."""
     try:
-        user_id, created_at = _signer().loads(key)
+        user_id, created_at, *kind = _signer().loads(key)
+        (kind,) = kind or [MailKind.NOTIFICATIONS]
+        kind = MailKind(kind)
     except (BadSignature, TypeError, ValueError):
-        user_id = created_at = None
+        user_id = created_at = kind = None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or user.created_at.isoformat() != created_at:
         raise NotFound("This unsubscribe link is not one the forum sent.")
-    return user
+    return Unsubscription(user, kind)
 
 
-def unsubscribe(key: str) -> User:
-    """No more notification emails for the member the link names (email_level never)."""
-    user_id = member_of(key).id
+def unsubscribe(key: str) -> Unsubscription:
+    """No more of the mail the link came with for the member it names."""
+    unsubscription = unsubscription_of(key)
     with write_unit(db.session):
-        user = db.session.get(User, user_id, with_for_update=ROW_LOCK, populate_existing=True)
-        user.email_level = EmailLevel.NEVER
-    return user
+        user = db.session.get(User, unsubscription.user.id, with_for_update=ROW_LOCK, populate_existing=True)
+        if unsubscription.kind is MailKind.NOTIFICATIONS:
+            user.email_level = EmailLevel.NEVER
+        else:
+            user.email_digests = False
+    return Unsubscription(user, unsubscription.kind)
 
 
 def _signer() -> URLSafeSerializer:

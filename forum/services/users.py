@@ -32,7 +32,7 @@ from forum.models import (
 )
 from forum.models.post_actions import FLAG_TYPES
 from forum.models.base import parse_utc, utcnow
-from forum.services import audit, email_tokens, events, groups, guardian, mentions, notifications, reading, sessions
+from forum.services import activity_summaries, audit, email_tokens, events, groups, guardian, mentions, notifications, reading, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed, refusing_duplicates
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
@@ -186,35 +186,39 @@ def _name_error(name: str) -> str | None:
     return None
 
 
-def update_profile(actor: User | None, username: str, *, name: str | None, email_level: int | None = None) -> User:
-    """Discourse's PUT /u/{username}: the display name (blank clears it), by the user or staff, and the email preference
-    (its user option email_level), a preference like the bots' (the member's own, or anyone's for admins); changing
+def update_profile(actor: User | None, username: str, *, name: str | None, email_level: int | None = None,
+                   email_digests: bool | None = None, digest_after_minutes: int | None = None) -> User:
+    """Discourse's PUT /u/{username}: the display name (blank clears it), by the user or staff, and the email preferences
+    (the user options email_level, email_digests and digest_after_minutes; a digest_after_minutes of 0 stops the
+    summaries, as Discourse's "never"), preferences like the bots' (the member's own, or anyone's for admins); changing
     someone else's leaves an audit record. None changes nothing."""
     user = get_listed_user(actor, username)
     guardian.ensure_can_edit_user(actor, user)
-    if email_level is not None:
+    preferences = {"email_level": email_level, "email_digests": email_digests, "digest_after_minutes": digest_after_minutes}
+    if any(value is not None for value in preferences.values()):
         guardian.ensure_can_change_preferences(actor, user)
-    before, after = {}, {}
+    if email_level is not None and email_level not in tuple(EmailLevel):
+        raise InvalidParameters("email_level must be 0 (always), 1 (only when away) or 2 (never).")
+    if digest_after_minutes == 0:
+        preferences.update(email_digests=False, digest_after_minutes=None)
+    elif digest_after_minutes is not None:
+        activity_summaries.check_frequency(digest_after_minutes)
+    wanted = {column: value for column, value in preferences.items() if value is not None}
     if name is not None:
-        name = " ".join(name.split()) or None
-        if name is not None and (error := _name_error(name)):
+        wanted["name"] = " ".join(name.split()) or None
+        if wanted["name"] is not None and (error := _name_error(wanted["name"])):
             raise ValidationFailed(error)
-        if name != user.name:
-            before["name"], after["name"] = user.name, name
-    if email_level is not None:
-        if email_level not in tuple(EmailLevel):
-            raise InvalidParameters("email_level must be 0 (always), 1 (only when away) or 2 (never).")
-        if email_level != user.email_level:
-            before["email_level"], after["email_level"] = user.email_level, email_level
-    if not after:
+    changed = {column: value for column, value in wanted.items() if getattr(user, column) != value}
+    if not changed:
         return user
     with write_unit(db.session):
-        if "name" in after:
+        if "name" in changed:
             events.publish_site_changed()  # pages kept for visitors name them
-        for column, value in after.items():
+        before = {column: getattr(user, column) for column in changed}
+        for column, value in changed.items():
             setattr(user, column, value)
         if actor.id != user.id:
-            audit.record(actor, "user.edit", user, before=before, after=after)
+            audit.record(actor, "user.edit", user, before=before, after=changed)
     return user
 
 

@@ -5,7 +5,7 @@ from forum.api.serializers import avatar_template, iso
 from forum.api.serializers.groups import users_group
 from forum.models import EmailLevel, Group, Role, User, UserAuthToken
 from forum.models.base import utcnow
-from forum.services import reading
+from forum.services import activity_summaries, reading
 from forum.services.directory import DirectoryPage
 from forum.services.errors import ServiceError
 from forum.services.users import Activity, AdminDetail, ListedUser, Profile, UserList
@@ -187,11 +187,11 @@ def _notification_schedule() -> dict:
 
 
 def _user_option(user: User, *, personal: bool) -> dict:
-    """The one preference kept per user (email_level), shown to the user and staff (``personal``; others see the
+    """The preferences kept per user (the email ones), shown to the user and staff (``personal``; others see the
     forum's default, as Discourse shows others no options at all); the options the forum applies to everyone have the
     values it applies, the others their neutral value."""
     neutral_booleans = (
-        "mailing_list_mode", "email_digests", "external_links_in_new_tab", "dynamic_favicon", "enable_quoting",
+        "mailing_list_mode", "external_links_in_new_tab", "dynamic_favicon", "enable_quoting",
         "enable_smart_lists", "enable_markdown_monospace_font", "automatically_unpin_topics", "email_in_reply_to",
         "notify_on_linked_posts", "enable_upcoming_change_available_notifications", "include_tl0_in_digests",
         "allow_private_messages", "enable_allowed_pm_users", "hide_profile_and_presence", "hide_profile",
@@ -199,7 +199,7 @@ def _user_option(user: User, *, personal: bool) -> dict:
         "show_original_content",
     )  # fmt: skip
     neutral_integers = (
-        "mailing_list_mode_frequency", "email_messages_level", "digest_after_minutes",
+        "mailing_list_mode_frequency", "email_messages_level",
         "email_previous_replies", "like_notification_frequency", "theme_key_seq", "text_size_seq",
         "interface_color_mode",
     )  # fmt: skip
@@ -208,6 +208,8 @@ def _user_option(user: User, *, personal: bool) -> dict:
         **dict.fromkeys(neutral_booleans, False),
         **dict.fromkeys(neutral_integers, 0),
         "email_level": user.email_level if personal else EmailLevel.ONLY_WHEN_AWAY,
+        "email_digests": user.email_digests if personal else True,
+        "digest_after_minutes": user.digest_after_minutes if personal else activity_summaries.DEFAULT_FREQUENCY,
         "auto_track_topics_after_msecs": reading.AUTO_TRACK_AFTER_MSECS,
         "notification_level_when_replying": int(reading.LEVEL_WHEN_REPLYING),
         "new_topic_duration_minutes": reading.new_topic_duration_minutes(),
