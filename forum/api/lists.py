@@ -1,4 +1,4 @@
-"""Discourse's topic lists: /latest, /top, /new, /unread, /c/{slug}/{id} and /tag/{name}."""
+"""Discourse's topic lists: /latest, /top, /new, /unread, /c/{slug}/{id}, /tag/{name} and a member's private messages."""
 from urllib.parse import urlencode
 
 from flask import Blueprint, request
@@ -83,3 +83,13 @@ def tag(name: str):
     result = topic_lists.tag_topics(viewer, found, _paging())
     summary = serializers.tag_summary(found, topic_lists.tag_topic_count(viewer, found))
     return _respond(result, serializers.TAG, tags=[summary])
+
+
+@json_route(bp, "/topics/private-messages/<username>", methods=["GET"])
+def private_messages(username: str):
+    return _respond(topic_lists.private_messages(current_actor(), username, _paging()), serializers.MESSAGES)
+
+
+@json_route(bp, "/topics/private-messages-sent/<username>", methods=["GET"])
+def private_messages_sent(username: str):
+    return _respond(topic_lists.private_messages(current_actor(), username, _paging(), sent=True), serializers.MESSAGES)

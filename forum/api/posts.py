@@ -6,7 +6,8 @@ from forum.api.auth import current_actor, require_actor
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.posts import latest_post, post_detail, raw_export, raw_markdown, reply, revision, written_post
-from forum.services import post_actions, posts, review, topics
+from forum.models import Archetype
+from forum.services import post_actions, posts, private_messages, review, topics
 from forum.services.errors import InvalidParameters
 
 bp = Blueprint("posts", __name__)
@@ -23,31 +24,38 @@ def latest():
 
 @json_route(bp, "/posts", methods=["POST"])
 def create():
-    """A reply when topic_id is given, else a new topic. Fields only an importer sets in Discourse
-    (user_id, created_at, post_number, ...) are ignored."""
+    """A reply when topic_id is given, else a new topic, or a private message (archetype private_message, or
+    target_recipients given). Fields only an importer sets in Discourse (user_id, created_at, post_number, ...) are
+    ignored."""
     actor = require_actor()
     values = params()
-    if values.string("archetype", "regular") != "regular" or values.has("target_recipients") or values.has("target_usernames"):
-        raise InvalidParameters("Private messages are not supported here.")
     raw = values.string("raw", required=True)
     auto_track = values.boolean("auto_track", True)
     topic_id = values.integer("topic_id")
+    # target_usernames: Discourse's older name for target_recipients, still sent by clients.
+    recipients = values.string("target_recipients") or values.string("target_usernames")
+    archetype = values.string("archetype", Archetype.PRIVATE_MESSAGE if recipients else Archetype.REGULAR)
+    if archetype not in tuple(Archetype):
+        raise InvalidParameters(f"archetype must be {Archetype.REGULAR} or {Archetype.PRIVATE_MESSAGE}.")
+    if recipients and archetype == Archetype.REGULAR and topic_id is None:
+        # Never publish what was meant for a few.
+        raise InvalidParameters("target_recipients are for private messages, not regular topics.")
     if topic_id is not None:
         topic = topics.get_visible_topic(actor, topic_id)
         post = posts.create_reply(
             actor, topic, raw=raw, reply_to_post_number=values.integer("reply_to_post_number"), auto_track=auto_track
         )
+        return written_post(post, posts.written_context(actor, post))
+    category_id = values.integer("category", values.integer("category_id"))
+    category = topics.find_category(actor, category_id) if category_id is not None else None
+    tag_names = tuple(values.string_list("tags"))
+    if archetype == Archetype.PRIVATE_MESSAGE:
+        topic = private_messages.send_message(actor, title=values.string("title"), raw=raw, recipients=recipients,
+                                              category=category, tag_names=tag_names)
     else:
-        category_id = values.integer("category", values.integer("category_id"))
-        topic = topics.create_topic(
-            actor,
-            title=values.string("title"),
-            raw=raw,
-            category=topics.find_category(actor, category_id) if category_id is not None else None,
-            tag_names=tuple(values.string_list("tags")),
-            auto_track=auto_track,
-        )
-        post = posts.first_post(topic)
+        topic = topics.create_topic(actor, title=values.string("title"), raw=raw, category=category, tag_names=tag_names,
+                                    auto_track=auto_track)
+    post = posts.first_post(topic)
     return written_post(post, posts.written_context(actor, post))
 
 

@@ -14,7 +14,7 @@ from forum.models.summaries import TopicSummary
 from forum.models.tags import Tag, TagGroup, post_tags, tag_group_memberships, topic_tags
 from forum.models.tactics import TacticModel, TacticProfile, TacticScoring
 from forum.models.timers import DialogueSchedule, TimerState, TimerType, TopicTimer
-from forum.models.topics import Topic
+from forum.models.topics import Archetype, Topic, topic_allowed_users
 from forum.models.users import ApiKey, EmailLevel, Role, User
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "ReviewableHistory",
     "Reviewable",
     "ApiKey",
+    "Archetype",
     "EmailLevel",
     "AuditLogEntry",
     "Bookmark",
@@ -57,6 +58,7 @@ __all__ = [
     "User",
     "UserAuthToken",
     "category_groups",
+    "topic_allowed_users",
     "group_users",
     "post_tags",
     "tag_group_memberships",

@@ -14,6 +14,7 @@ class NotificationType(IntEnum):
     MENTIONED = 1
     REPLIED = 2
     LIKED = 5
+    PRIVATE_MESSAGE = 6
     POSTED = 9
     BOOKMARK_REMINDER = 24
 

@@ -1,8 +1,9 @@
 """Topics: a thread of posts."""
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.models.base import Base, utcnow
@@ -13,12 +14,29 @@ if TYPE_CHECKING:
     from forum.models.tags import Tag
 
 
+class Archetype(StrEnum):
+    """Discourse's topic archetypes: a topic of the forum, or a private message among the users it names."""
+
+    REGULAR = "regular"
+    PRIVATE_MESSAGE = "private_message"
+
+
+# The people a private message is among (Discourse's topic_allowed_users): its author and those it was sent to.
+topic_allowed_users = Table(
+    "topic_allowed_users",
+    Base.metadata,
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class Topic(Base):
     __tablename__ = "topics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(255))
+    archetype: Mapped[str] = mapped_column(String(20), default=Archetype.REGULAR, server_default=Archetype.REGULAR.value)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     closed: Mapped[bool] = mapped_column(default=False)
@@ -48,6 +66,10 @@ class Topic(Base):
     category: Mapped[Category | None] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     tags: Mapped[list["Tag"]] = relationship(secondary="topic_tags", order_by="Tag.name")
+
+    @property
+    def is_private_message(self) -> bool:
+        return self.archetype == Archetype.PRIVATE_MESSAGE
 
     @property
     def is_deleted(self) -> bool:

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from forum.extensions import db
-from forum.models import Category, Post, Topic, User, category_groups, group_users
+from forum.models import Archetype, Category, Post, Topic, User, category_groups, group_users, topic_allowed_users
 from forum.services.errors import NotAllowed, NotFound, NotLoggedIn
 
 
@@ -43,6 +43,15 @@ def ensure_admin(user: User | None) -> None:
 def ensure_can_create_topic(user: User | None) -> None:
     ensure_can_act(user)
     _ensure_not_silenced(user)
+
+
+def ensure_can_send_message_to(user: User | None, recipient: User) -> None:
+    """A private message is anyone's to send who may start a topic, to anyone but a bot (or themself)."""
+    ensure_can_create_topic(user)
+    if recipient.id == user.id:
+        raise NotAllowed("You cannot send a message to yourself.")
+    if recipient.is_bot:
+        raise NotAllowed(f"{recipient.username} cannot be sent messages.")
 
 
 def _ensure_not_silenced(user: User) -> None:
@@ -285,19 +294,34 @@ def readable_categories(user: User | None) -> ColumnElement[bool]:
 
 
 def readable_topics(user: User | None) -> ColumnElement[bool]:
-    """A condition on Topic: the topics ``user`` may open (deleted ones only for staff)."""
+    """A condition on Topic: the topics ``user`` may open (deleted ones only for staff; private messages only for
+    those they are among, and admins)."""
     if user is not None and user.is_staff:
-        return true()
+        return _open_messages(user)
     readable_category_ids = select(Category.id).where(readable_categories(user))
-    return (Topic.deleted_at.is_(None)) & or_(Topic.category_id.is_(None), Topic.category_id.in_(readable_category_ids))
+    in_readable_category = or_(Topic.category_id.is_(None), Topic.category_id.in_(readable_category_ids))
+    return (Topic.deleted_at.is_(None)) & in_readable_category & _open_messages(user)
+
+
+def _open_messages(user: User | None) -> ColumnElement[bool]:
+    """A condition on Topic: regular topics, and the private messages ``user`` is among (every one for admins, as in
+    Discourse)."""
+    if user is not None and user.is_admin:
+        return true()
+    regular = Topic.archetype == Archetype.REGULAR
+    if user is None:
+        return regular
+    return regular | Topic.id.in_(select(topic_allowed_users.c.topic_id).where(topic_allowed_users.c.user_id == user.id))
 
 
 def listed_topics(user: User | None) -> ColumnElement[bool]:
     """A condition on Topic: the topics lists, search and counts show ``user``: unlisted ones only to
-    staff, deleted ones to nobody (staff may still open them, as in Discourse)."""
+    staff, deleted ones to nobody (staff may still open them, as in Discourse), and no private message (they have
+    lists of their own: private_messages.message_list)."""
+    regular = Topic.archetype == Archetype.REGULAR
     if user is not None and user.is_staff:
-        return Topic.deleted_at.is_(None)
-    return readable_topics(user) & (Topic.visible == true())
+        return Topic.deleted_at.is_(None) & regular
+    return readable_topics(user) & (Topic.visible == true()) & regular
 
 
 def can_see_category(user: User | None, category: Category | None) -> bool:
@@ -321,11 +345,22 @@ def ensure_can_see_topic(user: User | None, topic: Topic) -> None:
         raise NotFound("That topic does not exist.")
     if topic.category_id is not None and not _can_read_category_id(user, topic.category_id):
         raise NotFound("That topic does not exist.")
+    if topic.is_private_message and not (user is not None and (user.is_admin or is_among(user, topic))):
+        raise NotFound("That topic does not exist.")
+
+
+def is_among(user: User, topic: Topic) -> bool:
+    """Whether a private message was sent to ``user`` (or by them)."""
+    return db.session.scalar(select(topic_allowed_users.c.user_id).where(
+        topic_allowed_users.c.topic_id == topic.id, topic_allowed_users.c.user_id == user.id)) is not None
 
 
 def topic_readers(topic: Topic, user_ids: Collection[int]) -> set[int]:
-    """Of ``user_ids``, those ensure_can_see_topic lets open ``topic``, in one query."""
+    """Of ``user_ids``, those ensure_can_see_topic lets open ``topic``, in one query; of a private message, only those
+    it is among (an admin who may open it is told of nothing in it)."""
     query = select(User.id).where(User.id.in_(user_ids))
+    if topic.is_private_message:
+        query = query.where(User.id.in_(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)))
     if topic.is_deleted:
         return set(db.session.scalars(query.where(User.is_staff)))
     if topic.category_id is not None:

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, Text, cast, func, select, update
 from forum.content.text import excerpt, mentioned_usernames
 from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
-from forum.models import Bookmark, EmailLevel, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User
+from forum.models import Bookmark, EmailLevel, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User, topic_allowed_users
 from forum.models.base import utcnow
 from forum.services import guardian, mail, unsubscribes, users
 from forum.services.errors import NotFound
@@ -81,7 +81,7 @@ def _hand_to_worker(plan: list[tuple[int, int]]) -> None:
 
 # What a notification's mail says its post's author did.
 MAILED_DEEDS = {NotificationType.MENTIONED: "mentioned you", NotificationType.REPLIED: "replied to you",
-                NotificationType.POSTED: "posted"}
+                NotificationType.PRIVATE_MESSAGE: "wrote to you", NotificationType.POSTED: "posted"}
 
 
 def email_notification(notification_id: int) -> bool:
@@ -210,7 +210,8 @@ def rename_member(old: str, new: str) -> None:
 
 
 def _reasons(post: Post, topic: Topic, *, edited: bool) -> dict[int, NotificationType]:
-    """Who the post concerns and why, the most telling reason first: mentioned, replied to, watching."""
+    """Who the post concerns and why, the most telling reason first: mentioned, replied to, among those a private
+    message is to, watching."""
     mentioned = mentioned_usernames(post.cooked)[:MAX_MENTIONS_PER_POST]
     reasons: dict[int, NotificationType] = {}
     if mentioned:
@@ -223,6 +224,9 @@ def _reasons(post: Post, topic: Topic, *, edited: bool) -> dict[int, Notificatio
             Post.topic_id == topic.id, Post.post_number == post.reply_to_post_number, Post.deleted_at.is_(None)))
         if replied_to is not None:
             reasons.setdefault(replied_to, NotificationType.REPLIED)
+    if topic.is_private_message:
+        for user_id in db.session.scalars(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)):
+            reasons.setdefault(user_id, NotificationType.PRIVATE_MESSAGE)
     watchers = select(TopicUser.user_id).where(TopicUser.topic_id == topic.id, TopicUser.notification_level == NotificationLevel.WATCHING)
     for user_id in db.session.scalars(watchers):
         reasons.setdefault(user_id, NotificationType.POSTED)

@@ -17,7 +17,7 @@ from bots import summaries as summary_algorithm
 from forum.content.text import subject_and_body
 from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Post, PostType, Topic, TopicSummary, User
+from forum.models import Archetype, Post, PostType, Topic, TopicSummary, User
 from forum.models.base import utcnow
 from forum.services import guardian, topics
 from forum.content.markdown import escape_markdown
@@ -82,7 +82,7 @@ def summarize_topic(topic_id: int) -> TopicSummary | None:
     """Summarise the topic now and store it; unchanged input keeps the stored key points (and marks
     them current). Running it twice stores the same summary once."""
     topic = db.session.get(Topic, topic_id)
-    if topic is None or topic.is_deleted:
+    if topic is None or topic.is_deleted or topic.is_private_message:  # no bot reads what was written to a few
         return None
     source = summary_input(topic)
     with write_unit(db.session):
@@ -195,6 +195,7 @@ def topics_to_summarize() -> list[int]:
             .join(TopicSummary, TopicSummary.topic_id == Topic.id)
             .where(
                 Topic.deleted_at.is_(None),
+                Topic.archetype == Archetype.REGULAR,
                 changed,
                 or_(Topic.bumped_at <= quiet_since, TopicSummary.updated_at <= stale_before),
             )
@@ -213,6 +214,7 @@ def topics_to_summarize() -> list[int]:
                 .where(
                     TopicSummary.topic_id.is_(None),
                     Topic.deleted_at.is_(None),
+                    Topic.archetype == Archetype.REGULAR,
                     Topic.posts_count >= config["SUMMARY_MIN_POSTS"],
                     Topic.bumped_at <= quiet_since,
                 )

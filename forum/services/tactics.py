@@ -18,6 +18,7 @@ from forum.content.text import plain_text
 from forum.database import ROW_LOCK, upsert_insert, write_unit
 from forum.extensions import db
 from forum.models import (
+    Archetype,
     Post,
     PostType,
     Reviewable,
@@ -154,12 +155,13 @@ def _may_score(post: Post) -> bool:
         and post.post_type == PostType.REGULAR
         and not (post.user.bot_opt_out or post.user.is_bot)
         and not post.topic.is_deleted
+        and not post.topic.is_private_message  # its suggestions would show moderators what was written to a few
     )
 
 
 def scorable_post(post_id: int) -> tuple[Post, tactics_model.PostText] | None:
     """The post and its text, or None when the bot must not score it (gone, not a regular post, author
-    opted out of bots, a bot's own post)."""
+    opted out of bots, a bot's own post, in a private message)."""
     post = db.session.get(Post, post_id, options=[selectinload(Post.user), selectinload(Post.topic)])
     if post is None or not _may_score(post):
         return None
@@ -183,6 +185,7 @@ def _scorable_post_ids() -> Select:
             Post.post_type == PostType.REGULAR,
             Post.deleted_at.is_(None),
             Topic.deleted_at.is_(None),
+            Topic.archetype == Archetype.REGULAR,
             User.bot_opt_out.is_(False),
             User.is_bot.is_(False),
         )

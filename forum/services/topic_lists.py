@@ -14,9 +14,9 @@ from sqlalchemy.orm import load_only
 
 from forum.content import excerpt
 from forum.extensions import db
-from forum.models import Category, Post, PostAction, PostActionType, PostType, Tag, Topic, TopicUser, User, topic_tags
+from forum.models import Archetype, Category, Post, PostAction, PostActionType, PostType, Tag, Topic, TopicUser, User, topic_allowed_users, topic_tags
 from forum.models.base import utcnow
-from forum.services import guardian, reading, tags
+from forum.services import guardian, reading, tags, users
 from forum.services.errors import InvalidParameters, NotFound
 
 DEFAULT_PER_PAGE = 30  # Discourse's TopicQuery::DEFAULT_PER_PAGE_COUNT
@@ -135,6 +135,19 @@ def tag_topic_count(viewer: User | None, tag: Tag) -> int:
     return db.session.scalar(select(func.count()).select_from(Topic).where(guardian.listed_topics(viewer), _tagged(tag)))
 
 
+def private_messages(viewer: User | None, username: str, options: Paging, *, sent: bool = False) -> TopicList:
+    """Discourse's /topics/private-messages/{username}: the messages the member is among; ``sent``: those they wrote
+    in. A member's own, or anyone's for admins."""
+    guardian.ensure_can_act(viewer)
+    user = users.get_by_username(username)
+    guardian.ensure_can_see_personal(viewer, user, "messages")
+    condition = Topic.id.in_(select(topic_allowed_users.c.topic_id).where(topic_allowed_users.c.user_id == user.id))
+    if sent:
+        condition &= Topic.id.in_(select(Post.topic_id).where(Post.user_id == user.id, Post.deleted_at.is_(None)))
+    shown = (Topic.archetype == Archetype.PRIVATE_MESSAGE) & Topic.deleted_at.is_(None)
+    return _list(viewer, condition, options, shown=shown)
+
+
 def _tagged(tag: Tag) -> ColumnElement[bool]:
     return Topic.id.in_(select(topic_tags.c.topic_id).where(topic_tags.c.tag_id == tag.id))
 
@@ -149,17 +162,19 @@ def _list(
     ranking: tuple | None = None,
     scope: ColumnElement[bool] | None = None,
     excerpts: bool = False,
+    shown: ColumnElement[bool] | None = None,
 ) -> TopicList:
     """One page of the topics matching ``condition``.
 
     ``pinned``: which currently pinned topics go first, as Discourse does in the default order.
     ``ranking``: a fixed order instead of the caller's ``order``. ``scope``: where the top tags come from.
+    ``shown``: the topics the list may show at all, instead of guardian.listed_topics (a member's private messages).
     """
     now = utcnow()
     stmt = (
         select(Topic, TopicUser, _pinned_now(now))
         .outerjoin(TopicUser, reading.read_state_join(viewer))
-        .where(guardian.listed_topics(viewer), reading.not_muted(viewer), condition)
+        .where(guardian.listed_topics(viewer) if shown is None else shown, reading.not_muted(viewer), condition)
         .order_by(*(ranking or _ordering(options, pinned, now)))
         .offset(options.page * options.per_page)
         .limit(options.per_page + 1)  # one more than a page says whether there is a next page

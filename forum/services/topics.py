@@ -1,17 +1,18 @@
 """Creating, showing and editing topics, and changing their status (close, open, archive, list, pin,
 delete, recover)."""
 from bisect import bisect_left, bisect_right
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from math import ceil
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from forum.content import cook
 from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
-from forum.models import Category, NotificationLevel, NotificationReason, Post, PostType, Tag, Topic, TopicTimer, User
+from forum.models import Archetype, Category, NotificationLevel, NotificationReason, Post, PostType, Tag, Topic, TopicTimer, User, topic_allowed_users
 from forum.models.base import utcnow
 from forum.services import audit, events, guardian, posts, reading, review, timers
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
@@ -79,19 +80,27 @@ def create_topic(
     category: Category | None = None,
     tag_names: tuple[str, ...] = (),
     auto_track: bool = True,
+    private_to: Collection[User] | None = None,
 ) -> Topic:
     """A new topic with ``raw`` as its first post. Validation runs before anything is written. Its author watches it,
-    unless not ``auto_track`` (Discourse's option of the same name)."""
+    unless not ``auto_track`` (Discourse's option of the same name). ``private_to``: a private message among its author
+    and those users (private_messages.send_message checks them), with no category and no tags."""
     guardian.ensure_can_create_topic(author)
+    if private_to is not None and (category is not None or tag_names):
+        raise ValidationFailed("A private message has no category and no tags.")
     _ensure_can_use_category(author, category)
     title = validate_title(title)
     raw = posts.validate_raw(raw)
     tag_names = validate_topic_tags(author, tag_names)
     with write_unit(db.session):
-        topic = Topic(title=title, slug=slugify(title), category_id=category.id if category else None, user_id=author.id)
+        topic = Topic(title=title, slug=slugify(title), category_id=category.id if category else None, user_id=author.id,
+                      archetype=Archetype.REGULAR if private_to is None else Archetype.PRIVATE_MESSAGE)
         topic.tags = find_or_create_tags(tag_names)
         db.session.add(topic)
         db.session.flush()
+        if private_to is not None:
+            among = {author.id} | {user.id for user in private_to}
+            db.session.execute(insert(topic_allowed_users), [{"topic_id": topic.id, "user_id": user_id} for user_id in sorted(among)])
         first = posts.append_post(topic, author, raw=raw, cooked=cook(raw))
         # Authors have read their own post, and watch their topic.
         follow = reading.auto_level(NotificationLevel.WATCHING, NotificationReason.CREATED_TOPIC, auto_track)
@@ -125,6 +134,8 @@ def update_topic(
     Values the topic already has change nothing. Staff editing someone else's topic leave an audit record.
     """
     guardian.ensure_can_edit_topic(actor, topic)
+    if topic.is_private_message and (category_id is not None or tag_names):
+        raise ValidationFailed("A private message has no category and no tags.")
     if title is not None:
         title = validate_title(title)
     category = find_category(actor, category_id) if category_id is not None else None

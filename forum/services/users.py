@@ -701,6 +701,8 @@ class ProfilePermissions:
     can_edit: bool
     can_edit_username: bool
     can_edit_email: bool
+    can_send_private_messages: bool
+    can_send_private_message_to_user: bool
 
 
 @dataclass(frozen=True)
@@ -733,6 +735,8 @@ def profile(viewer: User | None, username: str, *, session_token: str | None = N
         can_edit=guardian.allows(guardian.ensure_can_edit_user, viewer, user),
         can_edit_username=guardian.allows(guardian.ensure_can_change_username, viewer, user, _settled(user)),
         can_edit_email=guardian.allows(guardian.ensure_can_change_email, viewer, user),
+        can_send_private_messages=guardian.allows(guardian.ensure_can_create_topic, viewer),
+        can_send_private_message_to_user=guardian.allows(guardian.ensure_can_send_message_to, viewer, user),
     )
     return Profile(
         user, Activity(*counts), _private_details(viewer, user, session_token) if can_see_private(viewer, user) else None,

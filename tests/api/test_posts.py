@@ -180,7 +180,11 @@ def test_an_edit_answers_with_the_post_as_it_left_it(client, auth_headers, dialo
         ("other", {"raw": OPENING}, 422),
         ("other", {"title": "A good title for a topic", "raw": OPENING, "category": 424242}, 422),
         ("other", {"title": "A good title for a topic", "raw": OPENING, "category": "restricted"}, 422),
-        ("other", {"title": "A good title for a topic", "raw": OPENING, "archetype": "private_message", "target_recipients": "member"}, 400),
+        ("other", {"title": "A good title for a topic", "raw": OPENING, "archetype": "banner"}, 400),
+        ("other", {"title": "A good title for a topic", "raw": OPENING, "archetype": "regular", "target_recipients": "member"}, 400),
+        ("other", {"title": "A good title for a topic", "raw": OPENING, "archetype": "private_message"}, 422),
+        ("other", {"title": "A good title for a topic", "raw": OPENING, "target_recipients": "nobody_by_that_name"}, 422),
+        ("other", {"title": "A good title for a topic", "raw": OPENING, "target_recipients": "member", "category": "restricted"}, 422),
     ],
 )
 def test_bad_posts_are_refused_and_nothing_is_stored(client, auth_headers, request, dialogue, restricted_topic, who, body, status):

@@ -28,7 +28,7 @@ def user_bookmark(item: ListedBookmark) -> dict:
         "category_id": category_id(topic),
         "closed": topic.closed,
         "archived": topic.archived,
-        "archetype": "regular",
+        "archetype": topic.archetype,
         "highest_post_number": topic.highest_post_number,
         "bumped_at": iso(topic.bumped_at),
         "slug": topic.slug,

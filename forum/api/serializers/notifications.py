@@ -11,7 +11,7 @@ def notification(item: Notification, topic: Topic) -> dict:
         "notification_type": item.notification_type,
         "read": item.read,
         # Of Discourse's high-priority kinds (private messages, bookmark reminders, ...) this forum sends reminders.
-        "high_priority": item.notification_type == NotificationType.BOOKMARK_REMINDER,
+        "high_priority": item.notification_type in (NotificationType.BOOKMARK_REMINDER, NotificationType.PRIVATE_MESSAGE),
         "created_at": iso(item.created_at),
         "post_number": item.post_number,
         "topic_id": item.topic_id,

@@ -126,7 +126,8 @@ def site(
             site_category(category, counts.get(category.id, CategoryCounts()), [kid.id for kid in children.get(category.id, [])], viewer)
             for category in categories
         ],
-        "archetypes": [{"id": "regular", "name": "Regular Topic", "options": []}],
+        "archetypes": [{"id": "regular", "name": "Regular Topic", "options": []},
+                       {"id": "private_message", "name": "Private Message", "options": []}],
         "user_fields": [],
         "auth_providers": [],
         "full_name_required_for_signup": False,

@@ -31,12 +31,15 @@ class ListShape:
     unpinned: bool | None = None
     # /c/{slug}/{id}.json's schema types liked and bookmarked as string|null; the others as booleans.
     user_flags_as_null: bool = False
+    # A private message has no category: null, as the message lists' schemas have it (the others require an integer).
+    category_as_null: bool = False
 
 
 LATEST = ListShape(image_url="")
 TOP = ListShape(unpinned=False)
 TAG = ListShape()
 CATEGORY = ListShape(read_state=False, tags=False, excerpt=True, more_topics_url=False, user_flags_as_null=True)
+MESSAGES = ListShape(category_as_null=True)
 
 
 def topic_list(result: TopicList, shape: ListShape, *, more_topics_url: str | None = None, **extra) -> dict:
@@ -75,7 +78,7 @@ def topic_list_item(item: TopicListItem, users: dict[int, User], shape: ListShap
         "last_posted_at": iso(topic.last_posted_at or topic.created_at),
         "bumped": topic.created_at < topic.bumped_at,
         "bumped_at": iso(topic.bumped_at),
-        "archetype": "regular",
+        "archetype": topic.archetype,
         "unseen": item.unseen,
         "pinned": item.pinned,
         "unpinned": shape.unpinned,
@@ -88,7 +91,7 @@ def topic_list_item(item: TopicListItem, users: dict[int, User], shape: ListShap
         "like_count": topic.like_count,
         "has_summary": False,
         "last_poster_username": users[topic.last_post_user_id or topic.user_id].username,
-        "category_id": category_id(topic),
+        "category_id": None if shape.category_as_null else category_id(topic),
         "pinned_globally": topic.pinned_globally,
         "featured_link": None,
         "posters": posters(topic),

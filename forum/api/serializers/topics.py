@@ -45,7 +45,7 @@ def topic_view(view: TopicView) -> dict:
         "closed": topic.closed,
         "archived": topic.archived,
         "has_summary": False,
-        "archetype": "regular",
+        "archetype": topic.archetype,
         "slug": topic.slug,
         "category_id": category_id(topic),
         "word_count": None,
@@ -105,7 +105,7 @@ def _details(view: TopicView) -> dict:
         "can_toggle_topic_visibility": may_change_status,
         "can_pin_unpin_topic": may_change_status,
         "can_moderate_category": may_moderate,
-        # Private messages' "remove me" (the schema requires an integer; there are no private messages here).
+        # Private messages' "remove me" (the schema requires an integer; nobody leaves a message here: not built).
         "can_remove_self_id": 0,
         "participants": [_participant(users[user_id], post_count) for user_id, post_count in view.participants],
         "created_by": basic_user(users[topic.user_id]),

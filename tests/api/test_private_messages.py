@@ -1,0 +1,162 @@
+"""Private messages (Discourse's archetype private_message): sent with POST /posts.json to target_recipients, open only
+to the people it is among (and admins), in no public list, count or search, read by no bot, and told to its people."""
+import pytest
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.models import Notification, NotificationType, Post, Role, Topic, topic_allowed_users
+from forum.services import notifications, posts, summaries, tactics, topics
+from tests.api.spec import assert_matches_spec
+
+TITLE = "A word about the mining company's grievance desk"
+BODY = "Between us: the grievance desk is not what the company says it is. Can we talk before the meeting?"
+
+
+@pytest.fixture
+def people(make_user):
+    return {name: make_user(username=name) for name in ("amira", "sipho", "yanyan")}
+
+
+def send(client, auth_headers, sender, recipients: str, **extra):
+    body = {"title": TITLE, "raw": BODY, "archetype": "private_message", "target_recipients": recipients, **extra}
+    return client.post("/posts.json", json=body, headers=auth_headers(sender))
+
+
+@pytest.fixture
+def message(client, auth_headers, people) -> Topic:
+    """amira writes to sipho; yanyan is not among them."""
+    response = send(client, auth_headers, people["amira"], "Sipho")
+    assert response.status_code == 200, response.json
+    assert_matches_spec(response, "post", "/posts.json")
+    return db.session.get(Topic, response.json["topic_id"])
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_message_is_among_its_author_and_recipients(client, auth_headers, people, message):
+    assert message.archetype == "private_message" and message.category_id is None
+    among = set(db.session.scalars(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == message.id)))
+    assert among == {people["amira"].id, people["sipho"].id}
+    shown = client.get(f"/t/{message.id}.json", headers=auth_headers(people["sipho"]))
+    assert shown.status_code == 200 and shown.json["archetype"] == "private_message"
+    assert_matches_spec(shown, "get", "/t/{id}.json")
+
+
+@pytest.mark.parametrize("who", ["yanyan", "moderator", None])
+def test_nobody_else_may_open_it_or_answer_it(client, auth_headers, people, moderator, message, who):
+    user = people.get(who) or (moderator if who == "moderator" else None)
+    for path in (f"/t/{message.id}.json", f"/raw/{message.id}", f"/t/{message.id}/posts.json"):
+        response = client.get(path, headers=auth_headers(user))
+        assert response.status_code == 404, path
+    first = db.session.scalar(select(Post.id).where(Post.topic_id == message.id))
+    assert client.get(f"/posts/{first}.json", headers=auth_headers(user)).status_code == 404
+    if user is not None:
+        reply = client.post("/posts.json", json={"topic_id": message.id, "raw": "May I join this conversation?"},
+                            headers=auth_headers(user))
+        assert reply.status_code == 404
+        assert db.session.scalar(select(func.count()).where(Post.topic_id == message.id)) == 1
+
+
+def test_admins_may_open_it_as_in_discourse(client, auth_headers, make_user, message):
+    assert client.get(f"/t/{message.id}.json", headers=auth_headers(make_user(Role.ADMIN, "admin"))).status_code == 200
+
+
+def test_it_shows_in_no_public_list_count_or_search(client, auth_headers, people, message, make_user):
+    admin = make_user(Role.ADMIN, "admin")
+    for viewer in (None, people["yanyan"], people["amira"], admin):
+        headers = auth_headers(viewer)
+        assert message.id not in [t["id"] for t in client.get("/latest.json", headers=headers).json["topic_list"]["topics"]]
+        assert message.id not in [t["id"] for t in client.get("/top.json", headers=headers).json["topic_list"]["topics"]]
+        assert client.get("/search.json", query_string={"q": "grievance desk"}, headers=headers).json["posts"] == []
+        latest_posts = client.get("/posts.json", headers=headers).json["latest_posts"]
+        assert message.id not in {post["topic_id"] for post in latest_posts}
+        actions = client.get("/user_actions.json", query_string={"username": "amira", "filter": "4"}, headers=headers)
+        assert actions.json["user_actions"] == []
+        assert client.get("/u/amira.json", headers=headers).json["user"]["topic_count"] == 0
+
+
+def test_its_people_find_it_in_their_message_lists(client, auth_headers, people, message, make_user):
+    def listed(path, viewer):
+        response = client.get(path, headers=auth_headers(viewer))
+        assert response.status_code == 200, response.json
+        assert_matches_spec(response, "get", path.replace("amira", "{username}").replace("sipho", "{username}"))
+        return [(t["id"], t["archetype"]) for t in response.json["topic_list"]["topics"]]
+
+    assert listed("/topics/private-messages/sipho.json", people["sipho"]) == [(message.id, "private_message")]
+    assert listed("/topics/private-messages/amira.json", people["amira"]) == [(message.id, "private_message")]
+    assert listed("/topics/private-messages-sent/amira.json", people["amira"]) == [(message.id, "private_message")]
+    assert listed("/topics/private-messages-sent/sipho.json", people["sipho"]) == []  # has not written in it yet
+    posts.create_reply(people["sipho"], message, raw="Yes, let us talk on Thursday.")
+    assert listed("/topics/private-messages-sent/sipho.json", people["sipho"]) == [(message.id, "private_message")]
+    assert listed("/topics/private-messages/sipho.json", make_user(Role.ADMIN, "admin")) == [(message.id, "private_message")]
+    for viewer in (people["yanyan"], None):
+        refused = client.get("/topics/private-messages/sipho.json", headers=auth_headers(viewer))
+        assert refused.status_code == 403 and refused.json["errors"]
+
+
+def test_each_post_tells_the_others_and_nobody_outside(people, message):
+    first = db.session.scalar(select(Post).where(Post.topic_id == message.id))
+    notifications.notify_about_post(first.id)
+    reply = posts.create_reply(people["sipho"], message, raw="Yes. And @yanyan should not hear of it yet.")
+    notifications.notify_about_post(reply.id)
+    told = {(n.user_id, n.post_number, n.notification_type) for n in db.session.scalars(select(Notification))}
+    assert told == {(people["sipho"].id, 1, NotificationType.PRIVATE_MESSAGE),
+                    (people["amira"].id, 2, NotificationType.PRIVATE_MESSAGE)}
+
+
+def test_no_bot_reads_it(people, message):
+    first = db.session.scalar(select(Post).where(Post.topic_id == message.id))
+    assert tactics.scorable_post(first.id) is None
+    assert tactics.scorable_post_ids(message.id) == []
+    assert summaries.summarize_topic(message.id) is None
+
+
+@pytest.mark.parametrize("recipients, extra, status", [
+    ("", {}, 422),
+    ("amira", {}, 422),  # only oneself
+    ("nobody_by_that_name", {}, 422),
+    ("sipho, nobody_by_that_name", {}, 422),
+    (",".join(f"someone{index}" for index in range(31)), {}, 422),
+    ("system", {}, 403),  # a bot
+    ("sipho", {"tags": ["training"]}, 422),
+    ("sipho", {"title": "short"}, 422),
+])
+def test_a_message_that_cannot_be_sent_stores_nothing(client, auth_headers, people, make_user, recipients, extra, status):
+    for index in range(31):
+        make_user(username=f"someone{index}")
+    before = (count(Topic), count(Post), count(topic_allowed_users))
+    response = send(client, auth_headers, people["amira"], recipients, **extra)
+    assert response.status_code == status, response.json
+    assert response.json["errors"] and response.json["error_type"]
+    assert (count(Topic), count(Post), count(topic_allowed_users)) == before
+
+
+def test_a_message_keeps_no_category_and_no_tags(client, auth_headers, people, message):
+    from tests.api.factories import make_category
+
+    category = make_category("Corporate engagement")
+    for change in ({"category_id": category.id}, {"tags": ["training"]}):
+        response = client.put(f"/t/-/{message.id}.json", json=change, headers=auth_headers(people["amira"]))
+        assert response.status_code == 422, change
+    db.session.expire_all()
+    assert db.session.get(Topic, message.id).category_id is None
+
+
+def test_profiles_say_who_may_be_written_to(client, auth_headers, people):
+    seen_by_amira = client.get("/u/sipho.json", headers=auth_headers(people["amira"])).json["user"]
+    assert (seen_by_amira["can_send_private_messages"], seen_by_amira["can_send_private_message_to_user"]) == (True, True)
+    own = client.get("/u/amira.json", headers=auth_headers(people["amira"])).json["user"]
+    assert own["can_send_private_message_to_user"] is False
+    anonymous = client.get("/u/sipho.json").json["user"]
+    assert (anonymous["can_send_private_messages"], anonymous["can_send_private_message_to_user"]) == (False, False)
+
+
+def test_target_usernames_is_still_understood_and_recipients_alone_make_a_message(client, auth_headers, people):
+    older = client.post("/posts.json", json={"title": TITLE, "raw": BODY, "target_usernames": "sipho,yanyan"},
+                        headers=auth_headers(people["amira"]))
+    assert older.status_code == 200, older.json
+    topic = db.session.get(Topic, older.json["topic_id"])
+    assert topic.archetype == "private_message"
+    assert client.get(f"/t/{topic.id}.json", headers=auth_headers(people["yanyan"])).status_code == 200
