@@ -113,6 +113,8 @@ class Config:
     ACTIVATION_EMAIL_RATE_LIMIT = "6 per hour"
     # Asking for a new address's confirmation mail, per member (per address when anonymous).
     EMAIL_CHANGE_RATE_LIMIT = "6 per hour"
+    # Invitations to topics and messages each notify someone: a member sends at most this many.
+    INVITE_RATE_LIMIT = "30 per hour"
     # Discourse's username_change_period: a member renames themselves within this many days of joining, or later while
     # they have written nothing; staff rename anyone.
     USERNAME_CHANGE_PERIOD_DAYS = 3

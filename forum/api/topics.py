@@ -1,7 +1,7 @@
-"""Discourse's topic endpoints: the topic view, a topic's posts, editing, status, deleting and recovering."""
+"""Discourse's topic endpoints: the topic view, a topic's posts, editing, status, deleting, recovering and invitations."""
 from datetime import datetime
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from forum.api import anonymous_cache
 from forum.api.auth import current_actor, require_actor
@@ -9,8 +9,10 @@ from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.posts import stream_post
 from forum.api.serializers.topics import basic_topic, topic_view
+from forum.api.serializers.users import basic_user
+from forum.extensions import limiter
 from forum.models.base import parse_utc
-from forum.services import posts, topics
+from forum.services import posts, topic_invites, topics
 from forum.services.views import topic_views
 from forum.services.errors import InvalidParameters
 
@@ -118,3 +120,11 @@ def _moment(text: str | None, name: str) -> datetime | None:
         return parse_utc(text)
     except ValueError:
         raise InvalidParameters(f"{name} must be an ISO 8601 date or time.") from None
+
+
+@json_route(bp, "/t/<int:topic_id>/invite", methods=["POST"])
+@limiter.limit(lambda: current_app.config["INVITE_RATE_LIMIT"])
+def invite(topic_id: int):
+    values = params()
+    invitee = topic_invites.invite(current_actor(), topic_id, values.string("user"), values.string("email"))
+    return {"user": basic_user(invitee)}

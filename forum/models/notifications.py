@@ -15,7 +15,9 @@ class NotificationType(IntEnum):
     REPLIED = 2
     LIKED = 5
     PRIVATE_MESSAGE = 6
+    INVITED_TO_PRIVATE_MESSAGE = 7
     POSTED = 9
+    INVITED_TO_TOPIC = 13
     BOOKMARK_REMINDER = 24
 
 

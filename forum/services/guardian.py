@@ -54,6 +54,12 @@ def ensure_can_send_message_to(user: User | None, recipient: User) -> None:
         raise NotAllowed(f"{recipient.username} cannot be sent messages.")
 
 
+def ensure_can_invite_to_message(user: User, topic: Topic) -> None:
+    """Anyone a private message is among may invite others to it; admins too, as they may open it."""
+    if not (user.is_admin or is_among(user, topic)):
+        raise NotAllowed("Only the people of a private message may invite others to it.")
+
+
 def _ensure_not_silenced(user: User) -> None:
     """As Discourse's: a silenced member reads, likes and flags, but writes nothing others read until it ends."""
     if user.is_silenced:

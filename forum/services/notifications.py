@@ -80,8 +80,10 @@ def _hand_to_worker(plan: list[tuple[int, int]]) -> None:
 
 
 # What a notification's mail says its post's author did.
-MAILED_DEEDS = {NotificationType.MENTIONED: "mentioned you", NotificationType.REPLIED: "replied to you",
-                NotificationType.PRIVATE_MESSAGE: "wrote to you", NotificationType.POSTED: "posted"}
+MAILED_DEEDS = {NotificationType.MENTIONED: "mentioned you in", NotificationType.REPLIED: "replied to you in",
+                NotificationType.PRIVATE_MESSAGE: "wrote to you in", NotificationType.POSTED: "posted in",
+                NotificationType.INVITED_TO_PRIVATE_MESSAGE: "invited you to the private message",
+                NotificationType.INVITED_TO_TOPIC: "invited you to"}
 
 
 def email_notification(notification_id: int) -> bool:
@@ -177,6 +179,24 @@ def _authors_notification(post: Post) -> Notification | None:
     return db.session.scalar(select(Notification).where(
         Notification.user_id == post.user_id, Notification.topic_id == post.topic_id, Notification.post_number == post.post_number,
         _about_the_post()))
+
+
+def notify_invited(topic: Topic, invitee: User, inviter: User) -> bool:
+    """Tell a member they were invited to a topic (Discourse's invited_to_topic, or invited_to_private_message), about
+    its opening post: not when they muted the topic, nor when a notification about that post told them of it already
+    (one per post). Call inside the invitation's write unit. Whether they were told."""
+    opening = db.session.scalar(select(Post).where(Post.topic_id == topic.id, Post.post_number == 1))
+    told = db.session.scalar(select(Notification.id).where(
+        Notification.user_id == invitee.id, Notification.topic_id == topic.id, Notification.post_number == 1, _about_the_post()))
+    if opening is None or told is not None or _muted(topic.id, [invitee.id]):
+        return False
+    kind = NotificationType.INVITED_TO_PRIVATE_MESSAGE if topic.is_private_message else NotificationType.INVITED_TO_TOPIC
+    item = Notification(user_id=invitee.id, notification_type=kind, topic_id=topic.id, post_number=1,
+                        data=_about(opening, inviter.username))
+    db.session.add(item)
+    db.session.flush()
+    _mail_later([item])
+    return True
 
 
 def remind_of_bookmark(bookmark: Bookmark, owner: User, topic: Topic, post_number: int, url: str) -> None:

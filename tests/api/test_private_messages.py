@@ -160,3 +160,73 @@ def test_target_usernames_is_still_understood_and_recipients_alone_make_a_messag
     topic = db.session.get(Topic, older.json["topic_id"])
     assert topic.archetype == "private_message"
     assert client.get(f"/t/{topic.id}.json", headers=auth_headers(people["yanyan"])).status_code == 200
+
+
+# Invitations (POST /t/{id}/invite.json).
+
+
+def invite(client, auth_headers, inviter, topic_id, **body):
+    return client.post(f"/t/{topic_id}/invite.json", json=body, headers=auth_headers(inviter))
+
+
+def notifications_of(user) -> list[tuple[int, int]]:
+    db.session.expire_all()
+    return [(item.notification_type, item.post_number)
+            for item in db.session.scalars(select(Notification).where(Notification.user_id == user.id))]
+
+
+def test_one_of_its_people_invites_another_who_is_told_once(client, auth_headers, people, message):
+    response = invite(client, auth_headers, people["sipho"], message.id, user="YanYan")
+    assert response.status_code == 200, response.json
+    assert_matches_spec(response, "post", "/t/{id}/invite.json")
+    assert response.json["user"]["username"] == "yanyan"
+    assert client.get(f"/t/{message.id}.json", headers=auth_headers(people["yanyan"])).status_code == 200
+    assert notifications_of(people["yanyan"]) == [(NotificationType.INVITED_TO_PRIVATE_MESSAGE, 1)]
+    again = invite(client, auth_headers, people["amira"], message.id, user="yanyan")
+    assert again.status_code == 200
+    assert notifications_of(people["yanyan"]) == [(NotificationType.INVITED_TO_PRIVATE_MESSAGE, 1)]
+
+
+def test_nobody_outside_a_message_invites_to_it(client, auth_headers, people, moderator, message, make_user):
+    outsider = make_user(username="outsider")
+    for inviter in (people["yanyan"], moderator):
+        assert invite(client, auth_headers, inviter, message.id, user="outsider").status_code == 404
+    assert invite(client, auth_headers, None, message.id, user="outsider").status_code == 403
+    assert client.get(f"/t/{message.id}.json", headers=auth_headers(outsider)).status_code == 404
+
+
+def test_a_message_takes_no_more_people_than_its_limit(client, auth_headers, people, make_user):
+    names = [make_user(username=f"crowd{index}").username for index in range(30)]
+    response = send(client, auth_headers, people["amira"], ",".join(names))
+    assert response.status_code == 200, response.json
+    refused = invite(client, auth_headers, people["amira"], response.json["topic_id"], user="sipho")
+    assert refused.status_code == 422 and "at most 30" in refused.json["errors"][0]
+
+
+def test_an_invitation_to_a_topic_tells_a_member_who_may_read_it(client, auth_headers, people, moderator):
+    from tests.api.factories import make_category
+
+    topic = topics.create_topic(people["amira"], title="Trainings for supplier managers", raw="Who has run one, and how?")
+    assert invite(client, auth_headers, people["amira"], topic.id, user="sipho").status_code == 200
+    assert notifications_of(people["sipho"]) == [(NotificationType.INVITED_TO_TOPIC, 1)]
+    staff_room = make_category("Staff room", restricted_to=(moderator,))
+    restricted = topics.create_topic(moderator, title="Planning the next audit visit", raw="Only staff read this.",
+                                     category=staff_room)
+    refused = invite(client, auth_headers, moderator, restricted.id, user="sipho")
+    assert refused.status_code == 422 and "may not read" in refused.json["errors"][0]
+    assert notifications_of(people["sipho"]) == [(NotificationType.INVITED_TO_TOPIC, 1)]
+
+
+@pytest.mark.parametrize("body, status", [
+    ({}, 400),
+    ({"email": "someone@example.org"}, 400),
+    ({"user": "nobody_by_that_name"}, 422),
+    ({"user": "system"}, 403),
+    ({"user": "amira"}, 403),  # oneself
+])
+def test_bad_invitations_are_refused(client, auth_headers, people, message, body, status):
+    before = count(topic_allowed_users)
+    response = invite(client, auth_headers, people["amira"], message.id, **body)
+    assert response.status_code == status, response.json
+    assert response.json["errors"] and response.json["error_type"]
+    assert count(topic_allowed_users) == before

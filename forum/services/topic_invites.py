@@ -1,0 +1,47 @@
+"""Inviting a member to a topic (Discourse's POST /t/{id}/invite): to a private message, which makes them one of its
+people; to a regular topic, a notification naming it, for a member who may read it. Invitations by email (accounts
+made from an invitation) are not built."""
+from sqlalchemy import insert, select
+
+from forum.database import ROW_LOCK, write_unit
+from forum.extensions import db
+from forum.models import Topic, User, topic_allowed_users
+from forum.services import guardian, notifications, private_messages, topics, users
+from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
+
+
+def invite(actor: User | None, topic_id: int, username: str | None, email: str | None = None) -> User:
+    """Invite ``username`` to the topic; the member invited. Inviting someone a message is already among changes
+    nothing."""
+    if not username:
+        if email:
+            raise InvalidParameters("Invitations by email are not built here: invite a member by their username (user).")
+        raise InvalidParameters("param is missing or the value is empty: user")
+    guardian.ensure_can_create_topic(actor)  # signed in, and not silenced: an invitation is a message of sorts
+    topic = topics.get_visible_topic(actor, topic_id)
+    try:
+        invitee = users.get_listed_user(actor, username)
+    except NotFound:
+        raise ValidationFailed(f"There is no user named {username}.") from None
+    if topic.is_private_message:
+        _add_to_message(actor, topic, invitee)
+    else:
+        if not guardian.topic_readers(topic, [invitee.id]):
+            raise ValidationFailed(f"{invitee.username} may not read this topic.")
+        with write_unit(db.session):
+            notifications.notify_invited(topic, invitee, actor)
+    return invitee
+
+
+def _add_to_message(actor: User, topic: Topic, invitee: User) -> None:
+    guardian.ensure_can_invite_to_message(actor, topic)
+    guardian.ensure_can_send_message_to(actor, invitee)
+    with write_unit(db.session):
+        db.session.refresh(topic, with_for_update=ROW_LOCK)  # one invitation at a time counts the people
+        among = set(db.session.scalars(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)))
+        if invitee.id in among:
+            return
+        if len(among) > private_messages.MAX_RECIPIENTS:  # its author besides
+            raise ValidationFailed(f"A private message may have at most {private_messages.MAX_RECIPIENTS} recipients.")
+        db.session.execute(insert(topic_allowed_users).values(topic_id=topic.id, user_id=invitee.id))
+        notifications.notify_invited(topic, invitee, actor)
