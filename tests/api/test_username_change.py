@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import AuditLogEntry, Notification, Post, PostRevision, Role, User
+from forum.models import AuditLogEntry, Notification, Post, PostRevision, Reviewable, Role, User
 from forum.models.base import utcnow
 from forum.services import groups, notifications, posts, topics, users
 from tests.api.factories import set_columns
@@ -120,6 +120,21 @@ def test_mentions_of_the_old_name_follow_in_posts_revisions_and_notifications(cl
     assert told.data["display_username"] == "amara"
     entry = db.session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "user.change_username")).one()
     assert entry.context == {"posts_whose_mentions_were_renamed": 2}
+
+
+def test_the_evidence_a_tactic_suggestion_quotes_follows_too(client, auth_headers, member, moderator, make_user):
+    from tests.api.test_review import suggest
+
+    writer = make_user(username="writer")
+    topic = topics.create_topic(writer, title="How do organisations work with companies?", raw="What has worked for you?")
+    post = posts.create_reply(writer, topic, raw="As @member showed, we trained the managers of the supplier.")
+    [item] = suggest(post, "training", evidence="As @member showed, we trained the managers of the supplier.")
+    assert rename(client, auth_headers, moderator, "member", "amara").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Reviewable, item.id).payload["evidence"] == [
+        "As @amara showed, we trained the managers of the supplier."]
+    shown = client.get(f"/review/{item.id}.json", headers=auth_headers(moderator)).json["reviewable"]["payload"]
+    assert shown["evidence"] == ["As @amara showed, we trained the managers of the supplier."]
 
 
 def test_anonymizing_renames_the_mentions_of_the_person(client, auth_headers, member, moderator, make_user):
