@@ -115,6 +115,8 @@ class Config:
     EMAIL_CHANGE_RATE_LIMIT = "6 per hour"
     # Invitations to topics and messages each notify someone: a member sends at most this many.
     INVITE_RATE_LIMIT = "30 per hour"
+    # A private message notifies everyone it names (up to 30): a member starts at most this many.
+    MESSAGE_RATE_LIMIT = "20 per hour"
     # Discourse's username_change_period: a member renames themselves within this many days of joining, or later while
     # they have written nothing; staff rename anyone.
     USERNAME_CHANGE_PERIOD_DAYS = 3

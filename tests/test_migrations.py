@@ -232,3 +232,49 @@ def test_an_account_staff_deactivated_before_stays_closed_to_activation_mail(emp
                 "SELECT username, deactivated_at IS NOT NULL FROM users WHERE username IN ('closed', 'waiting', 'reopened')")).all())
         assert marked == {"closed": True, "waiting": False, "reopened": False}
         db.engine.dispose()
+
+
+def test_posts_stored_before_are_found_with_or_without_their_accents(empty_database, tmp_path):
+    """Revision 0022 indexes every post again (on PostgreSQL, with accents folded; SQLite's index always folded them)."""
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        with _written_at("0021", "accents", highest_post_number=1, posts_count=1, reply_count=0) as connection:
+            _insert_first_post(connection, "accents", "We met in Bogotá.", "<p>We met in Bogotá.</p>",
+                               search_text="We met in Bogotá.")
+        from forum.services import search
+
+        assert [hit.post.raw for hit in search.search(None, "bogota").posts] == ["We met in Bogotá."]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_members_stored_before_summaries_are_not_all_mailed_at_once(empty_database, tmp_path):
+    """Revision 0025: a member stored before counts as summarised at the upgrade, so the first run after it mails
+    nobody about weeks past; one made afterwards starts from their own time."""
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        with _written_at("0024", "summaries", highest_post_number=0, posts_count=0, reply_count=0) as connection:
+            connection.execute(text("UPDATE users SET email = 'amira@example.org', created_at = :long_ago WHERE username = 'Amira'"),
+                               {"long_ago": datetime(2026, 1, 1)})
+        from forum.services import activity_summaries
+
+        assert activity_summaries.send_due(limit=10) == 0
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT digest_attempted_at IS NOT NULL FROM users WHERE username = 'Amira'")).scalar_one()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_private_message_stored_keeps_its_revision_from_being_undone(empty_database, tmp_path):
+    """Revision 0024 cannot be undone while a message is stored: its topic would be anyone's to read."""
+    app = _app_on(empty_database, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade()
+        with db.engine.begin() as connection:
+            _insert_author_and_topic(connection, "secret", highest_post_number=0, posts_count=0, reply_count=0)
+            connection.execute(text("UPDATE topics SET archetype = 'private_message'"))
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's error and exits
+            flask_migrate.downgrade(revision="0023")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT archetype FROM topics")).scalar_one() == "private_message"
+        db.engine.dispose()

@@ -1,14 +1,14 @@
 """Discourse's post endpoints: latest posts, creating (a topic or a reply), reading, editing, deleting,
 recovering, replies, revisions, likes, and the raw Markdown export."""
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from forum.api.auth import current_actor, require_actor
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.posts import latest_post, post_detail, raw_export, raw_markdown, reply, revision, written_post
-from forum.models import Archetype
+from forum.extensions import limiter
 from forum.services import post_actions, posts, private_messages, review, topics
-from forum.services.errors import InvalidParameters
+from forum.services.errors import InvalidParameters, ServiceError
 
 bp = Blueprint("posts", __name__)
 
@@ -23,6 +23,8 @@ def latest():
 
 
 @json_route(bp, "/posts", methods=["POST"])
+@limiter.limit(lambda: current_app.config["MESSAGE_RATE_LIMIT"], exempt_when=lambda: not _sends_message(),
+               override_defaults=False)
 def create():
     """A reply when topic_id is given, else a new topic, or a private message (archetype private_message, or
     target_recipients given). Fields only an importer sets in Discourse (user_id, created_at, post_number, ...) are
@@ -32,16 +34,11 @@ def create():
     raw = values.string("raw", required=True)
     auto_track = values.boolean("auto_track", True)
     topic_id = values.integer("topic_id")
-    # target_usernames: Discourse's older name for target_recipients, still sent by clients.
-    recipients = values.string("target_recipients") or values.string("target_usernames")
-    archetype = values.string("archetype", Archetype.PRIVATE_MESSAGE if recipients else Archetype.REGULAR)
-    if archetype not in tuple(Archetype):
-        raise InvalidParameters(f"archetype must be {Archetype.REGULAR} or {Archetype.PRIVATE_MESSAGE}.")
-    if recipients and archetype == Archetype.REGULAR and topic_id is None:
-        # Never publish what was meant for a few.
-        raise InvalidParameters("target_recipients are for private messages, not regular topics.")
+    archetype = values.string("archetype")
+    recipients = _target_recipients(values)
     if topic_id is not None:
         topic = topics.get_visible_topic(actor, topic_id)
+        private_messages.ensure_reply_keeps_audience(topic, archetype, recipients)
         post = posts.create_reply(
             actor, topic, raw=raw, reply_to_post_number=values.integer("reply_to_post_number"), auto_track=auto_track
         )
@@ -49,14 +46,33 @@ def create():
     category_id = values.integer("category", values.integer("category_id"))
     category = topics.find_category(actor, category_id) if category_id is not None else None
     tag_names = tuple(values.string_list("tags"))
-    if archetype == Archetype.PRIVATE_MESSAGE:
-        topic = private_messages.send_message(actor, title=values.string("title"), raw=raw, recipients=recipients,
+    if private_messages.is_message(archetype, recipients):
+        topic = private_messages.send_message(actor, title=values.string("title"), raw=raw, recipients=recipients or [],
                                               category=category, tag_names=tag_names)
     else:
         topic = topics.create_topic(actor, title=values.string("title"), raw=raw, category=category, tag_names=tag_names,
                                     auto_track=auto_track)
     post = posts.first_post(topic)
     return written_post(post, posts.written_context(actor, post))
+
+
+def _target_recipients(values) -> list[str] | None:
+    """target_recipients (or target_usernames, Discourse's older name, still sent by clients): usernames as a comma
+    separated string or as a list; None when neither was sent."""
+    for name in ("target_recipients", "target_usernames"):
+        if values.has(name):
+            return [part for value in values.string_list(name) for part in value.split(",")]
+    return None
+
+
+def _sends_message() -> bool:
+    """Whether the request would start a private message (the one kind of post whose sending is rate-limited apart:
+    each reaches as many people as it names)."""
+    try:
+        values = params()
+        return not values.has("topic_id") and private_messages.is_message(values.string("archetype"), _target_recipients(values))
+    except ServiceError:
+        return False  # the view refuses it
 
 
 @json_route(bp, "/posts/<int:post_id>", methods=["GET"])

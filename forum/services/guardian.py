@@ -45,19 +45,13 @@ def ensure_can_create_topic(user: User | None) -> None:
     _ensure_not_silenced(user)
 
 
-def ensure_can_send_message_to(user: User | None, recipient: User) -> None:
-    """A private message is anyone's to send who may start a topic, to anyone but a bot (or themself)."""
-    ensure_can_create_topic(user)
+def ensure_can_be_written_to(user: User, recipient: User) -> None:
+    """Who may be sent a private message (by one who may start a topic: ensure_can_create_topic), or invited to a
+    topic: anyone but a bot, or oneself."""
     if recipient.id == user.id:
-        raise NotAllowed("You cannot send a message to yourself.")
+        raise NotAllowed("You cannot send a message or an invitation to yourself.")
     if recipient.is_bot:
-        raise NotAllowed(f"{recipient.username} cannot be sent messages.")
-
-
-def ensure_can_invite_to_message(user: User, topic: Topic) -> None:
-    """Anyone a private message is among may invite others to it; admins too, as they may open it."""
-    if not (user.is_admin or is_among(user, topic)):
-        raise NotAllowed("Only the people of a private message may invite others to it.")
+        raise NotAllowed(f"{recipient.username} cannot be sent messages or invitations.")
 
 
 def _ensure_not_silenced(user: User) -> None:
@@ -304,9 +298,12 @@ def readable_topics(user: User | None) -> ColumnElement[bool]:
     those they are among, and admins)."""
     if user is not None and user.is_staff:
         return _open_messages(user)
+    return _live_in_readable_category(user) & _open_messages(user)
+
+
+def _live_in_readable_category(user: User | None) -> ColumnElement[bool]:
     readable_category_ids = select(Category.id).where(readable_categories(user))
-    in_readable_category = or_(Topic.category_id.is_(None), Topic.category_id.in_(readable_category_ids))
-    return (Topic.deleted_at.is_(None)) & in_readable_category & _open_messages(user)
+    return Topic.deleted_at.is_(None) & or_(Topic.category_id.is_(None), Topic.category_id.in_(readable_category_ids))
 
 
 def _open_messages(user: User | None) -> ColumnElement[bool]:
@@ -323,11 +320,11 @@ def _open_messages(user: User | None) -> ColumnElement[bool]:
 def listed_topics(user: User | None) -> ColumnElement[bool]:
     """A condition on Topic: the topics lists, search and counts show ``user``: unlisted ones only to
     staff, deleted ones to nobody (staff may still open them, as in Discourse), and no private message (they have
-    lists of their own: private_messages.message_list)."""
+    lists of their own: topic_lists.private_messages)."""
     regular = Topic.archetype == Archetype.REGULAR
     if user is not None and user.is_staff:
         return Topic.deleted_at.is_(None) & regular
-    return readable_topics(user) & (Topic.visible == true()) & regular
+    return _live_in_readable_category(user) & (Topic.visible == true()) & regular
 
 
 def can_see_category(user: User | None, category: Category | None) -> bool:

@@ -7,31 +7,51 @@ tells the others (a private_message notification), and they find it in their own
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Category, Topic, User
-from forum.services import guardian, topics
-from forum.services.errors import ValidationFailed
+from forum.models import Archetype, Category, Topic, User
+from forum.services import guardian, topics, users
+from forum.services.errors import InvalidParameters, ValidationFailed
 
 MAX_RECIPIENTS = 30  # Discourse's max_allowed_message_recipients
 
 
-def send_message(author: User | None, *, title: str | None, raw: str | None, recipients: str | None,
+def is_message(archetype: str | None, recipients: list[str] | None) -> bool:
+    """Whether a new post starts a private message: its archetype says so, or it names recipients (then never a public
+    topic: an archetype regular beside them is refused, as is any other archetype)."""
+    if archetype not in (None, *Archetype):
+        raise InvalidParameters(f"archetype must be {Archetype.REGULAR} or {Archetype.PRIVATE_MESSAGE}.")
+    if recipients is not None and archetype == Archetype.REGULAR:
+        raise InvalidParameters("target_recipients are for private messages, not regular topics.")
+    return archetype == Archetype.PRIVATE_MESSAGE or recipients is not None
+
+
+def ensure_reply_keeps_audience(topic: Topic, archetype: str | None, recipients: list[str] | None) -> None:
+    """A reply goes to its topic's readers: one sent as private (an archetype private_message, or recipients) to a
+    regular topic is refused, not published."""
+    if not topic.is_private_message and is_message(archetype, recipients):
+        raise InvalidParameters("This topic is not a private message: a private reply to it would be public.")
+
+
+def send_message(author: User | None, *, title: str | None, raw: str | None, recipients: list[str],
                  category: Category | None = None, tag_names: tuple[str, ...] = ()) -> Topic:
-    """A new private message from ``author`` to ``recipients`` (Discourse's target_recipients: usernames, comma
-    separated, whatever their case). A category or tags sent with it are refused, not dropped."""
+    """A new private message from ``author`` to ``recipients`` (usernames, whatever their case). A category or tags
+    sent with it are refused, not dropped."""
     guardian.ensure_can_create_topic(author)
     return topics.create_topic(author, title=title, raw=raw, category=category, tag_names=tag_names,
                                private_to=_recipients(author, recipients))
 
 
-def _recipients(author: User, names: str | None) -> list[User]:
-    wanted = {name.strip().lower() for name in (names or "").split(",") if name.strip()} - {author.username_lower}
+def _recipients(author: User, names: list[str]) -> list[User]:
+    """The members ``names`` name, as the author may look them up (an account waiting for activation is unknown to a
+    member, as on profiles)."""
+    wanted = {name.strip().lower() for name in names if name.strip()} - {author.username_lower}
     if not wanted:
         raise ValidationFailed("A private message needs at least one recipient other than you.")
     if len(wanted) > MAX_RECIPIENTS:
         raise ValidationFailed(f"A private message may have at most {MAX_RECIPIENTS} recipients.")
-    found = list(db.session.scalars(select(User).where(User.username_lower.in_(wanted))))
+    found = [user for user in db.session.scalars(select(User).where(User.username_lower.in_(wanted)))
+             if users.may_look_up(author, user)]
     if unknown := sorted(wanted - {user.username_lower for user in found}):
         raise ValidationFailed(f"There is no user named {', '.join(unknown)}.")
     for user in found:
-        guardian.ensure_can_send_message_to(author, user)
+        guardian.ensure_can_be_written_to(author, user)
     return found

@@ -4,15 +4,19 @@ Only a digest of the token is stored, so the table cannot be replayed if it leak
 when its user signs out, when staff suspend the user, or after ``MAX_SESSION_AGE``.
 """
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import OperationalError
 
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import User, UserAuthToken
 from forum.models.base import utcnow
+
+logger = logging.getLogger(__name__)
 
 # Discourse's default maximum_session_age (1440 hours): after it, the user signs in again.
 MAX_SESSION_AGE = timedelta(days=60)
@@ -59,14 +63,18 @@ def user_for_token(token: str) -> User | None:
 
 
 def _mark_seen(user: User) -> None:
+    """Best effort: a request is not refused because the database was too busy to note it (the next one will)."""
     now = utcnow()
     if user.last_seen_at is not None and user.last_seen_at > now - SEEN_PRECISION:
         return
-    with write_unit(db.session):
-        # Conditional, so two requests at once write it once.
-        db.session.execute(
-            update(User).where(User.id == user.id, User.last_seen_at.is_(None) | (User.last_seen_at <= now - SEEN_PRECISION))
-            .values(last_seen_at=now), execution_options={"synchronize_session": False})
+    try:
+        with write_unit(db.session):
+            # Conditional, so two requests at once write it once.
+            db.session.execute(
+                update(User).where(User.id == user.id, User.last_seen_at.is_(None) | (User.last_seen_at <= now - SEEN_PRECISION))
+                .values(last_seen_at=now), execution_options={"synchronize_session": False})
+    except OperationalError:
+        logger.warning("Could not note that user %s was seen", user.id, exc_info=True)
 
 
 def live_sessions(user: User) -> list[UserAuthToken]:

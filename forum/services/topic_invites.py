@@ -23,7 +23,8 @@ def invite(actor: User | None, topic_id: int, username: str | None, email: str |
         invitee = users.get_listed_user(actor, username)
     except NotFound:
         raise ValidationFailed(f"There is no user named {username}.") from None
-    if topic.is_private_message:
+    guardian.ensure_can_be_written_to(actor, invitee)
+    if topic.is_private_message:  # one who may open it (one of its people, or an admin) may invite others to it
         _add_to_message(actor, topic, invitee)
     else:
         if not guardian.topic_readers(topic, [invitee.id]):
@@ -34,8 +35,6 @@ def invite(actor: User | None, topic_id: int, username: str | None, email: str |
 
 
 def _add_to_message(actor: User, topic: Topic, invitee: User) -> None:
-    guardian.ensure_can_invite_to_message(actor, topic)
-    guardian.ensure_can_send_message_to(actor, invitee)
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=ROW_LOCK)  # one invitation at a time counts the people
         among = set(db.session.scalars(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)))

@@ -719,24 +719,30 @@ def can_see_private(viewer: User | None, user: User) -> bool:
 
 
 def get_listed_user(viewer: User | None, username: str) -> User:
-    """The user named ``username``, as ``viewer`` may look them up: an account waiting for activation is staff's
-    to see only, as in Discourse (its name is not yet the forum's to show)."""
+    """The user named ``username``, as ``viewer`` may look them up (may_look_up)."""
     user = get_by_username(username)
-    if not user.active and not (viewer is not None and viewer.is_staff):
+    if not may_look_up(viewer, user):
         raise NotFound(f"There is no user named {username!r}.")
     return user
+
+
+def may_look_up(viewer: User | None, user: User) -> bool:
+    """An account waiting for activation (or deactivated) is staff's to see only, as in Discourse (its name is not yet,
+    or no longer, the forum's to show)."""
+    return user.active or (viewer is not None and viewer.is_staff)
 
 
 def profile(viewer: User | None, username: str, *, session_token: str | None = None) -> Profile:
     """``username``'s page as ``viewer`` sees it (get_listed_user); ``session_token`` marks the viewer's own session."""
     user = get_listed_user(viewer, username)
     counts = db.session.execute(select(*activity_columns(viewer)).where(User.id == user.id)).one()
+    can_send_private_messages = guardian.allows(guardian.ensure_can_create_topic, viewer)
     permissions = ProfilePermissions(
         can_edit=guardian.allows(guardian.ensure_can_edit_user, viewer, user),
         can_edit_username=guardian.allows(guardian.ensure_can_change_username, viewer, user, _settled(user)),
         can_edit_email=guardian.allows(guardian.ensure_can_change_email, viewer, user),
-        can_send_private_messages=guardian.allows(guardian.ensure_can_create_topic, viewer),
-        can_send_private_message_to_user=guardian.allows(guardian.ensure_can_send_message_to, viewer, user),
+        can_send_private_messages=can_send_private_messages,
+        can_send_private_message_to_user=can_send_private_messages and guardian.allows(guardian.ensure_can_be_written_to, viewer, user),
     )
     return Profile(
         user, Activity(*counts), _private_details(viewer, user, session_token) if can_see_private(viewer, user) else None,

@@ -33,7 +33,7 @@ def written_before(topic: Topic, ago: timedelta) -> None:
 def summary_of(user: User):
     db.session.expire_all()
     user = db.session.get(User, user.id)
-    return activity_summaries.summary_for(user, activity_summaries._since(user))
+    return activity_summaries.summary_for(user, activity_summaries._since(user, utcnow()))
 
 
 def due_ids() -> set[int]:
@@ -95,10 +95,14 @@ def test_only_what_others_wrote_and_the_member_may_see(member, others, moderator
     set_columns(Post, hidden.id, hidden_at=utcnow())
     deleted = posts.create_reply(sipho, shown, raw="Deleted by its author.")
     posts.delete_post(sipho, deleted)
+    message = topics.create_topic(sipho, title="A private word about the audit", raw="Between the two of us, please.",
+                                  private_to=[moderator])
 
     summary = summary_of(member)
     assert [(item.topic.id, item.new_posts) for item in summary.new_topics] == [(shown.id, 1)]
     assert summary.active_topics == []
+    told_the_moderator = {item.topic.id for item in summary_of(moderator).new_topics}
+    assert message.id not in told_the_moderator  # even to one of its people: it has its own notification
     admin = make_user(Role.ADMIN, "admin")
     away(admin, WEEK + timedelta(hours=1))
     told_staff = {item.topic.title: item.new_posts for item in summary_of(admin).new_topics}
@@ -114,6 +118,28 @@ def test_the_summary_starts_when_the_member_was_last_there_or_last_summarised(me
     set_columns(User, member.id, digest_attempted_at=utcnow() - WEEK - timedelta(hours=1))
     after_it = topics.create_topic(sipho, title="Not told in any summary yet", raw="Written since that summary went out.")
     assert [item.topic.id for item in summary_of(member).new_topics] == [after_it.id]
+
+
+def test_nothing_is_mailed_when_there_is_nothing_to_tell(member, others):
+    sipho, _ = others
+    away(member, WEEK + timedelta(hours=1))
+    since = utcnow() - WEEK
+    assert activity_summaries.mail_summary(member.id, since) is False
+    topics.create_topic(sipho, title="A carrotmob at the corner shop", raw="Forty neighbours came and bought.")
+    assert activity_summaries.mail_summary(member.id, since) is True
+    set_columns(User, member.id, email=None)
+    assert activity_summaries.mail_summary(member.id, since) is False
+
+
+def test_a_summary_reaches_back_one_span_at_most(member, others):
+    sipho, _ = others
+    away(member, 10 * WEEK)
+    long_ago = topics.create_topic(sipho, title="Written while the member was away", raw="Nine weeks ago, this was new.")
+    written_before(long_ago, 9 * WEEK)
+    recent = topics.create_topic(sipho, title="Written in the last week", raw="Only days ago, this was new.")
+    summary = summary_of(member)
+    assert [item.topic.id for item in summary.new_topics] == [recent.id]
+    assert summary.since >= utcnow() - WEEK - timedelta(minutes=1)
 
 
 # Who is due.

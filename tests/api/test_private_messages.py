@@ -74,7 +74,15 @@ def test_it_shows_in_no_public_list_count_or_search(client, auth_headers, people
         assert message.id not in {post["topic_id"] for post in latest_posts}
         actions = client.get("/user_actions.json", query_string={"username": "amira", "filter": "4"}, headers=headers)
         assert actions.json["user_actions"] == []
-        assert client.get("/u/amira.json", headers=headers).json["user"]["topic_count"] == 0
+        profile = client.get("/u/amira.json", headers=headers).json["user"]
+        assert (profile["topic_count"], profile["post_count"]) == (0, 0)
+        assert client.get("/site/statistics.json", headers=headers).json["topics_count"] == 0
+        assert client.get("/about.json", headers=headers).json["about"]["stats"]["topics_count"] == 0
+        directory = client.get("/directory_items.json", query_string={"period": "all"}, headers=headers).json
+        assert all(item["topic_count"] == 0 for item in directory["directory_items"])
+        if viewer is not None:
+            for path in ("/new.json", "/unread.json"):
+                assert client.get(path, headers=headers).json["topic_list"]["topics"] == [], path
 
 
 def test_its_people_find_it_in_their_message_lists(client, auth_headers, people, message, make_user):
@@ -230,3 +238,65 @@ def test_bad_invitations_are_refused(client, auth_headers, people, message, body
     assert response.status_code == status, response.json
     assert response.json["errors"] and response.json["error_type"]
     assert count(topic_allowed_users) == before
+
+
+@pytest.mark.parametrize("body", [
+    {"target_recipients[]": "sipho"},
+    {"target_recipients": []},
+    {"target_recipients": ["sipho", "yanyan"]},
+])
+def test_recipients_sent_in_any_shape_never_make_a_public_topic(client, auth_headers, people, body):
+    as_form = "target_recipients[]" in body
+    request = {"title": TITLE, "raw": BODY, **body}
+    sent = (client.post("/posts.json", data=request, headers=auth_headers(people["amira"])) if as_form
+            else client.post("/posts.json", json=request, headers=auth_headers(people["amira"])))
+    if body.get("target_recipients") == []:
+        assert sent.status_code == 422 and count(Topic) == 0
+        return
+    assert sent.status_code == 200, sent.json
+    topic = db.session.get(Topic, sent.json["topic_id"])
+    assert topic.archetype == "private_message"
+    assert client.get(f"/t/{topic.id}.json").status_code == 404
+    among = set(db.session.scalars(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)))
+    expected = {"amira", "sipho"} | ({"yanyan"} if "yanyan" in body.get("target_recipients", []) else set())
+    assert among == {people[name].id for name in expected}
+
+
+@pytest.mark.parametrize("extra", [{"archetype": "private_message"}, {"target_recipients": "sipho"}])
+def test_a_private_reply_to_a_public_topic_is_refused_not_published(client, auth_headers, people, extra):
+    public = topics.create_topic(people["amira"], title="Trainings for supplier managers", raw="Who has run one, and how?")
+    response = client.post("/posts.json", json={"topic_id": public.id, "raw": "Secret, only for sipho to read here.", **extra},
+                           headers=auth_headers(people["amira"]))
+    assert response.status_code == 400 and response.json["error_type"] == "invalid_parameters"
+    assert db.session.scalar(select(func.count()).where(Post.topic_id == public.id)) == 1
+
+
+def test_a_reply_in_a_message_may_say_it_is_private(client, auth_headers, people, message):
+    response = client.post("/posts.json", json={"topic_id": message.id, "raw": "Thursday works for me, at ten.",
+                                                "archetype": "private_message"}, headers=auth_headers(people["sipho"]))
+    assert response.status_code == 200, response.json
+
+
+def test_an_admin_mentioned_in_a_message_is_told_nothing(people, make_user, message):
+    admin = make_user(Role.ADMIN, "admin")
+    reply = posts.create_reply(people["sipho"], message, raw="Should we ask @admin about this? Not yet, I think.")
+    notifications.notify_about_post(reply.id)
+    assert db.session.scalars(select(Notification).where(Notification.user_id == admin.id)).all() == []
+
+
+def test_messages_and_invitations_are_rate_limited_per_member_and_replies_are_not(app, people, message):
+    from forum.services import users
+    from tests.api.test_session import limits_on
+
+    key = users.create_api_key(people["amira"], created_by=people["amira"])[1]
+    headers = {"Api-Key": key, "Api-Username": "amira"}
+    body = {"title": TITLE, "raw": BODY, "target_recipients": "sipho"}
+    with limits_on(app, MESSAGE_RATE_LIMIT="2 per hour", INVITE_RATE_LIMIT="1 per hour") as limited:
+        assert [limited.post("/posts.json", json=body, headers=headers).status_code for _ in range(3)] == [200, 200, 429]
+        reply = {"topic_id": message.id, "raw": "A reply is not a new message to anyone."}
+        assert [limited.post("/posts.json", json=reply, headers=headers).status_code for _ in range(3)] == [200, 200, 200]
+        public = {"title": "Trainings for supplier managers", "raw": "Who has run one, and how did it go?"}
+        assert limited.post("/posts.json", json=public, headers=headers).status_code == 200
+        invitations = [limited.post(f"/t/{message.id}/invite.json", json={"user": "yanyan"}, headers=headers).status_code
+                       for _ in range(2)]
+    assert invitations == [200, 429]

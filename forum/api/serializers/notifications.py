@@ -4,14 +4,17 @@ from forum.models import Notification, NotificationType, Topic
 from forum.services.notifications import PAGE_SIZE, NotificationPage
 
 
+HIGH_PRIORITY = (NotificationType.PRIVATE_MESSAGE, NotificationType.INVITED_TO_PRIVATE_MESSAGE, NotificationType.BOOKMARK_REMINDER)
+
+
 def notification(item: Notification, topic: Topic) -> dict:
     return {
         "id": item.id,
         "user_id": item.user_id,
         "notification_type": item.notification_type,
         "read": item.read,
-        # Of Discourse's high-priority kinds (private messages, bookmark reminders, ...) this forum sends reminders.
-        "high_priority": item.notification_type in (NotificationType.BOOKMARK_REMINDER, NotificationType.PRIVATE_MESSAGE),
+        # Discourse's high-priority kinds, of those this forum sends.
+        "high_priority": item.notification_type in HIGH_PRIORITY,
         "created_at": iso(item.created_at),
         "post_number": item.post_number,
         "topic_id": item.topic_id,
