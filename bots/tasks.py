@@ -56,21 +56,22 @@ def scan_due_timers() -> int:
 @shared_task(name="forum.send_bookmark_reminders", **BOT_TASK)
 def send_bookmark_reminders() -> int:
     """Remind members of their due bookmarks; ask for another run at once if there were more."""
-    batch = current_app.config["BOOKMARK_REMINDER_BATCH"]
-    sent = bookmarks.send_due_reminders(limit=batch)
-    if sent == batch:
-        send_bookmark_reminders.delay()
-    return sent
+    return _batch_again_if_full(send_bookmark_reminders, bookmarks.send_due_reminders, "BOOKMARK_REMINDER_BATCH")
 
 
 @shared_task(name="forum.send_activity_summaries", **BOT_TASK)
 def send_activity_summaries() -> int:
     """Mail the members away long enough their activity summary; ask for another run at once if there were more."""
-    batch = current_app.config["ACTIVITY_SUMMARY_BATCH"]
-    sent = activity_summaries.send_due(limit=batch)
-    if sent == batch:
-        send_activity_summaries.delay()
-    return sent
+    return _batch_again_if_full(send_activity_summaries, activity_summaries.send_due, "ACTIVITY_SUMMARY_BATCH")
+
+
+def _batch_again_if_full(task, work, batch_setting: str) -> int:
+    """``work`` on at most a batch; a full batch may have left more, which ``task`` run again at once takes."""
+    batch = current_app.config[batch_setting]
+    done = work(limit=batch)
+    if done == batch:
+        task.delay()
+    return done
 
 
 @shared_task(name="forum.fire_timer", **BOT_TASK)
