@@ -317,6 +317,12 @@ def _open_messages(user: User | None) -> ColumnElement[bool]:
     return regular | Topic.id.in_(select(topic_allowed_users.c.topic_id).where(topic_allowed_users.c.user_id == user.id))
 
 
+def messages_of(user: User) -> ColumnElement[bool]:
+    """A condition on Topic: the live private messages ``user`` is among (their own list and search: in:messages)."""
+    among = select(topic_allowed_users.c.topic_id).where(topic_allowed_users.c.user_id == user.id)
+    return (Topic.archetype == Archetype.PRIVATE_MESSAGE) & Topic.deleted_at.is_(None) & Topic.id.in_(among)
+
+
 def listed_topics(user: User | None) -> ColumnElement[bool]:
     """A condition on Topic: the topics lists, search and counts show ``user``: unlisted ones only to
     staff, deleted ones to nobody (staff may still open them, as in Discourse), and no private message (they have

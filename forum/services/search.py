@@ -77,6 +77,7 @@ class SearchQuery:
     terms: list[str] = field(default_factory=list)  # words and quoted phrases; all must match
     in_title: bool = False
     first_post_only: bool = False
+    in_messages: bool = False  # the caller's private messages instead of the forum's topics
     category: str | None = None  # slug or id
     hashtag: str | None = None  # a category slug, else a tag name
     tag_names: list[str] = field(default_factory=list)
@@ -115,6 +116,8 @@ def _apply_operator(query: SearchQuery, word: str) -> bool:
         query.in_title = True
     elif lowered == "in:first":
         query.first_post_only = True
+    elif lowered in ("in:messages", "in:personal"):  # Discourse's two names for it
+        query.in_messages = True
     elif word.startswith("@") and len(word) > 1:
         query.username = word[1:]
     elif word.startswith("#") and len(word) > 1:
@@ -184,7 +187,7 @@ def search(caller: User | None, q: str | None, page: int = 1) -> SearchResults:
         return results
     query = parse_query(term)
     conditions = _conditions(caller, query)
-    if query.terms or conditions:
+    if query.terms or conditions or query.in_messages:
         post_ids, results.more_posts = _page_of_post_ids(caller, query, conditions, page)
         results.posts = _hits(query, post_ids)
     if query.terms and page == 1:
@@ -226,16 +229,17 @@ def _validated_term(q: str | None) -> str:
 # Which posts.
 
 
-def _searchable(caller: User | None) -> ColumnElement[bool]:
-    """Posts that search may show ``caller``: live posts of live listed topics, no small actions, whispers for staff."""
+def _searchable(caller: User | None, query: SearchQuery) -> ColumnElement[bool]:
+    """Posts that search may show ``caller``: live posts of live listed topics (of the caller's own private messages
+    instead, with in:messages), no small actions, whispers for staff."""
     post_types = [PostType.REGULAR, PostType.MODERATOR_ACTION]
     if caller is not None and caller.is_staff:
         post_types.append(PostType.WHISPER)
-    return (
-        Post.deleted_at.is_(None)
-        & Post.post_type.in_(post_types)
-        & guardian.listed_topics(caller)
-    )
+    if query.in_messages:
+        topics = guardian.messages_of(caller) if caller is not None else false()
+    else:
+        topics = guardian.listed_topics(caller)
+    return Post.deleted_at.is_(None) & Post.post_type.in_(post_types) & topics
 
 
 def _conditions(caller: User | None, query: SearchQuery) -> list[ColumnElement[bool]]:
@@ -308,7 +312,7 @@ def _page_of_post_ids(
     candidates: Select = (
         select(Post.id)
         .join(Topic, Topic.id == Post.topic_id)
-        .where(_searchable(caller), guardian.readable_post_texts(caller), *conditions)
+        .where(_searchable(caller, query), guardian.readable_post_texts(caller), *conditions)
     )
     order = query.order
     if query.terms:

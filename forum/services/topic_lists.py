@@ -14,7 +14,7 @@ from sqlalchemy.orm import load_only
 
 from forum.content import excerpt
 from forum.extensions import db
-from forum.models import Archetype, Category, Post, PostAction, PostActionType, PostType, Tag, Topic, TopicUser, User, topic_allowed_users, topic_tags
+from forum.models import Category, Post, PostAction, PostActionType, PostType, Tag, Topic, TopicUser, User, topic_tags
 from forum.models.base import utcnow
 from forum.services import guardian, reading, tags, users
 from forum.services.errors import InvalidParameters, NotFound
@@ -141,11 +141,8 @@ def private_messages(viewer: User | None, username: str, options: Paging, *, sen
     guardian.ensure_can_act(viewer)
     user = users.get_by_username(username)
     guardian.ensure_can_see_personal(viewer, user, "messages")
-    condition = Topic.id.in_(select(topic_allowed_users.c.topic_id).where(topic_allowed_users.c.user_id == user.id))
-    if sent:
-        condition &= Topic.id.in_(select(Post.topic_id).where(Post.user_id == user.id, Post.deleted_at.is_(None)))
-    shown = (Topic.archetype == Archetype.PRIVATE_MESSAGE) & Topic.deleted_at.is_(None)
-    return _list(viewer, condition, options, shown=shown)
+    wrote_in = Topic.id.in_(select(Post.topic_id).where(Post.user_id == user.id, Post.deleted_at.is_(None)))
+    return _list(viewer, wrote_in if sent else true(), options, shown=guardian.messages_of(user))
 
 
 def _tagged(tag: Tag) -> ColumnElement[bool]:

@@ -300,3 +300,20 @@ def test_messages_and_invitations_are_rate_limited_per_member_and_replies_are_no
         invitations = [limited.post(f"/t/{message.id}/invite.json", json={"user": "yanyan"}, headers=headers).status_code
                        for _ in range(2)]
     assert invitations == [200, 429]
+
+
+def test_its_people_search_it_with_in_messages_and_nobody_else_finds_it(client, auth_headers, people, message, make_user):
+    public = topics.create_topic(people["yanyan"], title="The grievance desk at the mine, in public",
+                                 raw="The grievance desk should answer within a week.")
+
+    def found(viewer, q):
+        response = client.get("/search.json", query_string={"q": q}, headers=auth_headers(viewer))
+        assert response.status_code == 200, response.json
+        assert_matches_spec(response, "get", "/search.json")
+        return [post["topic_id"] for post in response.json["posts"]]
+
+    assert found(people["sipho"], "grievance desk in:messages") == [message.id]
+    assert found(people["sipho"], "in:personal") == [message.id]  # the operator alone lists them
+    assert found(people["sipho"], "grievance desk") == [public.id]
+    for outsider in (people["yanyan"], make_user(Role.ADMIN, "admin"), None):
+        assert found(outsider, "grievance desk in:messages") == []
