@@ -12,7 +12,7 @@ from forum.api.serializers.topics import basic_topic, topic_view
 from forum.api.serializers.users import basic_user
 from forum.extensions import limiter
 from forum.models.base import parse_utc
-from forum.services import posts, topic_invites, topics
+from forum.services import posts, private_messages, topic_invites, topics
 from forum.services.views import topic_views
 from forum.services.errors import InvalidParameters
 
@@ -128,3 +128,10 @@ def invite(topic_id: int):
     values = params()
     invitee = topic_invites.invite(current_actor(), topic_id, values.string("user"), values.string("email"))
     return {"user": basic_user(invitee)}
+
+
+@json_route(bp, "/t/<int:topic_id>/remove-allowed-user", methods=["PUT"])
+def remove_allowed_user(topic_id: int):
+    """Discourse's route for leaving a private message, or taking someone out of it."""
+    private_messages.remove_person(current_actor(), topic_id, params().string("username", required=True))
+    return {"success": "OK"}

@@ -54,6 +54,18 @@ def ensure_can_be_written_to(user: User, recipient: User) -> None:
         raise NotAllowed(f"{recipient.username} cannot be sent messages or invitations.")
 
 
+def ensure_can_remove_from_message(user: User | None, topic: Topic, person: User) -> None:
+    """Anyone may leave a private message they are among; its author may take others out of it, and admins anyone."""
+    ensure_can_act(user)
+    if not (can_take_others_out(user, topic) or (person.id == user.id and is_among(user, topic))):
+        raise NotAllowed("Only a message's author (or an admin) may take others out of it; anyone may leave it.")
+
+
+def can_take_others_out(user: User | None, topic: Topic) -> bool:
+    return (user is not None and topic.is_private_message
+            and (user.is_admin or (topic.user_id == user.id and is_among(user, topic))))
+
+
 def _ensure_not_silenced(user: User) -> None:
     """As Discourse's: a silenced member reads, likes and flags, but writes nothing others read until it ends."""
     if user.is_silenced:

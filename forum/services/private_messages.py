@@ -4,10 +4,11 @@ shows it (guardian.listed_topics), and no bot reads it (tactic suggestions, summ
 its people goes before moderators in the review queue, as in Discourse: flagging is asking them to look. Each post in it
 tells the others (a private_message notification), and they find it in their own list (topic_lists.private_messages).
 """
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from forum.database import write_unit
 from forum.extensions import db
-from forum.models import Archetype, Category, Topic, User
+from forum.models import Archetype, Category, Topic, User, topic_allowed_users
 from forum.services import guardian, topics, users
 from forum.services.errors import InvalidParameters, ValidationFailed
 
@@ -55,3 +56,18 @@ def _recipients(author: User, names: list[str]) -> list[User]:
     for user in found:
         guardian.ensure_can_be_written_to(author, user)
     return found
+
+
+def remove_person(actor: User | None, topic_id: int, username: str) -> None:
+    """Take ``username`` out of a private message (Discourse's remove-allowed-user): they may no longer open it, and
+    are told nothing more of it. What they wrote in it stays."""
+    topic = topics.get_visible_topic(actor, topic_id)
+    if not topic.is_private_message:
+        raise ValidationFailed("Only a private message has people to take out of it.")
+    person = users.get_listed_user(actor, username)
+    guardian.ensure_can_remove_from_message(actor, topic, person)
+    with write_unit(db.session):
+        removed = db.session.execute(delete(topic_allowed_users).where(
+            topic_allowed_users.c.topic_id == topic.id, topic_allowed_users.c.user_id == person.id)).rowcount
+        if not removed:
+            raise ValidationFailed(f"{person.username} is not among the people of this message.")

@@ -317,3 +317,41 @@ def test_its_people_search_it_with_in_messages_and_nobody_else_finds_it(client, 
     assert found(people["sipho"], "grievance desk") == [public.id]
     for outsider in (people["yanyan"], make_user(Role.ADMIN, "admin"), None):
         assert found(outsider, "grievance desk in:messages") == []
+
+
+# Leaving a message, and taking someone out of it (PUT /t/{id}/remove-allowed-user.json).
+
+
+def remove(client, auth_headers, actor, topic_id, username):
+    return client.put(f"/t/{topic_id}/remove-allowed-user.json", json={"username": username}, headers=auth_headers(actor))
+
+
+def test_one_leaves_a_message_and_may_no_longer_open_it(client, auth_headers, people, message):
+    details = client.get(f"/t/{message.id}.json", headers=auth_headers(people["sipho"])).json["details"]
+    assert (details["can_remove_self_id"], details["can_remove_allowed_users"]) == (people["sipho"].id, False)
+    author_view = client.get(f"/t/{message.id}.json", headers=auth_headers(people["amira"])).json["details"]
+    assert author_view["can_remove_allowed_users"] is True
+    posts.create_reply(people["sipho"], message, raw="I will say this once, and then leave.")
+    assert remove(client, auth_headers, people["sipho"], message.id, "sipho").json == {"success": "OK"}
+    assert client.get(f"/t/{message.id}.json", headers=auth_headers(people["sipho"])).status_code == 404
+    assert client.get("/topics/private-messages/sipho.json", headers=auth_headers(people["sipho"])).json["topic_list"]["topics"] == []
+    kept = client.get(f"/t/{message.id}.json", headers=auth_headers(people["amira"])).json
+    assert kept["posts_count"] == 2  # what they wrote stays
+    later = posts.create_reply(people["amira"], message, raw="Noted; thank you for the warning.")
+    notifications.notify_about_post(later.id)
+    assert db.session.scalars(select(Notification).where(Notification.user_id == people["sipho"].id)).all() == []
+
+
+def test_only_the_author_or_an_admin_takes_others_out(client, auth_headers, people, message, make_user):
+    assert invite(client, auth_headers, people["amira"], message.id, user="yanyan").status_code == 200
+    refused = remove(client, auth_headers, people["sipho"], message.id, "yanyan")
+    assert refused.status_code == 403 and refused.json["errors"]
+    assert remove(client, auth_headers, people["amira"], message.id, "yanyan").status_code == 200
+    assert client.get(f"/t/{message.id}.json", headers=auth_headers(people["yanyan"])).status_code == 404
+    admin = make_user(Role.ADMIN, "admin")
+    assert remove(client, auth_headers, admin, message.id, "sipho").status_code == 200
+    assert remove(client, auth_headers, admin, message.id, "sipho").status_code == 422  # not among them now
+    public = topics.create_topic(people["amira"], title="Trainings for supplier managers", raw="Who has run one, and how?")
+    assert remove(client, auth_headers, people["amira"], public.id, "sipho").status_code == 422
+    assert remove(client, auth_headers, people["amira"], message.id, "nobody_by_that_name").status_code == 404
+    assert client.put(f"/t/{message.id}/remove-allowed-user.json", json={}, headers=auth_headers(people["amira"])).status_code == 400

@@ -93,7 +93,7 @@ def _details(view: TopicView) -> dict:
         "notification_level": view.notification_level,
         "can_move_posts": False,
         "can_delete": not topic.is_deleted and guardian.allows(guardian.ensure_can_delete_topic, viewer, topic),
-        "can_remove_allowed_users": False,
+        "can_remove_allowed_users": guardian.can_take_others_out(viewer, topic),
         "can_create_post": guardian.allows(guardian.ensure_can_reply, viewer, topic),
         "can_reply_as_new_topic": False,
         "can_convert_topic": False,
@@ -105,8 +105,8 @@ def _details(view: TopicView) -> dict:
         "can_toggle_topic_visibility": may_change_status,
         "can_pin_unpin_topic": may_change_status,
         "can_moderate_category": may_moderate,
-        # Private messages' "remove me" (the schema requires an integer; nobody leaves a message here: not built).
-        "can_remove_self_id": 0,
+        # A private message's "leave it": the viewer's id when they are among its people (the schema requires an integer).
+        "can_remove_self_id": viewer.id if viewer is not None and topic.is_private_message and guardian.is_among(viewer, topic) else 0,
         "participants": [_participant(users[user_id], post_count) for user_id, post_count in view.participants],
         "created_by": basic_user(users[topic.user_id]),
         "last_poster": basic_user(users[topic.last_post_user_id or topic.user_id]),
