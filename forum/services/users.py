@@ -783,9 +783,11 @@ def admin_detail(actor: User | None, user_id: int) -> AdminDetail:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("That user does not exist.")
-    given = select(func.count()).select_from(PostAction).where(PostAction.user_id == user.id)
-    received = (select(func.count()).select_from(PostAction).join(Post, Post.id == PostAction.post_id)
-                .where(Post.user_id == user.id, PostAction.user_id != user.id))
+    # On posts the viewing staff member may read: a moderator counts nothing in messages they may not open.
+    on_readable_posts = (select(func.count()).select_from(PostAction).join(Post, Post.id == PostAction.post_id)
+                         .join(Topic, Topic.id == Post.topic_id).where(guardian.readable_topics(actor)))
+    given = on_readable_posts.where(PostAction.user_id == user.id)
+    received = on_readable_posts.where(Post.user_id == user.id, PostAction.user_id != user.id)
     counts = db.session.execute(select(
         *activity_columns(actor),
         given.where(PostAction.post_action_type_id == PostActionType.LIKE).scalar_subquery(),

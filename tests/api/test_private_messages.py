@@ -355,3 +355,17 @@ def test_only_the_author_or_an_admin_takes_others_out(client, auth_headers, peop
     assert remove(client, auth_headers, people["amira"], public.id, "sipho").status_code == 422
     assert remove(client, auth_headers, people["amira"], message.id, "nobody_by_that_name").status_code == 404
     assert client.put(f"/t/{message.id}/remove-allowed-user.json", json={}, headers=auth_headers(people["amira"])).status_code == 400
+
+
+def test_staff_who_may_not_open_a_message_count_none_of_its_likes(client, auth_headers, people, moderator, message, make_user):
+    from forum.services import post_actions
+
+    reply = posts.create_reply(people["sipho"], message, raw="Thursday works for me, at ten.")
+    post_actions.like(people["amira"], reply)
+    admin = make_user(Role.ADMIN, "admin")
+
+    def likes(viewer):
+        shown = client.get(f"/admin/users/{people['sipho'].id}.json", headers=auth_headers(viewer)).json
+        return shown["like_count"]
+
+    assert (likes(admin), likes(moderator)) == (1, 0)
