@@ -117,6 +117,11 @@ class Config:
     INVITE_RATE_LIMIT = "30 per hour"
     # A private message notifies everyone it names (up to 30): a member starts at most this many.
     MESSAGE_RATE_LIMIT = "20 per hour"
+    # Invitations to join: how long one works unless it says otherwise (Discourse's invite_expiry_days); whether members
+    # (not only staff) may send them; whether the sign-up form is closed to all but the invited.
+    INVITE_EXPIRY_DAYS = 90
+    INVITES_BY_MEMBERS = False
+    INVITE_ONLY = False
     # Discourse's username_change_period: a member renames themselves within this many days of joining, or later while
     # they have written nothing; staff rename anyone.
     USERNAME_CHANGE_PERIOD_DAYS = 3

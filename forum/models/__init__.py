@@ -4,6 +4,7 @@ from forum.models.bookmarks import Bookmark, BookmarkableType
 from forum.models.categories import Category
 from forum.models.email_tokens import EmailToken, EmailTokenPurpose
 from forum.models.groups import Group, category_groups, group_users
+from forum.models.invites import Invite, invite_groups, invited_users
 from forum.models.notifications import Notification, NotificationType
 from forum.models.post_actions import PostAction, PostActionType
 from forum.models.posts import Post, PostRevision, PostType
@@ -36,6 +37,7 @@ __all__ = [
     "Category",
     "EmailToken",
     "EmailTokenPurpose",
+    "Invite",
     "DialogueSchedule",
     "Group",
     "NotificationLevel",
@@ -58,6 +60,8 @@ __all__ = [
     "User",
     "UserAuthToken",
     "category_groups",
+    "invite_groups",
+    "invited_users",
     "topic_allowed_users",
     "group_users",
     "post_tags",

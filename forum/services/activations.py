@@ -7,7 +7,7 @@ from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import EmailTokenPurpose, User
 from forum.models.base import utcnow
-from forum.services import email_tokens, mail, users
+from forum.services import email_tokens, guardian, mail, users
 from forum.services.errors import Conflict, NotAllowed, NotFound
 
 ACTIVATE_PATH = "/u/activate-account/"
@@ -19,11 +19,13 @@ def by_email() -> bool:
 
 def sign_up(actor: User | None, *, username: str | None, email: str | None, password: str | None, name: str | None,
             active: bool) -> User:
-    """users.signup, and the activation link mailed to the new account's address when it waits for one."""
+    """users.signup, and the activation link mailed to the new account's address when it waits for one. (Redeeming an
+    invitation makes an account too, past INVITE_ONLY: invites.redeem.)"""
+    guardian.ensure_can_sign_up(actor)
     with write_unit(db.session):
         user = users.signup(actor, username=username, email=email, password=password, name=name, active=active)
         if not user.active and by_email():
-            _send_link(user)
+            send_link(user)
     return user
 
 
@@ -43,7 +45,7 @@ def resend(actor: User | None, login: str, *, session_user_id: int | None) -> No
     if user.deactivated_at is not None:
         raise NotAllowed("Staff deactivated this account: only they can activate it.")
     with write_unit(db.session):
-        _send_link(user)
+        send_link(user)
 
 
 def check_link(token: str) -> User:
@@ -72,7 +74,7 @@ def address_proven(user: User) -> None:
         users.mark_activated(user, user)
 
 
-def _send_link(user: User) -> None:
+def send_link(user: User) -> None:
     token = email_tokens.issue(user, EmailTokenPurpose.ACTIVATION, user.email)
     mail.queue(user.email, "activate_account", user=user, link=current_app.config["BASE_URL"] + ACTIVATE_PATH + token,
                valid_hours=current_app.config["EMAIL_TOKEN_VALID_HOURS"])

@@ -66,6 +66,20 @@ def can_take_others_out(user: User | None, topic: Topic) -> bool:
             and (user.is_admin or (topic.user_id == user.id and is_among(user, topic))))
 
 
+def ensure_can_sign_up(user: User | None) -> None:
+    """The sign-up form is open, unless the forum admits members by invitation only (INVITE_ONLY), when only staff
+    make accounts there."""
+    if current_app.config["INVITE_ONLY"] and not (user is not None and user.is_staff):
+        raise NotAllowed("This forum admits new members by invitation only.")
+
+
+def ensure_can_invite_to_forum(user: User | None) -> None:
+    """Staff invite people to join; members too when the forum lets them (INVITES_BY_MEMBERS)."""
+    ensure_can_create_topic(user)  # signed in, and not silenced
+    if not (user.is_staff or current_app.config["INVITES_BY_MEMBERS"]):
+        raise NotAllowed("Only staff may invite people to join this forum.")
+
+
 def _ensure_not_silenced(user: User) -> None:
     """As Discourse's: a silenced member reads, likes and flags, but writes nothing others read until it ends."""
     if user.is_silenced:

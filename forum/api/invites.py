@@ -1,0 +1,126 @@
+"""Invitations to join the forum: Discourse's POST /invites, /invites/create-multiple and DELETE /invites, and the page
+(and JSON) an invitation's link opens to make the account."""
+from flask import Blueprint, Response, current_app, request
+
+from forum.api.auth import current_actor, sign_in_from_link
+from forum.api.link_pages import link_page, link_view, page_args
+from forum.api.params import Params, params
+from forum.api.routing import json_route
+from forum.api.serializers.invites import invite as invite_json
+from forum.api.serializers.users import failure_result
+from forum.extensions import limiter
+from forum.models import Invite
+from forum.services import guardian, invites, users
+from forum.services.errors import InvalidParameters, ServiceError
+
+bp = Blueprint("invites", __name__)
+
+
+@json_route(bp, "/invites", methods=["POST"])
+@limiter.limit(lambda: current_app.config["INVITE_RATE_LIMIT"])
+def create():
+    actor, values = current_actor(), params()
+    wanted = _request(actor, values)
+    email = values.string("email")
+    if email:
+        issued = invites.invite_by_email(actor, wanted, email, skip_email=values.boolean("skip_email", False))
+    else:
+        issued = invites.invite_by_link(actor, wanted)
+    return invite_json(issued)
+
+
+@json_route(bp, "/invites/create-multiple", methods=["POST"])
+@limiter.limit(lambda: current_app.config["INVITE_RATE_LIMIT"])
+def create_multiple():
+    """One invitation per address, sharing the rest; staff only (each address is mailed)."""
+    actor, values = current_actor(), params()
+    guardian.ensure_staff(actor)
+    wanted = _request(actor, values)
+    emails = [email for value in values.string_list("email") for email in value.split(",") if email.strip()]
+    if not emails:
+        raise InvalidParameters("param is missing or the value is empty: email")
+    if len(emails) > invites.MAX_EMAILS_AT_ONCE:
+        raise InvalidParameters(f"At most {invites.MAX_EMAILS_AT_ONCE} addresses at once.")
+    made, failed = [], []
+    for email in emails:
+        try:
+            made.append(invite_json(invites.invite_by_email(actor, wanted, email, skip_email=values.boolean("skip_email", False))))
+        except ServiceError as failure:
+            failed.append({"email": email, "errors": failure.messages})
+    return {"num_successfully_created_invitations": len(made), "num_failed_invitations": len(failed),
+            "failed_invitations": failed, "successful_invitations": made}
+
+
+@json_route(bp, "/invites", methods=["DELETE"])
+def withdraw():
+    invites.withdraw(current_actor(), params().integer("id", required=True))
+    return {"success": "OK"}
+
+
+def _request(actor, values: Params) -> invites.InviteRequest:
+    return invites.check_request(
+        actor,
+        custom_message=values.string("custom_message"),
+        max_redemptions_allowed=values.integer("max_redemptions_allowed"),
+        topic_id=values.integer("topic_id"),
+        group_ids=[_id(part) for value in values.string_list("group_ids") for part in value.split(",") if part.strip()],
+        group_names=[part.strip() for value in values.string_list("group_names") for part in value.split(",")],
+        expires_at=values.string("expires_at"),
+    )
+
+
+def _id(text: str) -> int:
+    if not text.strip().isdigit():
+        raise InvalidParameters("group_ids must be group ids, comma separated.")
+    return int(text)
+
+
+# Redeeming: the link's page, and Discourse's JSON.
+
+
+@json_route(bp, "/invites/show/<key>", methods=["PUT"])
+def redeem(key: str):
+    """As Discourse: the account made, its owner is signed in (unless it waits for its activation mail)."""
+    values = params()
+    try:
+        user, invite = _redeem(key, values.string("username"), values.string("email"), values.string("password"),
+                               values.string("name"))
+    except ServiceError as failure:
+        return failure_result(failure), failure.status_code
+    return {"success": True, "message": _welcome(user), "redirect_to": _destination(invite)}
+
+
+@bp.route("/invites/<key>", methods=["GET", "POST"])
+def invite_page(key: str):
+    """The invitation's page: who invites, and a form for the new account, posted back here."""
+    form = request.form
+    redeemed = {}
+
+    def act():
+        redeemed["user"], _ = _redeem(key, form.get("username"), form.get("email"), form.get("password"), form.get("name"))
+
+    return link_view(lambda: invites.find_usable(key), act,
+                     lambda invite, **outcome: _page(invite, redeemed.get("user"), **outcome))
+
+
+def _redeem(key: str, username, email, password, name):
+    user, invite = invites.redeem(key, username=username, email=email, password=password, name=name)
+    sign_in_from_link(user)
+    return user, invite
+
+
+def _welcome(user) -> str:
+    if user.is_active:
+        return f"Welcome, {user.username}: you are signed in."
+    return f"Almost done: we mailed an activation link to {user.email}. Open it to activate your account."
+
+
+def _destination(invite: Invite) -> str:
+    return f"/t/{invite.topic.slug}/{invite.topic.id}" if invite.topic else "/"
+
+
+def _page(invite: Invite | None, user=None, *, done: bool = False, error: ServiceError | None = None) -> Response:
+    # The frame shows its form while the link names someone: here, the inviter.
+    return link_page("invite.html", user=invite.invited_by if invite else None, invite=invite, new_user=user, done=done,
+                     welcome=_welcome(user) if user else None, destination=_destination(invite) if invite else "/",
+                     min_length=users.MIN_PASSWORD_LENGTH, **page_args(error))
