@@ -270,3 +270,24 @@ def test_activation_and_unsubscribe_pages_in_chromium_act_only_on_their_button(l
     db.session.rollback()
     user = db.session.get(User, waiting.id)
     assert user.active if kind == "activation" else user.email_level == EmailLevel.NEVER
+
+
+def test_invitation_page_in_chromium_makes_the_account(live_server, visit, moderator):
+    from forum.services import invites
+
+    request = invites.check_request(moderator, custom_message="Join our dialogue on <b>trainings</b>.",
+                                    max_redemptions_allowed=None, topic_id=None, group_ids=[], group_names=[], expires_at=None)
+    issued = invites.invite_by_email(moderator, request, "browser_invitee@example.org", skip_email=True)
+    seen = visit(f"{live_server}/invites/{issued.key}")
+    assert seen.status == 200
+    page = seen.page
+    assert page.locator("form blockquote").inner_text() == "Join our dialogue on <b>trainings</b>."
+    page.fill("#username", "browser_joiner")
+    page.fill("#password", "a long enough password")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.locator("[role=status]").inner_text().startswith("Welcome, browser_joiner")
+    assert (seen.requests, seen.dialogs, seen.errors, seen.violations()) == ([], [], [], [])
+    db.session.rollback()
+    joined = users.find_by_username("browser_joiner")
+    assert (joined.email, joined.active) == ("browser_invitee@example.org", True)
