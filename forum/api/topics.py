@@ -125,9 +125,13 @@ def _moment(text: str | None, name: str) -> datetime | None:
 @json_route(bp, "/t/<int:topic_id>/invite", methods=["POST"])
 @limiter.limit(lambda: current_app.config["INVITE_RATE_LIMIT"])
 def invite(topic_id: int):
+    """A member (``user``), or someone without an account by their address (``email``: an invitation to join)."""
     values = params()
-    invitee = topic_invites.invite(current_actor(), topic_id, values.string("user"), values.string("email"))
-    return {"user": basic_user(invitee)}
+    username, email = values.string("user"), values.string("email")
+    if email and not username:
+        topic_invites.invite_to_join(current_actor(), topic_id, email)
+        return {"success": "OK"}
+    return {"user": basic_user(topic_invites.invite(current_actor(), topic_id, username))}
 
 
 @json_route(bp, "/t/<int:topic_id>/remove-allowed-user", methods=["PUT"])

@@ -1,21 +1,26 @@
-"""Inviting a member to a topic (Discourse's POST /t/{id}/invite): to a private message, which makes them one of its
-people; to a regular topic, a notification naming it, for a member who may read it. Invitations by email (accounts
-made from an invitation) are not built."""
+"""Inviting someone to a topic (Discourse's POST /t/{id}/invite): a member to a private message, which makes them one of
+its people; a member to a regular topic, a notification naming it, if they may read it; someone without an account, by
+their address, an invitation to join the forum that points to the topic (invites)."""
 from sqlalchemy import insert, select
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Topic, User, topic_allowed_users
-from forum.services import guardian, notifications, private_messages, topics, users
+from forum.services import guardian, invites, notifications, private_messages, topics, users
 from forum.services.errors import InvalidParameters, NotFound, ValidationFailed
 
 
-def invite(actor: User | None, topic_id: int, username: str | None, email: str | None = None) -> User:
-    """Invite ``username`` to the topic; the member invited. Inviting someone a message is already among changes
-    nothing."""
+def invite_to_join(actor: User | None, topic_id: int, email: str) -> invites.IssuedInvite:
+    """Someone without an account, by their address: an invitation to join, mailed, pointed to the topic."""
+    request = invites.check_request(actor, custom_message=None, max_redemptions_allowed=None, topic_id=topic_id,
+                                    group_ids=[], group_names=[], expires_at=None)
+    return invites.invite_by_email(actor, request, email)
+
+
+def invite(actor: User | None, topic_id: int, username: str | None) -> User:
+    """Invite the member ``username`` to the topic; the member invited. Inviting someone a message is already among
+    changes nothing."""
     if not username:
-        if email:
-            raise InvalidParameters("Invitations by email are not built here: invite a member by their username (user).")
         raise InvalidParameters("param is missing or the value is empty: user")
     guardian.ensure_can_create_topic(actor)  # signed in, and not silenced: an invitation is a message of sorts
     topic = topics.get_visible_topic(actor, topic_id)

@@ -200,3 +200,15 @@ def test_a_worker_mails_the_invitation(client, auth_headers, moderator, worker, 
     assert message["Subject"] == "moderator invites you to forum"
     body = message.get_content()
     assert "We would value your view." in body and made.json["link"] in body
+
+
+def test_a_topic_invitation_by_address_invites_to_join_pointed_to_the_topic(app, client, auth_headers, moderator):
+    topic = topics.create_topic(moderator, title="How do organisations work with companies?", raw="What has worked so far?")
+    response = client.post(f"/t/{topic.id}/invite.json", json={"email": "newcomer@example.org"}, headers=auth_headers(moderator))
+    assert response.status_code == 200 and response.json == {"success": "OK"}
+    invite = db.session.scalars(select(Invite)).one()
+    assert (invite.email, invite.topic_id, invite.emailed) == ("newcomer@example.org", topic.id, True)
+    message = topics.create_topic(moderator, title="A private word about the audit", raw="Between the two of us, please.",
+                                  private_to=[])
+    refused = client.post(f"/t/{message.id}/invite.json", json={"email": "other@example.org"}, headers=auth_headers(moderator))
+    assert refused.status_code == 422
