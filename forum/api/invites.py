@@ -10,7 +10,8 @@ from forum.api.serializers.invites import invite as invite_json
 from forum.api.serializers.users import failure_result
 from forum.extensions import limiter
 from forum.models import Invite
-from forum.services import guardian, invites, users
+from forum.services import invites, users
+from forum.services.topics import topic_path
 from forum.services.errors import InvalidParameters, ServiceError
 
 bp = Blueprint("invites", __name__)
@@ -32,23 +33,12 @@ def create():
 @json_route(bp, "/invites/create-multiple", methods=["POST"])
 @limiter.limit(lambda: current_app.config["INVITE_RATE_LIMIT"])
 def create_multiple():
-    """One invitation per address, sharing the rest; staff only (each address is mailed)."""
     actor, values = current_actor(), params()
-    guardian.ensure_staff(actor)
-    wanted = _request(actor, values)
-    emails = [email for value in values.string_list("email") for email in value.split(",") if email.strip()]
-    if not emails:
-        raise InvalidParameters("param is missing or the value is empty: email")
-    if len(emails) > invites.MAX_EMAILS_AT_ONCE:
-        raise InvalidParameters(f"At most {invites.MAX_EMAILS_AT_ONCE} addresses at once.")
-    made, failed = [], []
-    for email in emails:
-        try:
-            made.append(invite_json(invites.invite_by_email(actor, wanted, email, skip_email=values.boolean("skip_email", False))))
-        except ServiceError as failure:
-            failed.append({"email": email, "errors": failure.messages})
-    return {"num_successfully_created_invitations": len(made), "num_failed_invitations": len(failed),
-            "failed_invitations": failed, "successful_invitations": made}
+    emails = [email for value in values.string_list("email") for email in value.split(",")]
+    made, refused = invites.invite_many(actor, _request(actor, values), emails, skip_email=values.boolean("skip_email", False))
+    return {"num_successfully_created_invitations": len(made), "num_failed_invitations": len(refused),
+            "failed_invitations": [{"email": email, "errors": failure.messages} for email, failure in refused],
+            "successful_invitations": [invite_json(issued) for issued in made]}
 
 
 @json_route(bp, "/invites", methods=["DELETE"])
@@ -80,11 +70,12 @@ def _id(text: str) -> int:
 
 @json_route(bp, "/invites/show/<key>", methods=["PUT"])
 def redeem(key: str):
-    """As Discourse: the account made, its owner is signed in (unless it waits for its activation mail)."""
+    """As Discourse: the account made, its owner is signed in (unless it waits for its activation). ``email_token``: the
+    second token of the mailed link, which proves the invited address."""
     values = params()
     try:
         user, invite = _redeem(key, values.string("username"), values.string("email"), values.string("password"),
-                               values.string("name"))
+                               values.string("name"), values.string("email_token"))
     except ServiceError as failure:
         return failure_result(failure), failure.status_code
     return {"success": True, "message": _welcome(user), "redirect_to": _destination(invite)}
@@ -92,19 +83,23 @@ def redeem(key: str):
 
 @bp.route("/invites/<key>", methods=["GET", "POST"])
 def invite_page(key: str):
-    """The invitation's page: who invites, and a form for the new account, posted back here."""
+    """The invitation's page: who invites, and a form for the new account, posted back here (with the mailed link's
+    ``t``, which proves the address)."""
     form = request.form
-    redeemed = {}
+    email_token = request.args.get("t") or form.get("email_token")
+    redemption = {}
 
     def act():
-        redeemed["user"], _ = _redeem(key, form.get("username"), form.get("email"), form.get("password"), form.get("name"))
+        redemption["user"], _ = _redeem(key, form.get("username"), form.get("email"), form.get("password"), form.get("name"),
+                                        email_token)
 
     return link_view(lambda: invites.find_usable(key), act,
-                     lambda invite, **outcome: _page(invite, redeemed.get("user"), **outcome))
+                     lambda invite, **outcome: _page(invite, redemption.get("user"), email_token, **outcome))
 
 
-def _redeem(key: str, username, email, password, name):
-    user, invite = invites.redeem(key, username=username, email=email, password=password, name=name)
+def _redeem(key: str, username, email, password, name, email_token):
+    user, invite = invites.redeem(key, username=username, email=email, password=password, name=name,
+                                  email_token=email_token)
     sign_in_from_link(user)
     return user, invite
 
@@ -112,15 +107,18 @@ def _redeem(key: str, username, email, password, name):
 def _welcome(user) -> str:
     if user.is_active:
         return f"Welcome, {user.username}: you are signed in."
-    return f"Almost done: we mailed an activation link to {user.email}. Open it to activate your account."
+    return f"Almost done: the account {user.username} waits for its activation (a link mailed to {user.email}, or staff)."
 
 
 def _destination(invite: Invite) -> str:
-    return f"/t/{invite.topic.slug}/{invite.topic.id}" if invite.topic else "/"
+    topic = invites.destination(invite)
+    return topic_path(topic) if topic else "/"
 
 
-def _page(invite: Invite | None, user=None, *, done: bool = False, error: ServiceError | None = None) -> Response:
+def _page(invite: Invite | None, user=None, email_token=None, *, done: bool = False,
+          error: ServiceError | None = None) -> Response:
     # The frame shows its form while the link names someone: here, the inviter.
-    return link_page("invite.html", user=invite.invited_by if invite else None, invite=invite, new_user=user, done=done,
+    return link_page("invite.html", user=invite.invited_by if invite else None, invite=invite,
+                     topic=invites.destination(invite) if invite else None, email_token=email_token, done=done,
                      welcome=_welcome(user) if user else None, destination=_destination(invite) if invite else "/",
                      min_length=users.MIN_PASSWORD_LENGTH, **page_args(error))

@@ -42,6 +42,8 @@ class Invite(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)  # None: a link to share
     emailed: Mapped[bool] = mapped_column(default=False)
+    # The digest of the second token only the mailed link carries: the key alone (which the inviter holds) proves no address.
+    email_token_hash: Mapped[str | None] = mapped_column(String(64))
     custom_message: Mapped[str | None] = mapped_column(String(1000))
     max_redemptions_allowed: Mapped[int] = mapped_column(default=1)
     redemption_count: Mapped[int] = mapped_column(default=0)

@@ -101,7 +101,7 @@ def _name(name: str | None) -> str | None:
 
 def bookmarkable_url(bookmark: Bookmark, topic: Topic, post_number: int) -> str:
     """Where a bookmark leads: its post, or its topic."""
-    return f"/t/{topic.slug}/{topic.id}" + (f"/{post_number}" if bookmark.bookmarkable_type == BookmarkableType.POST else "")
+    return topics.topic_path(topic, post_number if bookmark.bookmarkable_type == BookmarkableType.POST else None)
 
 
 def send_due_reminders(limit: int) -> int:

@@ -3,25 +3,28 @@ up to ``max_redemptions_allowed`` accounts; staff send them (members too with IN
 put its new members in groups (an admin's only: a group may open restricted categories) and point them to a topic.
 
 As mailed tokens, an invitation's key is 256 random bits kept as its digest. It works until it expires
-(INVITE_EXPIRY_DAYS by default), is used up or withdrawn. Redeeming one makes the account: one invited by its address
-is active at once (the mail proved it); one from a shared link waits for its activation as any sign-up does. A forum
-that admits members by invitation only sets INVITE_ONLY, which closes the sign-up form to everyone else.
+(INVITE_EXPIRY_DAYS by default), is used up or withdrawn, and while its inviter may still invite. The inviter gets the
+key (to share it, as Discourse's answer has it), so the key alone proves no address: the mailed link carries a second
+token (``email_token``, only ever in the mail), and only an account made with it is active at once (unless staff vet
+every account and a member invited it). Any other waits for its activation as a sign-up does. A forum that admits
+members by invitation only sets INVITE_ONLY, which closes the sign-up form to everyone else.
 """
 import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Group, Invite, Topic, User, invited_users
 from forum.models.base import parse_utc, utcnow
 from forum.services import activations, audit, groups, guardian, mail, topics, users
-from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed
+from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ServiceError, ValidationFailed
 
 INVITE_PATH = "/invites/"
 MAX_REDEMPTIONS = 100  # of a shared link
@@ -69,22 +72,43 @@ def check_request(actor: User | None, *, custom_message: str | None, max_redempt
 
 
 def invite_by_email(actor: User, request: InviteRequest, email: str | None, *, skip_email: bool = False) -> IssuedInvite:
-    """An invitation for ``email`` (mailed unless ``skip_email``), which replaces any earlier one to that address. An
-    address that already has an account is refused: its owner signs in."""
+    """An invitation for ``email`` (mailed unless ``skip_email``), which replaces the inviter's earlier one to that
+    address. An address that already has an account is refused: its owner signs in."""
     email = (email or "").strip().lower()
     if not email:
         raise InvalidParameters("param is missing or the value is empty: email")
     if error := users.email_error(email):
         raise ValidationFailed(error)
     with write_unit(db.session):
-        db.session.execute(update(Invite).where(func.lower(Invite.email) == email, Invite.withdrawn_at.is_(None))
+        db.session.execute(update(Invite).where(Invite.email == email, Invite.invited_by_id == actor.id,
+                                                Invite.withdrawn_at.is_(None))
                            .values(withdrawn_at=utcnow()), execution_options={"synchronize_session": False})
         issued = _issue(actor, request, email=email, redemptions=1)
         if not skip_email:
-            issued.invite.emailed = True
-            mail.queue(email, "invite", inviter=actor, link=issued.link, custom_message=request.custom_message,
-                       topic=request.topic, expires_at=request.expires_at)
+            proof = secrets.token_urlsafe(32)
+            issued.invite.email_token_hash, issued.invite.emailed = _digest(proof), True
+            mail.queue(email, "invite", inviter=actor, link=f"{issued.link}?{urlencode({'t': proof})}",
+                       custom_message=request.custom_message, topic=request.topic, expires_at=request.expires_at)
     return issued
+
+
+def invite_many(actor: User, request: InviteRequest, emails: list[str], *, skip_email: bool = False
+                ) -> tuple[list[IssuedInvite], list[tuple[str, ServiceError]]]:
+    """Discourse's create-multiple: one invitation per address (each in its own write unit, so one refused leaves the
+    others), staff only, as each is mailed; the invitations made, and the addresses refused with why."""
+    guardian.ensure_staff(actor)
+    unique = list(dict.fromkeys(email.strip().lower() for email in emails if email.strip()))
+    if not unique:
+        raise InvalidParameters("param is missing or the value is empty: email")
+    if len(unique) > MAX_EMAILS_AT_ONCE:
+        raise InvalidParameters(f"At most {MAX_EMAILS_AT_ONCE} addresses at once.")
+    made, refused = [], []
+    for email in unique:
+        try:
+            made.append(invite_by_email(actor, request, email, skip_email=skip_email))
+        except ServiceError as failure:
+            refused.append((email, failure))
+    return made, refused
 
 
 def invite_by_link(actor: User, request: InviteRequest) -> IssuedInvite:
@@ -107,36 +131,53 @@ def _issue(actor: User, request: InviteRequest, *, email: str | None, redemption
 
 
 def find_usable(key: str, *, lock: bool = False) -> Invite:
-    """The invitation ``key`` opens, if it still works (locked for the caller's write unit with ``lock``)."""
+    """The invitation ``key`` opens, if it still works (locked for the caller's write unit with ``lock``): not expired,
+    used up or withdrawn, and its inviter may still invite (not demoted, silenced or gone since)."""
     query = select(Invite).where(Invite.key_hash == _digest(key), Invite.withdrawn_at.is_(None),
                                  Invite.expires_at > utcnow(), Invite.redemption_count < Invite.max_redemptions_allowed)
     found = db.session.scalar(query.with_for_update(**ROW_LOCK) if lock else query)
-    if found is None:
+    if found is None or not guardian.allows(guardian.ensure_can_invite_to_forum, found.invited_by):
         raise NotFound(INVALID_INVITE)
     return found
 
 
-def redeem(key: str, *, username: str | None, email: str | None, password: str | None, name: str | None) -> tuple[User, Invite]:
-    """Make the account an invitation opens, and put it where the invitation says (its groups)."""
-    if find_usable(key).email is None and not email:
-        raise ValidationFailed("Email is required.")
+def destination(invite: Invite) -> Topic | None:
+    """The topic the invitation points to, while it is still one its inviter may see (not deleted, restricted or made
+    private since)."""
+    topic = invite.topic
+    if topic is None or topic.is_private_message or not guardian.allows(guardian.ensure_can_see_topic, invite.invited_by, topic):
+        return None
+    return topic
+
+
+def redeem(key: str, *, username: str | None, email: str | None, password: str | None, name: str | None,
+           email_token: str | None = None) -> tuple[User, Invite]:
+    """Make the account an invitation opens, and put it where the invitation says (its groups). ``email_token``: the
+    mailed link's second token, which proves the invited address."""
     with write_unit(db.session):
-        invite = find_usable(key, lock=True)  # again, locked: two redeeming the last place cannot both take it
+        invite = find_usable(key, lock=True)  # locked: two redeeming the last place cannot both take it
+        if invite.email is None and not email:
+            raise ValidationFailed("Email is required.")
         if invite.email is not None and email and email.strip().lower() != invite.email:
             raise ValidationFailed("This invitation is for another address.")
         user = users.signup(None, username=username, email=invite.email or email, password=password, name=name,
                             active=False)
-        if invite.email is not None:  # the mailed link proved the address
+        inviter = invite.invited_by
+        if _proves_address(invite, email_token) and (inviter.is_staff or activations.by_email()):
             users.mark_activated(None, user)
         elif activations.by_email():
             activations.send_link(user)
         invite.redemption_count += 1
         db.session.execute(insert(invited_users).values(invite_id=invite.id, user_id=user.id, created_at=utcnow()))
-        inviter = invite.invited_by
         for group in invite.groups if guardian.allows(guardian.ensure_admin, inviter) else []:
             groups.add_members(inviter, group, [user])
         audit.record(user, "invite.redeem", invite)
     return user, invite
+
+
+def _proves_address(invite: Invite, email_token: str | None) -> bool:
+    return bool(invite.email_token_hash and email_token
+                and secrets.compare_digest(invite.email_token_hash, _digest(email_token)))
 
 
 def withdraw(actor: User | None, invite_id: int | None) -> None:

@@ -18,7 +18,7 @@ from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
 from forum.models import Bookmark, EmailLevel, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User, topic_allowed_users
 from forum.models.base import utcnow
-from forum.services import guardian, mail, unsubscribes, users
+from forum.services import guardian, mail, topics, unsubscribes, users
 from forum.services.errors import NotFound
 
 # As Discourse's max_mentions_per_post: the mentions past it notify nobody.
@@ -109,7 +109,7 @@ def email_notification(notification_id: int) -> bool:
         unsubscribe = unsubscribes.link_for(user)
         mail.queue(user.email, "notification", headers=unsubscribes.headers_for(unsubscribe), user=user, topic=topic, author=item.data["display_username"],
                    deed=MAILED_DEEDS[item.notification_type], excerpt=excerpt(post.cooked, MAILED_EXCERPT_LENGTH),
-                   unsubscribe=unsubscribe, link=f"{current_app.config['BASE_URL']}/t/{topic.slug}/{topic.id}/{post.post_number}")
+                   unsubscribe=unsubscribe, link=current_app.config["BASE_URL"] + topics.topic_path(topic, post.post_number))
     return True
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Archetype, Category, Topic, User, topic_allowed_users
-from forum.services import guardian, topics, users
+from forum.services import audit, guardian, topics, users
 from forum.services.errors import InvalidParameters, ValidationFailed
 
 MAX_RECIPIENTS = 30  # Discourse's max_allowed_message_recipients
@@ -71,3 +71,4 @@ def remove_person(actor: User | None, topic_id: int, username: str) -> None:
             topic_allowed_users.c.topic_id == topic.id, topic_allowed_users.c.user_id == person.id)).rowcount
         if not removed:
             raise ValidationFailed(f"{person.username} is not among the people of this message.")
+        audit.record(actor, "topic.remove_allowed_user", topic, after={"user_id": person.id})

@@ -116,7 +116,7 @@ def summary_markdown(topic: Topic, key_points: list[dict]) -> str:
     what a member wrote cannot add structure or links to the summary."""
     lines = []
     for point in key_points:
-        links = ", ".join(f"[#{number}](/t/{topic.slug}/{topic.id}/{number})" for number in point["post_numbers"])
+        links = ", ".join(f"[#{number}]({topics.topic_path(topic, number)})" for number in point["post_numbers"])
         lines.append(f"- {escape_markdown(point['text'])} ({links})")
     return "\n".join(lines)
 

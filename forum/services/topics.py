@@ -34,6 +34,11 @@ TIMELINE_LOOKUP_MAX = 300
 NO_SUCH_CATEGORY = "That category does not exist."
 
 
+def topic_path(topic: Topic, post_number: int | None = None) -> str:
+    """The topic's address on the forum (Discourse's), at ``post_number`` if given."""
+    return f"/t/{topic.slug}/{topic.id}" + (f"/{post_number}" if post_number is not None else "")
+
+
 def get_topic(topic_id: int) -> Topic:
     topic = db.session.get(Topic, topic_id)
     if topic is None:

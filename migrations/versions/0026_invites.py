@@ -22,6 +22,7 @@ def upgrade():
         sa.Column('key_hash', sa.String(length=64), nullable=False),
         sa.Column('email', sa.String(length=254), nullable=True),
         sa.Column('emailed', sa.Boolean(), nullable=False),
+        sa.Column('email_token_hash', sa.String(length=64), nullable=True),
         sa.Column('custom_message', sa.String(length=1000), nullable=True),
         sa.Column('max_redemptions_allowed', sa.Integer(), nullable=False),
         sa.Column('redemption_count', sa.Integer(), nullable=False),

@@ -2,6 +2,7 @@
 makes the account, active at once when the mail proved the address, in the invitation's groups and pointed to its
 topic; once, or as many times as a shared link allows, before it expires or is withdrawn. INVITE_ONLY closes the
 sign-up form to everyone else."""
+import hashlib
 import re
 from datetime import timedelta
 
@@ -44,7 +45,14 @@ def account(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username_lower == username.lower()))
 
 
-def test_staff_invite_an_address_and_the_link_makes_an_active_account_signed_in(app, client, auth_headers, moderator):
+def mailed_proof(invite_id: int) -> str:
+    """What the mailed link's ``t`` would be for the invitation (the mail is the only place it is ever written)."""
+    proof = "proof-of-the-address-" + str(invite_id)
+    set_columns(Invite, invite_id, email_token_hash=hashlib.sha256(proof.encode()).hexdigest(), emailed=True)
+    return proof
+
+
+def test_the_mailed_link_makes_an_active_account_signed_in_and_pointed_to_the_topic(app, client, auth_headers, moderator):
     topic = topics.create_topic(moderator, title="How do organisations work with companies?", raw="What has worked so far?")
     made = create(client, auth_headers, moderator, email="Nadia@NGO.example.org", custom_message="Join our dialogue.",
                   topic_id=topic.id, skip_email=True)
@@ -54,7 +62,7 @@ def test_staff_invite_an_address_and_the_link_makes_an_active_account_signed_in(
     assert made.json["invite_key"] == key_of(made)
 
     visitor = app.test_client()
-    joined = redeem(visitor, key_of(made), username="nadia_r", name="Nadia R.")
+    joined = redeem(visitor, key_of(made), username="nadia_r", name="Nadia R.", email_token=mailed_proof(made.json["id"]))
     assert joined.status_code == 200, joined.json
     assert joined.json["success"] is True and joined.json["redirect_to"] == f"/t/{topic.slug}/{topic.id}"
     nadia = account("nadia_r")
@@ -62,6 +70,29 @@ def test_staff_invite_an_address_and_the_link_makes_an_active_account_signed_in(
     assert signed_in_username(visitor) == "nadia_r"
     again = redeem(app.test_client(), key_of(made), username="someone_else")
     assert again.status_code == 404 and account("someone_else") is None
+
+
+def test_the_key_alone_as_the_inviter_holds_it_proves_no_address(app, client, auth_headers, moderator):
+    made = create(client, auth_headers, moderator, email="ceo@victim.example", skip_email=True)
+    mailed_proof(made.json["id"])
+    visitor = app.test_client()
+    for email_token in (None, "a guess"):
+        joined = redeem(visitor, key_of(made), username="not_the_ceo", email_token=email_token)
+        assert joined.status_code == 200 and "waits for its activation" in joined.json["message"]
+        assert account("not_the_ceo").active is False and signed_in_username(visitor) is None
+        set_columns(Invite, made.json["id"], redemption_count=0)
+        set_columns(User, account("not_the_ceo").id, username="gone_" + str(len(email_token or "")),
+                    username_lower="gone_" + str(len(email_token or "")), email=f"gone{len(email_token or '')}@example.org")
+
+
+def test_a_members_invitation_waits_for_staff_where_staff_vet_every_account(app, client, auth_headers, member):
+    app.config.update(INVITES_BY_MEMBERS=True, SIGNUP_ACTIVATION="staff")
+    try:
+        made = create(client, auth_headers, member, email="friend@example.org", skip_email=True)
+        redeem(app.test_client(), key_of(made), username="members_friend", email_token=mailed_proof(made.json["id"]))
+        assert account("members_friend").active is False
+    finally:
+        app.config.update(INVITES_BY_MEMBERS=False, SIGNUP_ACTIVATION="email")
 
 
 def test_an_address_invitation_is_for_that_address_only(app, client, auth_headers, moderator):
@@ -79,7 +110,7 @@ def test_a_shared_link_makes_as_many_accounts_as_it_allows_each_waiting_for_its_
     for number in (1, 2):
         joined = redeem(app.test_client(), key_of(made), username=f"joiner{number}", email=f"joiner{number}@example.org")
         assert joined.status_code == 200, joined.json
-        assert "activation link" in joined.json["message"]
+        assert "waits for its activation" in joined.json["message"]
         assert account(f"joiner{number}").active is False  # the address is not proven yet
     refused = redeem(app.test_client(), key_of(made), username="joiner3", email="joiner3@example.org")
     assert refused.status_code == 404 and account("joiner3") is None
@@ -89,7 +120,8 @@ def test_a_shared_link_makes_as_many_accounts_as_it_allows_each_waiting_for_its_
     assert missing_email.status_code == 422 and account("joiner4") is None
 
 
-def test_an_invitation_stops_working_once_expired_or_withdrawn(app, client, auth_headers, moderator, member):
+def test_an_invitation_stops_working_once_expired_withdrawn_or_its_inviter_may_no_longer_invite(
+        app, client, auth_headers, moderator, member, admin, make_user):
     expired = create(client, auth_headers, moderator, email="late@example.org", skip_email=True)
     set_columns(Invite, expired.json["id"], expires_at=utcnow() - timedelta(minutes=1))
     assert redeem(app.test_client(), key_of(expired), username="late_one").status_code == 404
@@ -97,10 +129,50 @@ def test_an_invitation_stops_working_once_expired_or_withdrawn(app, client, auth
     assert client.delete("/invites.json", json={"id": withdrawn.json["id"]}, headers=auth_headers(member)).status_code == 404
     assert client.delete("/invites.json", json={"id": withdrawn.json["id"]}, headers=auth_headers(moderator)).json == {"success": "OK"}
     assert redeem(app.test_client(), key_of(withdrawn), username="withdrawn_one").status_code == 404
-    replaced = create(client, auth_headers, moderator, email="twice@example.org", skip_email=True)
+    by_another = create(client, auth_headers, moderator, email="other@example.org", skip_email=True)
+    assert client.delete("/invites.json", json={"id": by_another.json["id"]}, headers=auth_headers(admin)).status_code == 200
+    assert redeem(app.test_client(), key_of(by_another), username="other_one").status_code == 404
+    demoted = make_user(Role.MODERATOR, "demoted_mod")
+    from_demoted = create(client, auth_headers, demoted, email="orphan@example.org", skip_email=True)
+    set_columns(User, demoted.id, role=Role.MEMBER)
+    assert redeem(app.test_client(), key_of(from_demoted), username="orphan_one").status_code == 404
+
+
+def test_a_new_invitation_replaces_only_the_inviters_own_earlier_one(app, client, auth_headers, moderator, make_user):
+    other = make_user(Role.MODERATOR, "other_mod")
+    first = create(client, auth_headers, moderator, email="twice@example.org", skip_email=True)
+    others = create(client, auth_headers, other, email="twice@example.org", skip_email=True)
     newer = create(client, auth_headers, moderator, email="twice@example.org", skip_email=True)
-    assert redeem(app.test_client(), key_of(replaced), username="twice_old").status_code == 404  # the newer one replaced it
-    assert redeem(app.test_client(), key_of(newer), username="twice_new").status_code == 200
+    assert redeem(app.test_client(), key_of(first), username="twice_old").status_code == 404
+    assert redeem(app.test_client(), key_of(others), username="twice_others").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Invite, newer.json["id"]).withdrawn_at is None
+
+
+def test_groups_come_only_while_the_inviter_is_an_admin_and_the_topic_only_while_they_may_see_it(
+        app, client, auth_headers, admin, moderator):
+    from tests.api.factories import make_category
+
+    circle = groups.create_group(admin, name="circle_members")
+    topic = topics.create_topic(admin, title="How do organisations work with companies?", raw="What has worked so far?")
+    made = create(client, auth_headers, admin, max_redemptions_allowed=2, group_names="circle_members", topic_id=topic.id)
+    assert made.status_code == 200, made.json
+    set_columns(User, admin.id, role=Role.MODERATOR)  # staff still, no longer an admin
+    joined = redeem(app.test_client(), key_of(made), username="after_demotion", email="after@example.org")
+    assert joined.status_code == 200 and joined.json["redirect_to"] == f"/t/{topic.slug}/{topic.id}"
+    assert db.session.scalars(select(group_users.c.user_id).where(group_users.c.group_id == circle.id)).all() == []
+    staff_room = make_category("Staff room", restricted_to=(moderator,))
+    set_columns(type(topic), topic.id, category_id=staff_room.id)
+    set_columns(User, admin.id, role=Role.MEMBER)
+    app.config["INVITES_BY_MEMBERS"] = True
+    try:
+        page = app.test_client().get(f"/invites/{key_of(made)}").get_data(as_text=True)
+        assert "How do organisations" not in page  # the title of a topic its inviter may no longer see
+        second = redeem(app.test_client(), key_of(made), username="after_restriction", email="restricted@example.org")
+        assert second.status_code == 200, second.json
+        assert second.json["redirect_to"] == "/"
+    finally:
+        app.config["INVITES_BY_MEMBERS"] = False
 
 
 @pytest.mark.parametrize("who, body, status", [
@@ -145,6 +217,9 @@ def test_invite_only_closes_the_sign_up_form_but_not_the_invitations(app, client
         assert refused.status_code == 403 and "invitation only" in refused.json["errors"][0]
         key = key_of(create(client, auth_headers, moderator, email="invited@example.org", skip_email=True))
         assert redeem(app.test_client(), key, username="invited_one").status_code == 200
+        by_staff = client.post("/users.json", json={**NEW_ACCOUNT, "username": "made_by_staff", "email": "staff_made@example.org"},
+                               headers=auth_headers(moderator))
+        assert by_staff.status_code == 200 and by_staff.json["success"] is True
     finally:
         app.config["INVITE_ONLY"] = False
 
@@ -165,17 +240,18 @@ def test_two_redeeming_the_last_place_at_once_make_one_account(app, client, auth
 
 
 def test_the_invitation_page_shows_who_invites_and_its_form_makes_the_account(app, client, auth_headers, moderator):
-    key = key_of(create(client, auth_headers, moderator, email="page@example.org", custom_message="<b>Welcome</b>",
-                        skip_email=True))
+    made = create(client, auth_headers, moderator, email="page@example.org", custom_message="<b>Welcome</b>", skip_email=True)
+    key = key_of(made)
     visitor = app.test_client()
-    page = visitor.get(f"/invites/{key}")
+    page = visitor.get(f"/invites/{key}?t={mailed_proof(made.json['id'])}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "invites you to join" in text and "page@example.org" in text
     assert "&lt;b&gt;Welcome&lt;/b&gt;" in text and "<b>Welcome" not in text
     assert page.headers["Referrer-Policy"] == "no-referrer"
     token = re.search(r'name="authenticity_token" value="([^"]+)"', text).group(1)
-    done = visitor.post(f"/invites/{key}", data={"authenticity_token": token, "username": "page_joiner",
-                                                 "password": PASSWORD})
+    proof = re.search(r'name="email_token" value="([^"]+)"', text).group(1)
+    done = visitor.post(f"/invites/{key}", data={"authenticity_token": token, "email_token": proof,
+                                                 "username": "page_joiner", "password": PASSWORD})
     assert done.status_code == 200 and "Welcome, page_joiner" in done.get_data(as_text=True)
     assert signed_in_username(visitor) == "page_joiner"
     assert app.test_client().get(f"/invites/{key}").status_code == 404
@@ -183,7 +259,7 @@ def test_the_invitation_page_shows_who_invites_and_its_form_makes_the_account(ap
 
 
 def test_create_multiple_is_staff_only_and_reports_each_address(client, auth_headers, moderator, member):
-    body = {"email": ["one@example.org", "member@example.com", "two@example.org"], "skip_email": True}
+    body = {"email": ["one@example.org", "member@example.com", "two@example.org", "ONE@example.org"], "skip_email": True}
     assert client.post("/invites/create-multiple.json", json=body, headers=auth_headers(member)).status_code == 403
     response = client.post("/invites/create-multiple.json", json=body, headers=auth_headers(moderator))
     assert response.status_code == 200, response.json
@@ -192,14 +268,20 @@ def test_create_multiple_is_staff_only_and_reports_each_address(client, auth_hea
     assert response.json["failed_invitations"][0]["email"] == "member@example.com"
 
 
-def test_a_worker_mails_the_invitation(client, auth_headers, moderator, worker, inbox, instance_path):
+def test_a_worker_mails_the_invitation_whose_link_proves_the_address(app, client, auth_headers, moderator, worker, inbox,
+                                                                     instance_path):
     made = create(client, auth_headers, moderator, email="mailed_invitee@example.org", custom_message="We would value your view.")
     assert made.json["emailed"] is True
     describe = lambda: (instance_path / "worker.log").read_text()[-3000:]  # noqa: E731
     (message,) = wait_until(lambda: inbox.to("mailed_invitee@example.org"), timeout=60, describe=describe)
     assert message["Subject"] == "moderator invites you to forum"
     body = message.get_content()
-    assert "We would value your view." in body and made.json["link"] in body
+    assert "We would value your view." in body
+    link = re.search(re.escape(made.json["link"]) + r"\?t=(\S+)", body)
+    assert link, body  # the mailed link carries the proof of the address; the inviter's answer does not
+    visitor = app.test_client()
+    joined = redeem(visitor, key_of(made), username="mailed_joiner", email_token=link.group(1))
+    assert joined.status_code == 200 and account("mailed_joiner").active is True
 
 
 def test_a_topic_invitation_by_address_invites_to_join_pointed_to_the_topic(app, client, auth_headers, moderator):

@@ -274,11 +274,12 @@ def test_activation_and_unsubscribe_pages_in_chromium_act_only_on_their_button(l
 
 def test_invitation_page_in_chromium_makes_the_account(live_server, visit, moderator):
     from forum.services import invites
+    from tests.api.test_invites import mailed_proof
 
     request = invites.check_request(moderator, custom_message="Join our dialogue on <b>trainings</b>.",
                                     max_redemptions_allowed=None, topic_id=None, group_ids=[], group_names=[], expires_at=None)
     issued = invites.invite_by_email(moderator, request, "browser_invitee@example.org", skip_email=True)
-    seen = visit(f"{live_server}/invites/{issued.key}")
+    seen = visit(f"{live_server}/invites/{issued.key}?t={mailed_proof(issued.invite.id)}")
     assert seen.status == 200
     page = seen.page
     assert page.locator("form blockquote").inner_text() == "Join our dialogue on <b>trainings</b>."

@@ -227,7 +227,7 @@ def test_an_invitation_to_a_topic_tells_a_member_who_may_read_it(client, auth_he
 
 @pytest.mark.parametrize("body, status", [
     ({}, 400),
-    ({"email": "someone@example.org"}, 403),  # to join the forum: staff's to send (test_invites), never into a message
+    ({"email": "someone@example.org"}, 403),  # an invitation to join the forum: staff's to send (see test_invites)
     ({"user": "nobody_by_that_name"}, 422),
     ({"user": "system"}, 403),
     ({"user": "amira"}, 403),  # oneself
@@ -351,6 +351,8 @@ def test_only_the_author_or_an_admin_takes_others_out(client, auth_headers, peop
     admin = make_user(Role.ADMIN, "admin")
     assert remove(client, auth_headers, admin, message.id, "sipho").status_code == 200
     assert remove(client, auth_headers, admin, message.id, "sipho").status_code == 422  # not among them now
+    assert remove(client, auth_headers, admin, message.id, "amira").status_code == 403  # the author stays
+    assert remove(client, auth_headers, people["amira"], message.id, "amira").status_code == 200  # unless they leave
     public = topics.create_topic(people["amira"], title="Trainings for supplier managers", raw="Who has run one, and how?")
     assert remove(client, auth_headers, people["amira"], public.id, "sipho").status_code == 422
     assert remove(client, auth_headers, people["amira"], message.id, "nobody_by_that_name").status_code == 404

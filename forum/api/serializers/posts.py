@@ -15,6 +15,7 @@ from forum.content import cook, excerpt, plain_text
 from forum.models import Post, PostActionType, Role, Topic, User
 from forum.services import guardian, posts
 from forum.services.posts import PostsContext, RevisionView
+from forum.services.topics import topic_path
 
 # Discourse's excerpt length for /posts.json.
 LATEST_POST_EXCERPT_LENGTH = 300
@@ -27,7 +28,7 @@ def category_id(topic: Topic) -> int:
 
 
 def post_url(topic: Topic, post: Post) -> str:
-    return f"/t/{topic.slug}/{topic.id}/{post.post_number}"
+    return topic_path(topic, post.post_number)
 
 
 def _reply_to_post_number(post: Post) -> str | None:

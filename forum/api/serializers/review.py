@@ -6,6 +6,7 @@ from forum.content import excerpt
 from forum.models import Reviewable, ReviewableHistory, ReviewableScore, ReviewableStatus, User
 from forum.services import review
 from forum.services.review import ReviewPage
+from forum.services.topics import topic_path
 
 ACTION_LABELS = {
     "approve_tag": ("Approve", "Tag the post with this tactic; its topic lists the tactic too."),
@@ -36,7 +37,7 @@ def reviewable(actor: User | None, item: Reviewable) -> dict:
         "status_name": ReviewableStatus(item.status).name.lower(),
         "topic_id": item.topic_id,
         "category_id": category_id(topic),
-        "topic_url": f"/t/{topic.slug}/{topic.id}",
+        "topic_url": topic_path(topic),
         "target_url": post_url(topic, post),
         "target_type": "Post",
         "target_id": post.id,
