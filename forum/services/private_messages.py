@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Archetype, Category, Topic, User, topic_allowed_users
-from forum.services import audit, guardian, topics, users
+from forum.services import audit, groups, guardian, topics, users
 from forum.services.errors import InvalidParameters, ValidationFailed
 
 MAX_RECIPIENTS = 30  # Discourse's max_allowed_message_recipients
@@ -52,6 +52,9 @@ def _recipients(author: User, names: list[str]) -> list[User]:
     found = [user for user in db.session.scalars(select(User).where(User.username_lower.in_(wanted)))
              if users.may_look_up(author, user)]
     if unknown := sorted(wanted - {user.username_lower for user in found}):
+        if named_groups := sorted(set(groups.find_by_names(unknown)) | (set(unknown) & groups.RESERVED_NAMES)):
+            # Discourse sends a message to a group too; here a group inbox is not built (its members are private).
+            raise ValidationFailed(f"{', '.join(named_groups)}: messages go to members by their usernames, not to groups.")
         raise ValidationFailed(f"There is no user named {', '.join(unknown)}.")
     for user in found:
         guardian.ensure_can_be_written_to(author, user)

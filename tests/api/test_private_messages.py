@@ -128,16 +128,23 @@ def test_no_bot_reads_it(people, message):
     ("sipho, nobody_by_that_name", {}, 422),
     (",".join(f"someone{index}" for index in range(31)), {}, 422),
     ("system", {}, 403),  # a bot
+    ("moderators", {}, 422),  # a group (an automatic one): no group inbox here
+    ("sipho,circle_members", {}, 422),  # a group of ours
     ("sipho", {"tags": ["training"]}, 422),
     ("sipho", {"title": "short"}, 422),
 ])
 def test_a_message_that_cannot_be_sent_stores_nothing(client, auth_headers, people, make_user, recipients, extra, status):
+    from forum.services import groups
+
     for index in range(31):
         make_user(username=f"someone{index}")
+    groups.create_group(make_user(Role.ADMIN, "admin"), name="circle_members")
     before = (count(Topic), count(Post), count(topic_allowed_users))
     response = send(client, auth_headers, people["amira"], recipients, **extra)
     assert response.status_code == status, response.json
     assert response.json["errors"] and response.json["error_type"]
+    if "moderators" in recipients or "circle_members" in recipients:
+        assert "not to groups" in response.json["errors"][0]
     assert (count(Topic), count(Post), count(topic_allowed_users)) == before
 
 
