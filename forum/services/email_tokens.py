@@ -1,9 +1,5 @@
-"""Links mailed to a member (forum.models.EmailToken): issued with a random token, kept as its digest, redeemed once.
-
-A token is 256 random bits, so a digest (not a slow hash) keeps a leaked table from being replayed, as for sessions.
-"""
-import hashlib
-import secrets
+"""Links mailed to a member (forum.models.EmailToken): issued with a random token, kept as its digest (secret_tokens),
+redeemed once."""
 from datetime import timedelta
 
 from flask import current_app
@@ -13,11 +9,8 @@ from forum.database import ROW_LOCK
 from forum.extensions import db
 from forum.models import EmailToken, EmailTokenPurpose, User
 from forum.models.base import utcnow
+from forum.services import secret_tokens
 from forum.services.errors import NotFound
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue(user: User, purpose: EmailTokenPurpose, email: str) -> str:
@@ -26,9 +19,9 @@ def issue(user: User, purpose: EmailTokenPurpose, email: str) -> str:
     (the user's row is locked first, so that two requests at once leave one)."""
     db.session.get(User, user.id, with_for_update=ROW_LOCK, populate_existing=True)
     withdraw(user, purpose)
-    token = secrets.token_urlsafe(32)
+    token = secret_tokens.new_token()
     valid_for = timedelta(hours=current_app.config["EMAIL_TOKEN_VALID_HOURS"])
-    db.session.add(EmailToken(user_id=user.id, purpose=purpose, token_hash=_digest(token), email=email,
+    db.session.add(EmailToken(user_id=user.id, purpose=purpose, token_hash=secret_tokens.digest(token), email=email,
                               expires_at=utcnow() + valid_for))
     return token
 
@@ -47,7 +40,7 @@ INVALID_LINK = "This link has expired, was used already, or was replaced by a ne
 def find_usable(token: str, purpose: EmailTokenPurpose, *, lock: bool = False) -> EmailToken:
     """The unused, unexpired token for ``purpose`` (locked for the caller's write unit with ``lock``), else NotFound."""
     query = select(EmailToken).where(
-        EmailToken.token_hash == _digest(token), EmailToken.purpose == purpose,
+        EmailToken.token_hash == secret_tokens.digest(token), EmailToken.purpose == purpose,
         EmailToken.used_at.is_(None), EmailToken.expires_at > utcnow(),
     )
     found = db.session.scalar(query.with_for_update(**ROW_LOCK) if lock else query)

@@ -9,7 +9,6 @@ token (``email_token``, only ever in the mail), and only an account made with it
 every account and a member invited it). Any other waits for its activation as a sign-up does. A forum that admits
 members by invitation only sets INVITE_ONLY, which closes the sign-up form to everyone else.
 """
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
 from forum.models import Group, Invite, Topic, User, invited_users
 from forum.models.base import parse_utc, utcnow
-from forum.services import activations, audit, groups, guardian, mail, topics, users
+from forum.services import activations, audit, groups, guardian, mail, secret_tokens, topics, users
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ServiceError, ValidationFailed
 
 INVITE_PATH = "/invites/"
@@ -85,8 +84,8 @@ def invite_by_email(actor: User, request: InviteRequest, email: str | None, *, s
                            .values(withdrawn_at=utcnow()), execution_options={"synchronize_session": False})
         issued = _issue(actor, request, email=email, redemptions=1)
         if not skip_email:
-            proof = secrets.token_urlsafe(32)
-            issued.invite.email_token_hash, issued.invite.emailed = _digest(proof), True
+            proof = secret_tokens.new_token()
+            issued.invite.email_token_hash, issued.invite.emailed = secret_tokens.digest(proof), True
             mail.queue(email, "invite", inviter=actor, link=f"{issued.link}?{urlencode({'t': proof})}",
                        custom_message=request.custom_message, topic=request.topic, expires_at=request.expires_at)
     return issued
@@ -118,8 +117,8 @@ def invite_by_link(actor: User, request: InviteRequest) -> IssuedInvite:
 
 
 def _issue(actor: User, request: InviteRequest, *, email: str | None, redemptions: int) -> IssuedInvite:
-    key = secrets.token_urlsafe(32)
-    invite = Invite(key_hash=_digest(key), email=email, custom_message=request.custom_message,
+    key = secret_tokens.new_token()
+    invite = Invite(key_hash=secret_tokens.digest(key), email=email, custom_message=request.custom_message,
                     max_redemptions_allowed=redemptions, invited_by_id=actor.id,
                     topic_id=request.topic.id if request.topic else None, expires_at=request.expires_at,
                     groups=request.groups)
@@ -133,7 +132,7 @@ def _issue(actor: User, request: InviteRequest, *, email: str | None, redemption
 def find_usable(key: str, *, lock: bool = False) -> Invite:
     """The invitation ``key`` opens, if it still works (locked for the caller's write unit with ``lock``): not expired,
     used up or withdrawn, and its inviter may still invite (not demoted, silenced or gone since)."""
-    query = select(Invite).where(Invite.key_hash == _digest(key), Invite.withdrawn_at.is_(None),
+    query = select(Invite).where(Invite.key_hash == secret_tokens.digest(key), Invite.withdrawn_at.is_(None),
                                  Invite.expires_at > utcnow(), Invite.redemption_count < Invite.max_redemptions_allowed)
     found = db.session.scalar(query.with_for_update(**ROW_LOCK) if lock else query)
     if found is None or not guardian.allows(guardian.ensure_can_invite_to_forum, found.invited_by):
@@ -177,7 +176,7 @@ def redeem(key: str, *, username: str | None, email: str | None, password: str |
 
 def _proves_address(invite: Invite, email_token: str | None) -> bool:
     return bool(invite.email_token_hash and email_token
-                and secrets.compare_digest(invite.email_token_hash, _digest(email_token)))
+                and secrets.compare_digest(invite.email_token_hash, secret_tokens.digest(email_token)))
 
 
 def withdraw(actor: User | None, invite_id: int | None) -> None:
@@ -216,7 +215,3 @@ def _expiry(expires_at: str | None) -> datetime:
     if moment <= utcnow():
         raise ValidationFailed("An invitation must expire in the future.")
     return moment
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()

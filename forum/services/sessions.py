@@ -3,9 +3,7 @@
 Only a digest of the token is stored, so the table cannot be replayed if it leaks. A session ends
 when its user signs out, when staff suspend the user, or after ``MAX_SESSION_AGE``.
 """
-import hashlib
 import logging
-import secrets
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, select, update
@@ -15,6 +13,7 @@ from forum.database import write_unit
 from forum.extensions import db
 from forum.models import User, UserAuthToken
 from forum.models.base import utcnow
+from forum.services import secret_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +24,6 @@ MAX_SESSION_AGE = timedelta(days=60)
 SEEN_PRECISION = timedelta(minutes=5)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _live() -> ColumnElement[bool]:
     """A condition on UserAuthToken: sessions that have not ended."""
     return UserAuthToken.revoked_at.is_(None) & (UserAuthToken.created_at > utcnow() - MAX_SESSION_AGE)
@@ -36,12 +31,12 @@ def _live() -> ColumnElement[bool]:
 
 def open_session(user: User, *, client_ip: str | None, user_agent: str | None) -> str:
     """A new session for ``user``; returns its token (kept in the cookie, never stored). The user is seen now."""
-    token = secrets.token_urlsafe(32)
+    token = secret_tokens.new_token()
     with write_unit(db.session):
         user.last_seen_at = utcnow()
         db.session.add(
             UserAuthToken(
-                user_id=user.id, token_hash=_digest(token), client_ip=client_ip, user_agent=(user_agent or "")[:300]
+                user_id=user.id, token_hash=secret_tokens.digest(token), client_ip=client_ip, user_agent=(user_agent or "")[:300]
             )
         )
     return token
@@ -49,7 +44,7 @@ def open_session(user: User, *, client_ip: str | None, user_agent: str | None) -
 
 def find_live(token: str) -> UserAuthToken | None:
     """The session ``token`` opened, if it has not ended."""
-    return db.session.scalar(select(UserAuthToken).where(UserAuthToken.token_hash == _digest(token), _live()))
+    return db.session.scalar(select(UserAuthToken).where(UserAuthToken.token_hash == secret_tokens.digest(token), _live()))
 
 
 def user_for_token(token: str) -> User | None:
@@ -88,7 +83,7 @@ def live_sessions(user: User) -> list[UserAuthToken]:
 
 def sign_out(token: str) -> None:
     with write_unit(db.session):
-        auth_token = db.session.scalar(select(UserAuthToken).where(UserAuthToken.token_hash == _digest(token)))
+        auth_token = db.session.scalar(select(UserAuthToken).where(UserAuthToken.token_hash == secret_tokens.digest(token)))
         if auth_token is not None and auth_token.revoked_at is None:
             auth_token.revoked_at = utcnow()
 

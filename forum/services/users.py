@@ -1,5 +1,4 @@
 """Accounts: sign-up, passwords, API keys, profiles, the staff's user lists, activation and suspension."""
-import hashlib
 import re
 import secrets
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from forum.models import (
 )
 from forum.models.post_actions import FLAG_TYPES
 from forum.models.base import parse_utc, utcnow
-from forum.services import activity_summaries, audit, email_tokens, events, groups, guardian, mentions, notifications, reading, sessions
+from forum.services import activity_summaries, audit, email_tokens, events, groups, guardian, mentions, notifications, reading, secret_tokens, sessions
 from forum.services.errors import InvalidParameters, NotAllowed, NotFound, ValidationFailed, refusing_duplicates
 
 # Matched whole (fullmatch: "$" would also take a name ending in a newline). Discourse's rules: no two special
@@ -341,10 +340,6 @@ def authenticate(login: str, password: str) -> User | None:
 # API keys.
 
 
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def create_api_key(user: User | None, *, created_by: User | None, description: str | None = None) -> tuple[ApiKey, str]:
     """A new key for ``user``, or for acting as any user when ``user`` is None. The plain key is
     returned once and never stored."""
@@ -353,7 +348,7 @@ def create_api_key(user: User | None, *, created_by: User | None, description: s
     plain = secrets.token_hex(32)
     with write_unit(db.session):
         api_key = ApiKey(
-            key_hash=_digest(plain),
+            key_hash=secret_tokens.digest(plain),
             truncated_key=plain[:4],
             user_id=user.id if user else None,
             created_by_id=created_by.id if created_by else None,
@@ -376,7 +371,7 @@ def find_api_key(plain: str, username: str | None) -> tuple[ApiKey | None, User 
     would act as: its own user, or for an all-users key the user named ``username`` (None if there is none)."""
     by_name = bool(username) and _could_be_stored(username)
     row = db.session.execute(
-        _api_key_lookup(by_name), {"key_hash": _digest(plain), "username": username.lower() if by_name else None}
+        _api_key_lookup(by_name), {"key_hash": secret_tokens.digest(plain), "username": username.lower() if by_name else None}
     ).first()
     if row is None or row.ApiKey.is_revoked:
         return None, None

@@ -2,7 +2,6 @@
 makes the account, active at once when the mail proved the address, in the invitation's groups and pointed to its
 topic; once, or as many times as a shared link allows, before it expires or is withdrawn. INVITE_ONLY closes the
 sign-up form to everyone else."""
-import hashlib
 import re
 from datetime import timedelta
 
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.models import Invite, Role, User, group_users, invited_users
 from forum.models.base import utcnow
-from forum.services import groups, topics
+from forum.services import groups, secret_tokens, topics
 from tests.api.factories import set_columns
 from tests.api.spec import assert_matches_spec
 from tests.api.test_session import csrf, signed_in_username
@@ -48,7 +47,7 @@ def account(username: str) -> User | None:
 def mailed_proof(invite_id: int) -> str:
     """What the mailed link's ``t`` would be for the invitation (the mail is the only place it is ever written)."""
     proof = "proof-of-the-address-" + str(invite_id)
-    set_columns(Invite, invite_id, email_token_hash=hashlib.sha256(proof.encode()).hexdigest(), emailed=True)
+    set_columns(Invite, invite_id, email_token_hash=secret_tokens.digest(proof), emailed=True)
     return proof
 
 
