@@ -3,7 +3,7 @@ account; it may also put the new member in groups and point them to a topic."""
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.models.base import Base, UTCDateTime, utcnow
@@ -33,20 +33,19 @@ invited_users = Table(
 
 class Invite(Base):
     """An invitation; only a digest of its key is stored (the key is in the link). It makes at most
-    ``max_redemptions_allowed`` accounts (one for an invitation to an address), before ``expires_at``, unless withdrawn."""
+    ``max_redemptions_allowed`` accounts (one for an invitation to an address; those made are its invited_users),
+    before ``expires_at``, unless withdrawn."""
 
     __tablename__ = "invites"
-    __table_args__ = (CheckConstraint("redemption_count <= max_redemptions_allowed", name="redemptions"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)  # None: a link to share
-    emailed: Mapped[bool] = mapped_column(default=False)
-    # The digest of the second token only the mailed link carries: the key alone (which the inviter holds) proves no address.
+    # The digest of the second token only the mailed link carries (set when it is mailed): the key alone, which the
+    # inviter holds, proves no address.
     email_token_hash: Mapped[str | None] = mapped_column(String(64))
     custom_message: Mapped[str | None] = mapped_column(String(1000))
     max_redemptions_allowed: Mapped[int] = mapped_column(default=1)
-    redemption_count: Mapped[int] = mapped_column(default=0)
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -57,3 +56,7 @@ class Invite(Base):
     invited_by: Mapped[User] = relationship()
     topic: Mapped["Topic | None"] = relationship()
     groups: Mapped[list[Group]] = relationship(secondary=invite_groups, order_by="Group.name")
+
+    @property
+    def emailed(self) -> bool:
+        return self.email_token_hash is not None

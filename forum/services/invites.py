@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
@@ -85,7 +85,7 @@ def invite_by_email(actor: User, request: InviteRequest, email: str | None, *, s
         issued = _issue(actor, request, email=email, redemptions=1)
         if not skip_email:
             proof = secret_tokens.new_token()
-            issued.invite.email_token_hash, issued.invite.emailed = secret_tokens.digest(proof), True
+            issued.invite.email_token_hash = secret_tokens.digest(proof)
             mail.queue(email, "invite", inviter=actor, link=f"{issued.link}?{urlencode({'t': proof})}",
                        custom_message=request.custom_message, topic=request.topic, expires_at=request.expires_at)
     return issued
@@ -133,11 +133,17 @@ def find_usable(key: str, *, lock: bool = False) -> Invite:
     """The invitation ``key`` opens, if it still works (locked for the caller's write unit with ``lock``): not expired,
     used up or withdrawn, and its inviter may still invite (not demoted, silenced or gone since)."""
     query = select(Invite).where(Invite.key_hash == secret_tokens.digest(key), Invite.withdrawn_at.is_(None),
-                                 Invite.expires_at > utcnow(), Invite.redemption_count < Invite.max_redemptions_allowed)
+                                 Invite.expires_at > utcnow())
     found = db.session.scalar(query.with_for_update(**ROW_LOCK) if lock else query)
-    if found is None or not guardian.allows(guardian.ensure_can_invite_to_forum, found.invited_by):
+    # Counted after the lock, by a statement of its own: it sees every account a redeemer who held the lock made.
+    if (found is None or _redemptions(found) >= found.max_redemptions_allowed
+            or not guardian.allows(guardian.ensure_can_invite_to_forum, found.invited_by)):
         raise NotFound(INVALID_INVITE)
     return found
+
+
+def _redemptions(invite: Invite) -> int:
+    return db.session.scalar(select(func.count()).select_from(invited_users).where(invited_users.c.invite_id == invite.id))
 
 
 def destination(invite: Invite) -> Topic | None:
@@ -166,7 +172,6 @@ def redeem(key: str, *, username: str | None, email: str | None, password: str |
             users.mark_activated(None, user)
         elif activations.by_email():
             activations.send_link(user)
-        invite.redemption_count += 1
         db.session.execute(insert(invited_users).values(invite_id=invite.id, user_id=user.id, created_at=utcnow()))
         for group in invite.groups if guardian.allows(guardian.ensure_admin, inviter) else []:
             groups.add_members(inviter, group, [user])

@@ -47,7 +47,7 @@ def account(username: str) -> User | None:
 def mailed_proof(invite_id: int) -> str:
     """What the mailed link's ``t`` would be for the invitation (the mail is the only place it is ever written)."""
     proof = "proof-of-the-address-" + str(invite_id)
-    set_columns(Invite, invite_id, email_token_hash=secret_tokens.digest(proof), emailed=True)
+    set_columns(Invite, invite_id, email_token_hash=secret_tokens.digest(proof))
     return proof
 
 
@@ -71,17 +71,14 @@ def test_the_mailed_link_makes_an_active_account_signed_in_and_pointed_to_the_to
     assert again.status_code == 404 and account("someone_else") is None
 
 
-def test_the_key_alone_as_the_inviter_holds_it_proves_no_address(app, client, auth_headers, moderator):
+@pytest.mark.parametrize("email_token", [None, "a guess"])
+def test_the_key_alone_as_the_inviter_holds_it_proves_no_address(app, client, auth_headers, moderator, email_token):
     made = create(client, auth_headers, moderator, email="ceo@victim.example", skip_email=True)
     mailed_proof(made.json["id"])
     visitor = app.test_client()
-    for email_token in (None, "a guess"):
-        joined = redeem(visitor, key_of(made), username="not_the_ceo", email_token=email_token)
-        assert joined.status_code == 200 and "waits for its activation" in joined.json["message"]
-        assert account("not_the_ceo").active is False and signed_in_username(visitor) is None
-        set_columns(Invite, made.json["id"], redemption_count=0)
-        set_columns(User, account("not_the_ceo").id, username="gone_" + str(len(email_token or "")),
-                    username_lower="gone_" + str(len(email_token or "")), email=f"gone{len(email_token or '')}@example.org")
+    joined = redeem(visitor, key_of(made), username="not_the_ceo", email_token=email_token)
+    assert joined.status_code == 200 and "waits for its activation" in joined.json["message"]
+    assert account("not_the_ceo").active is False and signed_in_username(visitor) is None
 
 
 def test_a_members_invitation_waits_for_staff_where_staff_vet_every_account(app, client, auth_headers, member):
@@ -235,7 +232,6 @@ def test_two_redeeming_the_last_place_at_once_make_one_account(app, client, auth
     errors = run_together(app, join, [(1,), (2,)])
     assert len(errors) == 1, errors
     assert db.session.scalar(select(func.count()).select_from(invited_users)) == 1
-    assert db.session.scalar(select(Invite.redemption_count)) == 1
 
 
 def test_the_invitation_page_shows_who_invites_and_its_form_makes_the_account(app, client, auth_headers, moderator):
