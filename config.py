@@ -113,7 +113,7 @@ class Config:
     ACTIVATION_EMAIL_RATE_LIMIT = "6 per hour"
     # Asking for a new address's confirmation mail, per member (per address when anonymous).
     EMAIL_CHANGE_RATE_LIMIT = "6 per hour"
-    # Invitations to topics and messages each notify someone: a member sends at most this many.
+    # Invitations (to a topic, a message or the forum) each tell someone: a member sends at most this many.
     INVITE_RATE_LIMIT = "30 per hour"
     # A private message notifies everyone it names (up to 30): a member starts at most this many.
     MESSAGE_RATE_LIMIT = "20 per hour"

@@ -18,10 +18,5 @@ def unsubscribe_page(key: str):
 
 def _page(unsubscription: unsubscribes.Unsubscription | None, *, done: bool = False,
           error: ServiceError | None = None) -> Response:
-    mail = unsubscription and _MAIL_NAMES[unsubscription.kind]
-    return link_page("unsubscribe.html", user=unsubscription and unsubscription.user, mail=mail, done=done,
-                     **page_args(error))
-
-
-_MAIL_NAMES = {unsubscribes.MailKind.NOTIFICATIONS: "notifications",
-               unsubscribes.MailKind.ACTIVITY_SUMMARIES: "activity summaries"}
+    return link_page("unsubscribe.html", user=unsubscription and unsubscription.user,
+                     mail=unsubscription and unsubscription.kind.description, done=done, **page_args(error))

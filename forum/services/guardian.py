@@ -5,7 +5,7 @@ Plain functions rather than a class: every rule is a pure decision on the user a
 from collections.abc import Collection
 
 from flask import current_app
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from forum.extensions import db
 from forum.models import Archetype, Category, Post, Topic, User, category_groups, group_users, topic_allowed_users
@@ -348,13 +348,21 @@ def _open_messages(user: User | None) -> ColumnElement[bool]:
     regular = Topic.archetype == Archetype.REGULAR
     if user is None:
         return regular
-    return regular | Topic.id.in_(select(topic_allowed_users.c.topic_id).where(topic_allowed_users.c.user_id == user.id))
+    return regular | Topic.id.in_(_message_ids_of(user))
 
 
 def messages_of(user: User) -> ColumnElement[bool]:
     """A condition on Topic: the live private messages ``user`` is among (their own list and search: in:messages)."""
-    among = select(topic_allowed_users.c.topic_id).where(topic_allowed_users.c.user_id == user.id)
-    return (Topic.archetype == Archetype.PRIVATE_MESSAGE) & Topic.deleted_at.is_(None) & Topic.id.in_(among)
+    return (Topic.archetype == Archetype.PRIVATE_MESSAGE) & Topic.deleted_at.is_(None) & Topic.id.in_(_message_ids_of(user))
+
+
+def _message_ids_of(user: User) -> Select:
+    return select(topic_allowed_users.c.topic_id).where(topic_allowed_users.c.user_id == user.id)
+
+
+def people_of(topic: Topic) -> Select:
+    """The ids of the people a private message is among (its author and those it was sent to), as a query."""
+    return select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)
 
 
 def listed_topics(user: User | None) -> ColumnElement[bool]:
@@ -394,8 +402,7 @@ def ensure_can_see_topic(user: User | None, topic: Topic) -> None:
 
 def is_among(user: User, topic: Topic) -> bool:
     """Whether a private message was sent to ``user`` (or by them)."""
-    return db.session.scalar(select(topic_allowed_users.c.user_id).where(
-        topic_allowed_users.c.topic_id == topic.id, topic_allowed_users.c.user_id == user.id)) is not None
+    return db.session.scalar(people_of(topic).where(topic_allowed_users.c.user_id == user.id)) is not None
 
 
 def topic_readers(topic: Topic, user_ids: Collection[int]) -> set[int]:
@@ -403,7 +410,7 @@ def topic_readers(topic: Topic, user_ids: Collection[int]) -> set[int]:
     it is among (an admin who may open it is told of nothing in it)."""
     query = select(User.id).where(User.id.in_(user_ids))
     if topic.is_private_message:
-        query = query.where(User.id.in_(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)))
+        query = query.where(User.id.in_(people_of(topic)))
     if topic.is_deleted:
         return set(db.session.scalars(query.where(User.is_staff)))
     if topic.category_id is not None:
@@ -418,7 +425,7 @@ def topic_readers(topic: Topic, user_ids: Collection[int]) -> set[int]:
 
 
 def ensure_can_see_personal(actor: User | None, user: User, what: str) -> None:
-    """A member's notifications and bookmarks (``what``) are theirs; admins may read anyone's, as in Discourse."""
+    """A member's notifications, bookmarks and message lists (``what``) are theirs; admins may read anyone's, as in Discourse."""
     ensure_can_act(actor)
     if actor.id != user.id and not actor.is_admin:
         raise NotAllowed(f"You can only see your own {what}.")

@@ -13,9 +13,9 @@ from forum.services import events
 
 def rename(old: str, new: str) -> int:
     """Rewrite the @mentions of ``old``, and the quotes naming it, in posts (their Markdown and HTML, deleted ones too),
-    in their revisions and in the evidence tactic suggestions quote; returns how many posts changed. Call inside the rename's write unit. No revision is made
-    and no one is notified: the posts still say what their authors wrote, of the same member. ``updated_at`` moves, so
-    summaries that quoted the old name are made again."""
+    in their revisions and in the evidence tactic suggestions quote; returns how many posts changed. Call inside the
+    rename's write unit. No revision is made and no one is notified: the posts still say what their authors wrote, of
+    the same member. ``updated_at`` moves, so summaries that quoted the old name are made again."""
     def names_old(column):
         lowered = func.lower(column)
         return lowered.contains("@" + old.lower(), autoescape=True) | lowered.contains('[quote="' + old.lower(), autoescape=True)

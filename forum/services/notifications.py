@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, Text, cast, func, select, update
 from forum.content.text import excerpt, mentioned_usernames
 from forum.database import ROW_LOCK, after_commit, write_unit
 from forum.extensions import db
-from forum.models import Bookmark, EmailLevel, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User, topic_allowed_users
+from forum.models import Bookmark, EmailLevel, Notification, NotificationLevel, NotificationType, Post, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
 from forum.services import guardian, mail, topics, unsubscribes, users
 from forum.services.errors import NotFound
@@ -245,7 +245,7 @@ def _reasons(post: Post, topic: Topic, *, edited: bool) -> dict[int, Notificatio
         if replied_to is not None:
             reasons.setdefault(replied_to, NotificationType.REPLIED)
     if topic.is_private_message:
-        for user_id in db.session.scalars(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)):
+        for user_id in db.session.scalars(guardian.people_of(topic)):
             reasons.setdefault(user_id, NotificationType.PRIVATE_MESSAGE)
     watchers = select(TopicUser.user_id).where(TopicUser.topic_id == topic.id, TopicUser.notification_level == NotificationLevel.WATCHING)
     for user_id in db.session.scalars(watchers):

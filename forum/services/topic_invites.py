@@ -1,7 +1,7 @@
 """Inviting someone to a topic (Discourse's POST /t/{id}/invite): a member to a private message, which makes them one of
 its people; a member to a regular topic, a notification naming it, if they may read it; someone without an account, by
 their address, an invitation to join the forum that points to the topic (invites)."""
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from forum.database import ROW_LOCK, write_unit
 from forum.extensions import db
@@ -42,7 +42,7 @@ def invite(actor: User | None, topic_id: int, username: str | None) -> User:
 def _add_to_message(actor: User, topic: Topic, invitee: User) -> None:
     with write_unit(db.session):
         db.session.refresh(topic, with_for_update=ROW_LOCK)  # one invitation at a time counts the people
-        among = set(db.session.scalars(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)))
+        among = set(db.session.scalars(guardian.people_of(topic)))
         if invitee.id in among:
             return
         if len(among) > private_messages.MAX_RECIPIENTS:  # its author besides

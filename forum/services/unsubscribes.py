@@ -20,6 +20,11 @@ class MailKind(StrEnum):
     NOTIFICATIONS = "notifications"  # stopped by email_level never
     ACTIVITY_SUMMARIES = "activity_summaries"  # stopped by email_digests false
 
+    @property
+    def description(self) -> str:
+        """As a page names it to the member."""
+        return self.value.replace("_", " ")
+
 
 @dataclass(frozen=True)
 class Unsubscription:
@@ -42,9 +47,9 @@ def unsubscription_of(key: str) -> Unsubscription:
     """The member and the mail an unsubscribe link names; NotFound for a key the forum did not sign, or a member gone
     since. Keys of two items, from before summaries were mailed, came with notifications."""
     try:
-        user_id, created_at, *kind = _signer().loads(key)
-        (kind,) = kind or [MailKind.NOTIFICATIONS]
-        kind = MailKind(kind)
+        user_id, created_at, *named = _signer().loads(key)
+        (kind_name,) = named or [MailKind.NOTIFICATIONS]
+        kind = MailKind(kind_name)
     except (BadSignature, TypeError, ValueError):
         user_id = created_at = kind = None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None

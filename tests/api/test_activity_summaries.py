@@ -10,7 +10,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import NotificationLevel, Post, PostType, Role, Topic, User
 from forum.models.base import utcnow
-from forum.services import activity_summaries, notifications, posts, reading, sessions, topics, unsubscribes, users
+from forum.services import activity_summaries, notifications, posts, reading, sessions, topics, unsubscribes
 from tests.api.factories import make_category, set_columns
 from tests.api.test_session import sign_in
 from tests.conftest import wait_until
