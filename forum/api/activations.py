@@ -30,7 +30,7 @@ def activate_page(token: str):
 
 
 def _page(user: User | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
-    return link_page("activate_account.html", user=user, done=done, **page_args(error))
+    return link_page("activate_account.html", user, user=user, done=done, **page_args(error))
 
 
 @json_route(bp, "/u/action/send_activation_email", methods=["POST"])

@@ -48,5 +48,5 @@ def confirm_page(token: str):
 
 
 def _page(link: EmailToken | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
-    return link_page("confirm_new_email.html", user=link and link.user, email=link and link.email, done=done,
+    return link_page("confirm_new_email.html", link, user=link and link.user, email=link and link.email, done=done,
                      **page_args(error))

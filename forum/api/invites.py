@@ -117,8 +117,7 @@ def _destination(invite: Invite) -> str:
 
 def _page(invite: Invite | None, user=None, email_token=None, *, done: bool = False,
           error: ServiceError | None = None) -> Response:
-    # The frame shows its form while the link names someone: here, the inviter.
-    return link_page("invite.html", user=invite.invited_by if invite else None, invite=invite,
+    return link_page("invite.html", invite, inviter=invite and invite.invited_by, invite=invite,
                      topic=invites.destination(invite) if invite else None, email_token=email_token, done=done,
                      welcome=_welcome(user) if user else None, destination=_destination(invite) if invite else "/",
                      min_length=users.MIN_PASSWORD_LENGTH, **page_args(error))

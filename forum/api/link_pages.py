@@ -19,10 +19,12 @@ HEADERS = {
 }
 
 
-def link_page(template: str, *, status: int = 200, **context) -> Response:
+def link_page(template: str, subject: object | None, *, status: int = 200, **context) -> Response:
     """``template`` (which extends link_page.html) with the session's CSRF token for its form (a browser's form sends
-    it as Rails' authenticity_token field)."""
-    page = render_template(template, csrf=csrf_token(), site_title=current_app.config["SITE_TITLE"], **context)
+    it as Rails' authenticity_token field). The frame shows the form while the link has a ``subject`` (link_view's: what
+    the link is for), and only the error once it has none."""
+    page = render_template(template, csrf=csrf_token(), site_title=current_app.config["SITE_TITLE"],
+                           link_works=subject is not None, **context)
     return Response(page, status=status, headers=HEADERS, content_type="text/html; charset=utf-8")
 
 

@@ -56,4 +56,4 @@ def reset_page(token: str):
 
 
 def _page(user: User | None, *, done: bool = False, error: ServiceError | None = None) -> Response:
-    return link_page("password_reset.html", user=user, done=done, min_length=users.MIN_PASSWORD_LENGTH, **page_args(error))
+    return link_page("password_reset.html", user, user=user, done=done, min_length=users.MIN_PASSWORD_LENGTH, **page_args(error))

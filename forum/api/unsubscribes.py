@@ -18,5 +18,5 @@ def unsubscribe_page(key: str):
 
 def _page(unsubscription: unsubscribes.Unsubscription | None, *, done: bool = False,
           error: ServiceError | None = None) -> Response:
-    return link_page("unsubscribe.html", user=unsubscription and unsubscription.user,
+    return link_page("unsubscribe.html", unsubscription, user=unsubscription and unsubscription.user,
                      mail=unsubscription and unsubscription.kind.description, done=done, **page_args(error))
