@@ -17,8 +17,14 @@ from forum.services.errors import InvalidParameters, ServiceError
 bp = Blueprint("invites", __name__)
 
 
+def invitation_limit(cost=1):
+    """One budget (INVITE_RATE_LIMIT a member) for every invitation, whatever its route: each tells someone, so a request
+    inviting several costs as many."""
+    return limiter.shared_limit(lambda: current_app.config["INVITE_RATE_LIMIT"], scope="invitations", cost=cost)
+
+
 @json_route(bp, "/invites", methods=["POST"])
-@limiter.limit(lambda: current_app.config["INVITE_RATE_LIMIT"])
+@invitation_limit()
 def create():
     actor, values = current_actor(), params()
     wanted = _request(actor, values)
@@ -31,10 +37,10 @@ def create():
 
 
 @json_route(bp, "/invites/create-multiple", methods=["POST"])
-@limiter.limit(lambda: current_app.config["INVITE_RATE_LIMIT"])
+@invitation_limit(cost=lambda: max(len(_emails(params())), 1))
 def create_multiple():
     actor, values = current_actor(), params()
-    emails = [email for value in values.string_list("email") for email in value.split(",")]
+    emails = _emails(values)
     made, refused = invites.invite_many(actor, _request(actor, values), emails, skip_email=values.boolean("skip_email", False))
     return {"num_successfully_created_invitations": len(made), "num_failed_invitations": len(refused),
             "failed_invitations": [{"email": email, "errors": failure.messages} for email, failure in refused],
@@ -45,6 +51,10 @@ def create_multiple():
 def withdraw():
     invites.withdraw(current_actor(), params().integer("id", required=True))
     return {"success": "OK"}
+
+
+def _emails(values: Params) -> list[str]:
+    return [email for value in values.string_list("email") for email in value.split(",")]
 
 
 def _request(actor, values: Params) -> invites.InviteRequest:

@@ -1,16 +1,16 @@
 """Discourse's topic endpoints: the topic view, a topic's posts, editing, status, deleting, recovering and invitations."""
 from datetime import datetime
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from forum.api import anonymous_cache
 from forum.api.auth import current_actor, require_actor
+from forum.api.invites import invitation_limit
 from forum.api.params import params
 from forum.api.routing import json_route
 from forum.api.serializers.posts import stream_post
 from forum.api.serializers.topics import basic_topic, topic_view
 from forum.api.serializers.users import basic_user
-from forum.extensions import limiter
 from forum.models.base import parse_utc
 from forum.services import posts, private_messages, topic_invites, topics
 from forum.services.views import topic_views
@@ -123,7 +123,7 @@ def _moment(text: str | None, name: str) -> datetime | None:
 
 
 @json_route(bp, "/t/<int:topic_id>/invite", methods=["POST"])
-@limiter.limit(lambda: current_app.config["INVITE_RATE_LIMIT"])
+@invitation_limit()
 def invite(topic_id: int):
     """A member (``user``), or someone without an account by their address (``email``: an invitation to join)."""
     values = params()

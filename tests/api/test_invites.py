@@ -289,3 +289,21 @@ def test_a_topic_invitation_by_address_invites_to_join_pointed_to_the_topic(app,
                                   private_to=[])
     refused = client.post(f"/t/{message.id}/invite.json", json={"email": "other@example.org"}, headers=auth_headers(moderator))
     assert refused.status_code == 422
+
+
+def test_every_kind_of_invitation_draws_on_one_budget_and_each_address_counts(app, moderator, member):
+    from forum.services import users
+    from tests.api.test_session import limits_on
+
+    topic = topics.create_topic(moderator, title="How do organisations work with companies?", raw="What has worked so far?")
+    headers = {"Api-Key": users.create_api_key(moderator, created_by=moderator)[1], "Api-Username": "moderator"}
+    with limits_on(app, INVITE_RATE_LIMIT="4 per hour") as limited:
+        def invite_address(email):
+            return limited.post("/invites.json", json={"email": email, "skip_email": True}, headers=headers).status_code
+
+        assert invite_address("first@example.org") == 200
+        assert limited.post(f"/t/{topic.id}/invite.json", json={"user": "member"}, headers=headers).status_code == 200
+        two_more = limited.post("/invites/create-multiple.json", json={"email": ["a@example.org", "b@example.org"],
+                                                                       "skip_email": True}, headers=headers)
+        assert two_more.status_code == 200  # two addresses: the third and fourth of the budget
+        assert invite_address("fifth@example.org") == 429
