@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from forum.database import write_unit
 from forum.extensions import db
 from forum.models import Category, Post, PostType, Topic, TopicUser, User
 from forum.models.base import utcnow
-from forum.services import guardian, mail, notifications, reading, topic_lists, unsubscribes, users
+from forum.services import guardian, mail, notifications, reading, topic_lists, topics, unsubscribes, users
 from forum.services.errors import InvalidParameters
 
 logger = logging.getLogger(__name__)
@@ -38,6 +37,11 @@ class SummaryTopic:
     excerpt: str  # of the opening post, for new topics; of nothing for the others
     new_posts: int  # by others, since the member was last there
     first_new_post_number: int
+
+    @property
+    def path(self) -> str:
+        """Where to start reading: the topic, or its first new post when that is not the opening one."""
+        return topics.topic_path(self.topic, self.first_new_post_number if self.first_new_post_number > 1 else None)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def send_due(limit: int) -> int:
     for user_id, since in members:
         try:
             mail_summary(user_id, since)
-        except SQLAlchemyError:
+        except Exception:  # whatever failed for one member (its unit rolled back) must not cost the rest theirs
             db.session.rollback()
             logger.exception("The activity summary of user %s could not be made", user_id)
     return len(members)

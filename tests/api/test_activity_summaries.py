@@ -72,6 +72,7 @@ def test_new_topics_and_new_replies_the_busiest_first(member, others):
     assert summary.new_topics[0].excerpt == "Forty neighbours came and bought."
     assert [(item.topic.id, item.new_posts, item.first_new_post_number) for item in summary.active_topics] == [
         (old.id, 2, 2), (quiet_old.id, 1, 2)]
+    assert (summary.new_topics[0].path, summary.active_topics[0].path) == (f"/t/{busy.slug}/{busy.id}", f"/t/{old.slug}/{old.id}/2")
     assert summary.unread_notifications == 0  # notifications are made by a worker: none was here
 
     posts.create_reply(sipho, old, raw="@member what do you think?")
