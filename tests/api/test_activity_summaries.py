@@ -269,3 +269,24 @@ def test_a_worker_mails_the_summary(make_user, worker, inbox, instance_path):
     assert message["List-Unsubscribe"].strip() == f"<{unsubscribe}>"
     assert "every week you are away" in body
     assert worker.poll() is None, "the worker died"
+
+
+def test_a_summary_that_fails_costs_only_its_member(make_user, others, monkeypatch, caplog):
+    sipho, _ = others
+    unlucky, lucky = make_user(username="unlucky"), make_user(username="lucky")
+    for user in (unlucky, lucky):
+        away(user, WEEK + timedelta(hours=1))
+    topics.create_topic(sipho, title="A carrotmob at the corner shop", raw="Forty neighbours came and bought.")
+    made = []
+    real_summary_for = activity_summaries.summary_for
+
+    def failing_for_one(user, since):  # a fault injected for one member: the run must go on to the next
+        if user.id == unlucky.id:
+            raise RuntimeError("the summary of this member could not be made")
+        made.append(user.id)
+        return real_summary_for(user, since)
+
+    monkeypatch.setattr(activity_summaries, "summary_for", failing_for_one)
+    assert activity_summaries.send_due(limit=100) >= 2
+    assert lucky.id in made
+    assert "The activity summary of user %s could not be made" % unlucky.id in caplog.text
