@@ -94,7 +94,8 @@ def invite_by_email(actor: User, request: InviteRequest, email: str | None, *, s
 def invite_many(actor: User, request: InviteRequest, emails: list[str], *, skip_email: bool = False
                 ) -> tuple[list[IssuedInvite], list[tuple[str, ServiceError]]]:
     """Discourse's create-multiple: one invitation per address (each in its own write unit, so one refused leaves the
-    others), staff only, as each is mailed; the invitations made, and the addresses refused with why."""
+    others), staff only, as each address is mailed (unless ``skip_email``); the invitations made, and the addresses
+    refused with why."""
     guardian.ensure_staff(actor)
     unique = list(dict.fromkeys(email.strip().lower() for email in emails if email.strip()))
     if not unique:

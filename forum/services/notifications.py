@@ -1,11 +1,13 @@
 """Telling members about the posts that concern them (Discourse's PostAlerter), and their notifications list.
 
-A post notifies, at most once each: the members it @mentions, the author of the post it replies to, and the members
-watching its topic; never its own author, nor a member who muted the topic or may not open it. An edit tells only the
-members it newly mentions. Sent by a task once the post has committed (bots.tasks.notify_about_post), off the request
+A post notifies, at most once each: the members it @mentions, the author of the post it replies to, the people of a
+private message, and the members watching its topic; never its own author, nor a member who muted the topic or may not
+open it. An edit tells only the members it newly mentions. Sent by a task once the post has committed (bots.tasks.notify_about_post), off the request
 that wrote it: a post in a topic with many watchers must not hold the topic's lock while they are told. A post whose
 task the broker refused tells no one (there is no backfill, as the tactics bot has). A like tells the post's author,
-in the like's own write unit (notify_liked). A member away is mailed what they have not read (email_notification).
+in the like's own write unit (notify_liked); an invitation its invitee, in the invitation's (notify_invited). Each
+notification is mailed as its member's email_level asks: at once, or only while still unread a while later, or never
+(email_notification).
 """
 import json
 from dataclasses import dataclass

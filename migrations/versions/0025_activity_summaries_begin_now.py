@@ -4,9 +4,10 @@ Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-08 01:00:00
 
-Before revision c239aaf a member's last_seen_at moved only when they signed in, so most members stored before look away
-for weeks: without this, the first run after the upgrade would mail nearly all of them at once about weeks past. Each is
-counted as summarised now: their first summary comes a span later, and tells of that span.
+Until the requests of a session counted as being there (the change that came with activity summaries), a member's
+last_seen_at moved only when they signed in, so most members stored before look away for weeks: without this, the first
+run after the upgrade would mail nearly all of them at once. Each is counted as summarised now: their first summary
+comes a span later, and tells of that span.
 """
 from datetime import datetime, timezone
 
