@@ -235,7 +235,9 @@ def test_an_account_staff_deactivated_before_stays_closed_to_activation_mail(emp
 
 
 def test_posts_stored_before_are_found_with_or_without_their_accents(empty_database, tmp_path):
-    """Revision 0022 indexes every post again (on PostgreSQL, with accents folded; SQLite's index always folded them)."""
+    """Revision 0022 indexes every post again on PostgreSQL, with accents folded."""
+    if empty_database.startswith("sqlite"):
+        pytest.skip("SQLite's index folded accents from the start (revision 0003): 0022 changes nothing there")
     app = _app_on(empty_database, tmp_path)
     with app.app_context():
         with _written_at("0021", "accents", highest_post_number=1, posts_count=1, reply_count=0) as connection:
@@ -265,7 +267,7 @@ def test_members_stored_before_summaries_are_not_all_mailed_at_once(empty_databa
         db.engine.dispose()
 
 
-def test_a_private_message_stored_keeps_its_revision_from_being_undone(empty_database, tmp_path):
+def test_a_private_message_stored_keeps_its_revision_from_being_undone(empty_database, tmp_path, capfd):
     """Revision 0024 cannot be undone while a message is stored: its topic would be anyone's to read."""
     app = _app_on(empty_database, tmp_path)
     with app.app_context():
@@ -275,6 +277,7 @@ def test_a_private_message_stored_keeps_its_revision_from_being_undone(empty_dat
             connection.execute(text("UPDATE topics SET archetype = 'private_message'"))
         with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's error and exits
             flask_migrate.downgrade(revision="0023")
+        assert "1 private messages are stored" in capfd.readouterr().err  # (Alembic's logging writes to stderr)
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT archetype FROM topics")).scalar_one() == "private_message"
         db.engine.dispose()

@@ -174,6 +174,31 @@ def test_nobody_is_claimed_twice_and_nobody_who_cannot_or_would_not_be_mailed(ma
     assert activity_summaries.send_due(limit=1000) == 0  # claimed: not due again within the week
 
 
+def test_two_runs_at_once_claim_each_member_once(app, make_user, monkeypatch):
+    import time
+
+    from tests.conftest import run_together
+
+    members = [make_user(username=f"raced{index}") for index in range(4)]
+    for user in members:
+        away(user, 2 * WEEK)
+    claimed = []
+    since = activity_summaries._since
+
+    def slow_since(user, now):  # a claim held open a while, so that the other run looks for members meanwhile
+        time.sleep(0.05)
+        return since(user, now)
+
+    monkeypatch.setattr(activity_summaries, "_since", slow_since)
+
+    def run(start):
+        start()
+        claimed.append(activity_summaries.send_due(limit=1000))
+
+    assert run_together(app, run, [(), ()]) == []
+    assert sum(claimed) == len(members)
+
+
 def test_a_run_claims_at_most_its_limit(make_user):
     members = [make_user(username=f"away{index}") for index in range(3)]
     for user in members:

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Invite, Role, User, group_users, invited_users
+from forum.models import EmailToken, EmailTokenPurpose, Invite, Role, User, group_users, invited_users
 from forum.models.base import utcnow
+from forum.services.errors import NotFound
 from forum.services import groups, secret_tokens, topics
 from tests.api.factories import set_columns
 from tests.api.spec import assert_matches_spec
@@ -37,6 +38,12 @@ def key_of(response) -> str:
 def redeem(client, key, **body):
     return client.put(f"/invites/show/{key}.json", json={"password": PASSWORD, **body},
                       headers={"X-CSRF-Token": csrf(client)})
+
+
+def activation_links(user: User) -> int:
+    """How many activation links the account was mailed that still work."""
+    return db.session.scalar(select(func.count()).select_from(EmailToken).where(
+        EmailToken.user_id == user.id, EmailToken.purpose == EmailTokenPurpose.ACTIVATION, EmailToken.used_at.is_(None)))
 
 
 def account(username: str) -> User | None:
@@ -81,12 +88,17 @@ def test_the_key_alone_as_the_inviter_holds_it_proves_no_address(app, client, au
     assert account("not_the_ceo").active is False and signed_in_username(visitor) is None
 
 
-def test_a_members_invitation_waits_for_staff_where_staff_vet_every_account(app, client, auth_headers, member):
+def test_where_staff_vet_every_account_only_a_staff_invitation_lets_one_in_at_once(app, client, auth_headers, member,
+                                                                                     moderator):
     app.config.update(INVITES_BY_MEMBERS=True, SIGNUP_ACTIVATION="staff")
     try:
         made = create(client, auth_headers, member, email="friend@example.org", skip_email=True)
         redeem(app.test_client(), key_of(made), username="members_friend", email_token=mailed_proof(made.json["id"]))
         assert account("members_friend").active is False
+        assert activation_links(account("members_friend")) == 0  # staff activate it; no mail does
+        by_staff = create(client, auth_headers, moderator, email="vetted@example.org", skip_email=True)
+        redeem(app.test_client(), key_of(by_staff), username="staffs_guest", email_token=mailed_proof(by_staff.json["id"]))
+        assert account("staffs_guest").active is True
     finally:
         app.config.update(INVITES_BY_MEMBERS=False, SIGNUP_ACTIVATION="email")
 
@@ -108,6 +120,7 @@ def test_a_shared_link_makes_as_many_accounts_as_it_allows_each_waiting_for_its_
         assert joined.status_code == 200, joined.json
         assert "waits for its activation" in joined.json["message"]
         assert account(f"joiner{number}").active is False  # the address is not proven yet
+        assert activation_links(account(f"joiner{number}")) == 1  # mailed to it, as any sign-up's
     refused = redeem(app.test_client(), key_of(made), username="joiner3", email="joiner3@example.org")
     assert refused.status_code == 404 and account("joiner3") is None
     members = set(db.session.scalars(select(group_users.c.user_id).where(group_users.c.group_id == circle.id)))
@@ -154,6 +167,8 @@ def test_groups_come_only_while_the_inviter_is_an_admin_and_the_topic_only_while
     made = create(client, auth_headers, admin, max_redemptions_allowed=2, group_names="circle_members", topic_id=topic.id)
     assert made.status_code == 200, made.json
     set_columns(User, admin.id, role=Role.MODERATOR)  # staff still, no longer an admin
+    shown = app.test_client().get(f"/invites/{key_of(made)}")
+    assert shown.status_code == 200 and "How do organisations work with companies?" in shown.get_data(as_text=True)
     joined = redeem(app.test_client(), key_of(made), username="after_demotion", email="after@example.org")
     assert joined.status_code == 200 and joined.json["redirect_to"] == f"/t/{topic.slug}/{topic.id}"
     assert db.session.scalars(select(group_users.c.user_id).where(group_users.c.group_id == circle.id)).all() == []
@@ -162,8 +177,9 @@ def test_groups_come_only_while_the_inviter_is_an_admin_and_the_topic_only_while
     set_columns(User, admin.id, role=Role.MEMBER)
     app.config["INVITES_BY_MEMBERS"] = True
     try:
-        page = app.test_client().get(f"/invites/{key_of(made)}").get_data(as_text=True)
-        assert "How do organisations" not in page  # the title of a topic its inviter may no longer see
+        page = app.test_client().get(f"/invites/{key_of(made)}")
+        assert page.status_code == 200  # the invitation still works,
+        assert "How do organisations" not in page.get_data(as_text=True)  # without the title its inviter may no longer see
         second = redeem(app.test_client(), key_of(made), username="after_restriction", email="restricted@example.org")
         assert second.status_code == 200, second.json
         assert second.json["redirect_to"] == "/"
@@ -201,7 +217,7 @@ def test_members_invite_when_the_forum_lets_them_but_not_into_a_private_message(
         message = topics.create_topic(member, title="A private word about the audit", raw="Between the two of us, please.",
                                       private_to=[])
         refused = create(client, auth_headers, member, email="friend2@example.org", topic_id=message.id)
-        assert refused.status_code == 422
+        assert refused.status_code == 422 and "cannot open a private message" in refused.json["errors"][0]
     finally:
         app.config["INVITES_BY_MEMBERS"] = False
 
@@ -230,7 +246,7 @@ def test_two_redeeming_the_last_place_at_once_make_one_account(app, client, auth
         invites.redeem(key, username=f"racer{number}", email=f"racer{number}@example.org", password=PASSWORD, name=None)
 
     errors = run_together(app, join, [(1,), (2,)])
-    assert len(errors) == 1, errors
+    assert len(errors) == 1 and isinstance(errors[0], NotFound), errors
     assert db.session.scalar(select(func.count()).select_from(invited_users)) == 1
 
 
@@ -288,7 +304,7 @@ def test_a_topic_invitation_by_address_invites_to_join_pointed_to_the_topic(app,
     message = topics.create_topic(moderator, title="A private word about the audit", raw="Between the two of us, please.",
                                   private_to=[])
     refused = client.post(f"/t/{message.id}/invite.json", json={"email": "other@example.org"}, headers=auth_headers(moderator))
-    assert refused.status_code == 422
+    assert refused.status_code == 422 and "cannot open a private message" in refused.json["errors"][0]
 
 
 def test_every_kind_of_invitation_draws_on_one_budget_and_each_address_counts(app, moderator, member):

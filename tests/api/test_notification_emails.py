@@ -2,6 +2,7 @@
 a topic they watch at once (always), when still unread a while later (only when away, the default), or never; each
 once, and only while they may read the post."""
 import re
+from datetime import timedelta
 
 import pytest
 from itsdangerous import URLSafeSerializer
@@ -68,11 +69,21 @@ def test_a_notification_is_mailed_once(member, reply):
     assert notifications.email_notification(item.id) is False
 
 
-def test_nothing_is_mailed_about_a_post_deleted_since_or_to_an_address_that_reaches_nobody(member, moderator, reply):
+def test_nothing_is_mailed_about_a_post_deleted_since_or_a_notification_that_is_gone(member, moderator, reply):
     item = notification_of(member)
     posts.delete_post(moderator, db.session.get(type(reply), reply.id))
     assert notifications.email_notification(item.id) is False
     assert notifications.email_notification(999999) is False
+
+
+@pytest.mark.parametrize("closed", [{"active": False}, {"suspended_till": utcnow() + timedelta(days=7)}],
+                         ids=["deactivated", "suspended"])
+def test_a_member_who_may_not_sign_in_is_not_mailed(member, reply, closed):
+    item = notification_of(member)
+    set_columns(User, member.id, **closed)
+    assert notifications.email_notification(item.id) is False
+    set_columns(User, member.id, active=True, suspended_till=None)
+    assert notifications.email_notification(item.id) is True  # the same notification, once they may again
 
 
 def test_an_anonymized_member_is_not_mailed(member, moderator, reply):
@@ -100,7 +111,7 @@ def notifications_on(app):
     app.config["NOTIFICATIONS_ENABLED"] = False
 
 
-def test_a_worker_mails_an_unread_reply_after_the_delay(make_user, notifications_on, worker, inbox, instance_path):
+def test_a_worker_mails_an_unread_reply_after_the_delay(app, make_user, notifications_on, worker, inbox, instance_path):
     asker = make_user(username="away_member")  # an address no other test mails: the inbox lasts the whole session
     topic = topics.create_topic(asker, title="How do organisations work with companies?", raw="What has worked for you so far?")
     posts.create_reply(make_user(username="replier"), topic, raw="A membership association set the code of conduct.",
@@ -112,6 +123,8 @@ def test_a_worker_mails_an_unread_reply_after_the_delay(make_user, notifications
     assert 'replier replied to you in "How do organisations work with companies?"' in body
     assert "A membership association set the code of conduct." in body
     assert f"/t/{topic.slug}/{topic.id}/2" in body
+    mailed = notification_of(asker)
+    assert mailed.emailed_at - mailed.created_at >= timedelta(seconds=app.config["NOTIFICATION_EMAIL_DELAY"])
     unsubscribe = re.search(r"http://\S+/email/unsubscribe/\S+", body).group(0)
     assert message["List-Unsubscribe"].strip() == f"<{unsubscribe}>"  # (a long header is folded after its colon)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

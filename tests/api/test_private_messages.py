@@ -52,11 +52,10 @@ def test_nobody_else_may_open_it_or_answer_it(client, auth_headers, people, mode
         assert response.status_code == 404, path
     first = db.session.scalar(select(Post.id).where(Post.topic_id == message.id))
     assert client.get(f"/posts/{first}.json", headers=auth_headers(user)).status_code == 404
-    if user is not None:
-        reply = client.post("/posts.json", json={"topic_id": message.id, "raw": "May I join this conversation?"},
-                            headers=auth_headers(user))
-        assert reply.status_code == 404
-        assert db.session.scalar(select(func.count()).where(Post.topic_id == message.id)) == 1
+    reply = client.post("/posts.json", json={"topic_id": message.id, "raw": "May I join this conversation?"},
+                        headers=auth_headers(user))
+    assert reply.status_code == (404 if user is not None else 403)  # an anonymous visitor is asked to sign in first
+    assert db.session.scalar(select(func.count()).where(Post.topic_id == message.id)) == 1
 
 
 def test_admins_may_open_it_as_in_discourse(client, auth_headers, make_user, message):
@@ -247,26 +246,28 @@ def test_bad_invitations_are_refused(client, auth_headers, people, message, body
     assert count(topic_allowed_users) == before
 
 
-@pytest.mark.parametrize("body", [
-    {"target_recipients[]": "sipho"},
-    {"target_recipients": []},
-    {"target_recipients": ["sipho", "yanyan"]},
+@pytest.mark.parametrize("as_form, recipients, expected", [
+    (True, "sipho", {"amira", "sipho"}),  # target_recipients[]=sipho
+    (False, ["sipho", "yanyan"], {"amira", "sipho", "yanyan"}),
 ])
-def test_recipients_sent_in_any_shape_never_make_a_public_topic(client, auth_headers, people, body):
-    as_form = "target_recipients[]" in body
-    request = {"title": TITLE, "raw": BODY, **body}
-    sent = (client.post("/posts.json", data=request, headers=auth_headers(people["amira"])) if as_form
-            else client.post("/posts.json", json=request, headers=auth_headers(people["amira"])))
-    if body.get("target_recipients") == []:
-        assert sent.status_code == 422 and count(Topic) == 0
-        return
+def test_recipients_sent_in_any_shape_never_make_a_public_topic(client, auth_headers, people, as_form, recipients, expected):
+    headers = auth_headers(people["amira"])
+    sent = (client.post("/posts.json", data={"title": TITLE, "raw": BODY, "target_recipients[]": recipients}, headers=headers)
+            if as_form else client.post("/posts.json", json={"title": TITLE, "raw": BODY, "target_recipients": recipients},
+                                        headers=headers))
     assert sent.status_code == 200, sent.json
     topic = db.session.get(Topic, sent.json["topic_id"])
     assert topic.archetype == "private_message"
     assert client.get(f"/t/{topic.id}.json").status_code == 404
     among = set(db.session.scalars(select(topic_allowed_users.c.user_id).where(topic_allowed_users.c.topic_id == topic.id)))
-    expected = {"amira", "sipho"} | ({"yanyan"} if "yanyan" in body.get("target_recipients", []) else set())
     assert among == {people[name].id for name in expected}
+
+
+def test_an_empty_list_of_recipients_makes_nothing(client, auth_headers, people):
+    sent = client.post("/posts.json", json={"title": TITLE, "raw": BODY, "target_recipients": []},
+                       headers=auth_headers(people["amira"]))
+    assert sent.status_code == 422 and "at least one recipient" in sent.json["errors"][0]
+    assert count(Topic) == 0
 
 
 @pytest.mark.parametrize("extra", [{"archetype": "private_message"}, {"target_recipients": "sipho"}])
@@ -289,6 +290,8 @@ def test_an_admin_mentioned_in_a_message_is_told_nothing(people, make_user, mess
     reply = posts.create_reply(people["sipho"], message, raw="Should we ask @admin about this? Not yet, I think.")
     notifications.notify_about_post(reply.id)
     assert db.session.scalars(select(Notification).where(Notification.user_id == admin.id)).all() == []
+    told = db.session.scalars(select(Notification.user_id).where(Notification.post_number == reply.post_number)).all()
+    assert told == [people["amira"].id]  # the message's other person is told as ever
 
 
 def test_messages_and_invitations_are_rate_limited_per_member_and_replies_are_not(app, people, message):
