@@ -1,12 +1,13 @@
 """The migrations build exactly the models' schema, from empty, on the configured backend."""
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy import update as sa_update
 
 from forum import create_app
 from forum.extensions import db
@@ -263,6 +264,13 @@ def test_members_stored_before_summaries_are_not_all_mailed_at_once(empty_databa
         assert activity_summaries.send_due(limit=10) == 0
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT digest_attempted_at IS NOT NULL FROM users WHERE username = 'Amira'")).scalar_one()
+        from forum.models import User
+        from forum.services import users
+
+        newcomer = users.create_user("newcomer", email="newcomer@example.org", password=None)
+        with db.engine.begin() as connection:
+            connection.execute(sa_update(User).where(User.id == newcomer.id).values(created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+        assert activity_summaries.send_due(limit=10) == 1  # away since it was made, never summarised
         db.session.remove()
         db.engine.dispose()
 

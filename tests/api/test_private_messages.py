@@ -59,7 +59,9 @@ def test_nobody_else_may_open_it_or_answer_it(client, auth_headers, people, mode
 
 
 def test_admins_may_open_it_as_in_discourse(client, auth_headers, make_user, message):
-    assert client.get(f"/t/{message.id}.json", headers=auth_headers(make_user(Role.ADMIN, "admin"))).status_code == 200
+    shown = client.get(f"/t/{message.id}.json", headers=auth_headers(make_user(Role.ADMIN, "admin")))
+    assert shown.status_code == 200 and shown.json["archetype"] == "private_message"
+    assert [post["cooked"].strip() for post in shown.json["post_stream"]["posts"]] == [f"<p>{BODY}</p>"]
 
 
 def test_it_shows_in_no_public_list_count_or_search(client, auth_headers, people, message, make_user):
@@ -283,6 +285,8 @@ def test_a_reply_in_a_message_may_say_it_is_private(client, auth_headers, people
     response = client.post("/posts.json", json={"topic_id": message.id, "raw": "Thursday works for me, at ten.",
                                                 "archetype": "private_message"}, headers=auth_headers(people["sipho"]))
     assert response.status_code == 200, response.json
+    assert response.json["topic_id"] == message.id
+    assert db.session.scalar(select(func.count()).where(Post.topic_id == message.id)) == 2
 
 
 def test_an_admin_mentioned_in_a_message_is_told_nothing(people, make_user, message):
